@@ -1,0 +1,4 @@
+#!/bin/sh
+# native: replaced by the real build on its branch.
+set -e
+mkdir -p "$1"
