@@ -1,0 +1,10 @@
+/**
+ * The guest ABI: lguest's DMA-era ABI of Linux 2.6.23, as numbers and
+ * layouts. Everything that crosses between a guest and the host is defined
+ * here once: hypercall numbers and registers, {@code struct lguest_data},
+ * {@code struct lguest_dma}, the control requests, and the device page.
+ * See docs/lguest-abi.md in the shared folder for the source of each fact.
+ */
+@org.osgi.annotation.bundle.Export
+@org.osgi.annotation.versioning.Version("1.0.0")
+package org.lguest.lg.abi;

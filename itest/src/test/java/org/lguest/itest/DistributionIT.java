@@ -1,0 +1,95 @@
+package org.lguest.itest;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The distribution as a user runs it: runtime/target/lguest/bin/lguest with
+ * commands on standard input or after -c, from any folder, no terminal.
+ */
+class DistributionIT {
+    private static final Path DIST = Path.of(System.getProperty("lguest.dist", "../runtime/target/lguest")).toAbsolutePath().normalize();
+
+    record Run(int status, String out, String err) {
+        String both() {
+            return "exit status " + status + "\n--- stdout ---\n" + out + "--- stderr ---\n" + err;
+        }
+    }
+
+    private static Run lguest(Path cwd, String stdin, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add(DIST.resolve("bin/lguest").toString());
+        command.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile());
+        Path out = Files.createTempFile("lguest-out", ".txt");
+        Path err = Files.createTempFile("lguest-err", ".txt");
+        pb.redirectOutput(out.toFile()).redirectError(err.toFile());
+        Process p = pb.start();
+        try (var in = p.getOutputStream()) {
+            in.write(stdin.getBytes(StandardCharsets.UTF_8));
+        }
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("bin/lguest " + String.join(" ", args) + " did not finish within 120 s");
+        }
+        return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+    }
+
+    @Test
+    void pipedListOfBundlesShowsEveryProjectBundleActiveAndExitsZero(@TempDir Path anywhere) throws Exception {
+        Run run = lguest(anywhere, "lb -s\n");
+        assertEquals(0, run.status(), run.both());
+        for (String bsn : PlatformIT.PROJECT_BUNDLES) {
+            boolean active = run.out().lines().anyMatch(l -> l.contains("|Active") && l.contains(bsn));
+            assertTrue(active, "bundle " + bsn + " listed as Active\n" + run.both());
+        }
+        for (String extra : List.of("org.apache.felix.scr", "org.apache.felix.configadmin",
+                "org.apache.felix.fileinstall", "org.apache.felix.gogo.command")) {
+            assertTrue(run.out().lines().anyMatch(l -> l.contains("|Active") && l.contains(extra)),
+                    "platform bundle " + extra + " listed as Active\n" + run.both());
+        }
+    }
+
+    @Test
+    void pipedFailingCommandExitsNonZeroAndSaysWhichCommand(@TempDir Path anywhere) throws Exception {
+        Run run = lguest(anywhere, "lb -s\nno-such-command\n");
+        assertNotEquals(0, run.status(), run.both());
+        assertTrue(run.err().contains("no-such-command"), "the failing command is named\n" + run.both());
+    }
+
+    @Test
+    void commandGivenWithDashCRunsAndExits(@TempDir Path anywhere) throws Exception {
+        Run run = lguest(anywhere, "", "-c", "echo hello from dash-c");
+        assertEquals(0, run.status(), run.both());
+        assertTrue(run.out().contains("hello from dash-c"), run.both());
+    }
+
+    @Test
+    void unknownSubcommandIsAUsageError(@TempDir Path anywhere) throws Exception {
+        Run run = lguest(anywhere, "", "frobnicate");
+        assertEquals(2, run.status(), run.both());
+        assertTrue(run.err().contains("unknown command 'frobnicate'"), run.both());
+    }
+
+    @Test
+    void aFreshStartLeavesNoBundleCacheBehind(@TempDir Path anywhere) throws Exception {
+        Run run = lguest(anywhere, "lb -s\n");
+        assertEquals(0, run.status(), run.both());
+        try (var left = Files.list(anywhere)) {
+            assertEquals(List.of(), left.toList(), "files left in the working folder");
+        }
+        assertTrue(Files.notExists(DIST.resolve("felix-cache")), "no bundle cache inside the distribution");
+    }
+}

@@ -1,0 +1,309 @@
+package org.lguest.runtime;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.ServiceLoader;
+import java.util.stream.Stream;
+
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.BundleException;
+import org.osgi.framework.Constants;
+import org.osgi.framework.FrameworkEvent;
+import org.osgi.framework.ServiceReference;
+import org.osgi.framework.launch.Framework;
+import org.osgi.framework.launch.FrameworkFactory;
+
+/**
+ * The host system's boot: starts Felix with the distribution's bundles and
+ * then either hands the terminal to the Gogo shell or runs a batch of shell
+ * commands and exits with a status that says whether they all succeeded.
+ *
+ * <p>Layout of the distribution ({@code lguest.home}): {@code bundle/} holds
+ * the bundles started at boot, {@code shell/} the interactive shell (started
+ * last, so no command runs before the platform is up), {@code deploy/} and
+ * {@code conf/} are watched by FileInstall (bundles and configurations
+ * dropped there are installed or applied while the platform runs), and
+ * {@code etc/framework.properties} holds framework properties.
+ *
+ * <p>Every run uses a fresh, private bundle cache that is deleted when the
+ * process ends: a new start never runs stale bundle code, and two platforms
+ * can run side by side.
+ */
+public final class Main {
+    private static final long SHELL_WAIT_MILLIS = 30_000;
+
+    private final Path home;
+    private boolean interactive;
+    private final PrintStream out = System.out;
+    private final PrintStream err = System.err;
+
+    private Main(Path home) {
+        this.home = home;
+    }
+
+    /**
+     * {@code --shell}: interactive Gogo shell. {@code --batch}: commands from
+     * standard input, one per line. {@code --command TEXT}: the commands in
+     * TEXT (newline-separated). The exit status is 0 when the framework and
+     * every command succeeded, 1 when a command failed, 2 on a usage error,
+     * 3 when the platform could not start.
+     */
+    public static void main(String[] args) throws Exception {
+        String homeProperty = System.getProperty("lguest.home");
+        if (homeProperty == null || args.length == 0) {
+            System.err.println("usage: java -Dlguest.home=DIR -jar lguest-runtime.jar --shell | --batch | --command TEXT");
+            System.exit(2);
+        }
+        Main main = new Main(Path.of(homeProperty).toAbsolutePath().normalize());
+        int status = switch (args[0]) {
+            case "--shell" -> main.shell();
+            case "--batch" -> main.batch(readAll(System.in));
+            case "--command" -> args.length == 2 ? main.batch(args[1]) : usage();
+            default -> usage();
+        };
+        System.out.flush();
+        System.exit(status);
+    }
+
+    private static int usage() {
+        System.err.println("lguest: expected --shell, --batch or --command TEXT");
+        return 2;
+    }
+
+    private int shell() throws Exception {
+        interactive = true;
+        Path cache = Files.createTempDirectory("lguest-cache-");
+        try {
+            Framework framework = boot(cache);
+            if (framework == null) {
+                return 3;
+            }
+            List<String> failed = startAll(framework.getBundleContext(), home.resolve("shell"));
+            if (!failed.isEmpty()) {
+                err.println("lguest: the shell could not start: " + failed);
+                framework.stop();
+            }
+            framework.waitForStop(0);
+            return failed.isEmpty() ? 0 : 3;
+        } finally {
+            deleteTree(cache);
+        }
+    }
+
+    private int batch(String script) throws Exception {
+        Path cache = Files.createTempDirectory("lguest-cache-");
+        Framework framework = null;
+        try {
+            framework = boot(cache);
+            if (framework == null) {
+                return 3;
+            }
+            // The shell bundle brings the built-in commands (echo, grep, cat, ...); in
+            // batch runs it must neither read the terminal nor stop the framework.
+            List<String> failed = startAll(framework.getBundleContext(), home.resolve("shell"));
+            if (!failed.isEmpty()) {
+                err.println("lguest: the shell could not start: " + failed);
+                return 3;
+            }
+            Object processor = waitForService(framework.getBundleContext(),
+                    "org.apache.felix.service.command.CommandProcessor");
+            if (processor == null) {
+                err.println("lguest: no Gogo command processor appeared within " + SHELL_WAIT_MILLIS / 1000 + " s");
+                return 3;
+            }
+            return new Batch(processor, out, err).run(script);
+        } finally {
+            if (framework != null) {
+                framework.stop();
+                framework.waitForStop(SHELL_WAIT_MILLIS);
+            }
+            deleteTree(cache);
+        }
+    }
+
+    /** Starts the framework and every bundle in bundle/; returns null (having said why) when anything failed. */
+    private Framework boot(Path cache) throws Exception {
+        Map<String, String> config = new HashMap<>();
+        Path propertiesFile = home.resolve("etc/framework.properties");
+        if (Files.isRegularFile(propertiesFile)) {
+            Properties properties = new Properties();
+            try (InputStream in = Files.newInputStream(propertiesFile)) {
+                properties.load(in);
+            }
+            properties.stringPropertyNames().forEach(name -> config.put(name, properties.getProperty(name)));
+        }
+        for (String name : List.of("deploy", "conf")) {
+            Files.createDirectories(home.resolve(name));
+        }
+        config.put(Constants.FRAMEWORK_STORAGE, cache.toString());
+        config.put(Constants.FRAMEWORK_STORAGE_CLEAN, Constants.FRAMEWORK_STORAGE_CLEAN_ONFIRSTINIT);
+        config.put("felix.fileinstall.dir", home.resolve("deploy") + "," + home.resolve("conf"));
+        config.put("lguest.home", home.toString());
+        config.put("gosh.home", home.toString());
+        config.put("gosh.args", interactive ? "" : "--nointeractive --noshutdown");
+        // System properties given on the command line override the file.
+        System.getProperties().stringPropertyNames().stream()
+                .filter(name -> name.startsWith("lguest.") || name.startsWith("felix.") || name.startsWith("org.osgi."))
+                .forEach(name -> config.put(name, System.getProperty(name)));
+
+        FrameworkFactory factory = ServiceLoader.load(FrameworkFactory.class).findFirst()
+                .orElseThrow(() -> new IllegalStateException("no OSGi framework on the class path"));
+        Framework framework = factory.newFramework(config);
+        framework.init();
+        List<String> failed = startAll(framework.getBundleContext(), home.resolve("bundle"));
+        framework.start();
+        if (!failed.isEmpty()) {
+            err.println("lguest: these bundles did not start:");
+            failed.forEach(line -> err.println("  " + line));
+            framework.stop();
+            framework.waitForStop(SHELL_WAIT_MILLIS);
+            return null;
+        }
+        return framework;
+    }
+
+    /** Installs every jar in {@code folder}, then starts each; returns "name: reason" for each failure. */
+    private static List<String> startAll(BundleContext context, Path folder) throws IOException {
+        List<String> failed = new ArrayList<>();
+        List<Bundle> installed = new ArrayList<>();
+        List<Path> jars;
+        try (Stream<Path> files = Files.list(folder)) {
+            jars = files.filter(p -> p.toString().endsWith(".jar")).sorted(Comparator.naturalOrder()).toList();
+        }
+        for (Path jar : jars) {
+            try {
+                installed.add(context.installBundle(jar.toUri().toString()));
+            } catch (BundleException e) {
+                failed.add(jar.getFileName() + ": " + e.getMessage());
+            }
+        }
+        for (Bundle bundle : installed) {
+            if (bundle.getHeaders().get(Constants.FRAGMENT_HOST) != null) {
+                continue;
+            }
+            try {
+                bundle.start();
+            } catch (BundleException e) {
+                failed.add(bundle.getSymbolicName() + ": " + e.getMessage());
+            }
+        }
+        return failed;
+    }
+
+    private static Object waitForService(BundleContext context, String className) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + SHELL_WAIT_MILLIS;
+        while (System.currentTimeMillis() < deadline) {
+            ServiceReference<?> reference = context.getServiceReference(className);
+            if (reference != null) {
+                Object service = context.getService(reference);
+                if (service != null) {
+                    return service;
+                }
+            }
+            Thread.sleep(20);
+        }
+        return null;
+    }
+
+    private static String readAll(InputStream in) throws IOException {
+        return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(root)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    /**
+     * Runs shell commands through Gogo's CommandProcessor. The processor lives
+     * in a bundle's class loader, so it is driven through its public interface
+     * methods found by name rather than linked against.
+     */
+    static final class Batch {
+        private static final int INSPECT = 0; // Converter.INSPECT: how gosh prints a result
+
+        private final Object processor;
+        private final PrintStream out;
+        private final PrintStream err;
+
+        Batch(Object processor, PrintStream out, PrintStream err) {
+            this.processor = processor;
+            this.out = out;
+            this.err = err;
+        }
+
+        /** Runs each non-blank, non-comment line; returns 0 if all succeeded, else 1. */
+        int run(String script) throws Exception {
+            Class<?> processorType = interfaceNamed(processor.getClass(), "org.apache.felix.service.command.CommandProcessor");
+            Method createSession = processorType.getMethod("createSession", InputStream.class, java.io.OutputStream.class, java.io.OutputStream.class);
+            Object session = createSession.invoke(processor, InputStream.nullInputStream(), out, err);
+            Class<?> sessionType = interfaceNamed(session.getClass(), "org.apache.felix.service.command.CommandSession");
+            Method execute = sessionType.getMethod("execute", CharSequence.class);
+            Method format = sessionType.getMethod("format", Object.class, int.class);
+            int failures = 0;
+            try (BufferedReader lines = new BufferedReader(new java.io.StringReader(script))) {
+                String line;
+                while ((line = lines.readLine()) != null) {
+                    String command = line.strip();
+                    if (command.isEmpty() || command.startsWith("#")) {
+                        continue;
+                    }
+                    try {
+                        Object result = execute.invoke(session, command);
+                        if (result != null) {
+                            out.println(format.invoke(session, result, INSPECT));
+                        }
+                    } catch (InvocationTargetException e) {
+                        Throwable cause = e.getCause();
+                        failures++;
+                        err.println("lguest: command failed: " + command);
+                        err.println("  " + cause.getClass().getSimpleName() + ": " + cause.getMessage());
+                    }
+                    out.flush();
+                }
+            } finally {
+                sessionType.getMethod("close").invoke(session);
+            }
+            return failures == 0 ? 0 : 1;
+        }
+
+        private static Class<?> interfaceNamed(Class<?> type, String name) {
+            for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+                for (Class<?> i : c.getInterfaces()) {
+                    if (i.getName().equals(name)) {
+                        return i;
+                    }
+                    Class<?> inherited = interfaceNamed(i, name);
+                    if (inherited != null) {
+                        return inherited;
+                    }
+                }
+            }
+            if (type.isInterface() && type.getName().equals(name)) {
+                return type;
+            }
+            return null;
+        }
+    }
+}
