@@ -11,6 +11,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.Attributes;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,8 +32,12 @@ class DistributionIT {
     }
 
     private static Run lguest(Path cwd, String stdin, String... args) throws IOException, InterruptedException {
+        return lguestFrom(DIST, cwd, stdin, args);
+    }
+
+    private static Run lguestFrom(Path dist, Path cwd, String stdin, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
-        command.add(DIST.resolve("bin/lguest").toString());
+        command.add(dist.resolve("bin/lguest").toString());
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile());
         Path out = Files.createTempFile("lguest-out", ".txt");
@@ -91,5 +98,36 @@ class DistributionIT {
             assertEquals(List.of(), left.toList(), "files left in the working folder");
         }
         assertTrue(Files.notExists(DIST.resolve("felix-cache")), "no bundle cache inside the distribution");
+    }
+
+    @Test
+    void aBundleDroppedIntoDeployIsStartedWhileThePlatformRuns(@TempDir Path copy) throws Exception {
+        Path dist = copy.resolve("lguest");
+        copyTree(DIST, dist);
+        Manifest manifest = new Manifest();
+        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
+        manifest.getMainAttributes().putValue("Bundle-ManifestVersion", "2");
+        manifest.getMainAttributes().putValue("Bundle-SymbolicName", "test.hot.deployed");
+        manifest.getMainAttributes().putValue("Bundle-Version", "1.0.0");
+        try (var jar = new JarOutputStream(Files.newOutputStream(dist.resolve("deploy/test-hot-deployed.jar")), manifest)) {
+            jar.flush();
+        }
+        Run run = lguestFrom(dist, copy, "", "-c", "sleep 3\nlb -s test.hot");
+        assertEquals(0, run.status(), run.both());
+        assertTrue(run.out().lines().anyMatch(l -> l.contains("|Active") && l.contains("test.hot.deployed")),
+                "the bundle dropped into deploy/ is listed as Active\n" + run.both());
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (var paths = Files.walk(from)) {
+            for (Path p : paths.toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(p, target, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+                }
+            }
+        }
     }
 }
