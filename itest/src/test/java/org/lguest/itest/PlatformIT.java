@@ -27,6 +27,11 @@ import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
 import org.osgi.framework.wiring.BundleWiring;
+import org.lguest.cpu.Cpu;
+import org.lguest.cpu.CpuExit;
+import org.lguest.cpu.CpuFactory;
+import org.lguest.cpu.IoPorts;
+import org.lguest.cpu.PhysicalMemory;
 
 /**
  * The platform as Felix runs it: every project bundle resolves and starts,
@@ -42,6 +47,9 @@ public class PlatformIT {
 
     @Inject
     BundleContext context;
+
+    @Inject
+    CpuFactory cpus;
 
     @Configuration
     public Option[] config() {
@@ -101,5 +109,39 @@ public class PlatformIT {
             case Bundle.STOPPING -> "STOPPING";
             default -> "UNINSTALLED";
         };
+    }
+
+    @Test
+    public void theCpuServiceMakesProcessorsThatRunCode() {
+        byte[][] frames = new byte[16][PhysicalMemory.PAGE_SIZE];
+        // mov eax, 42 ; hlt   at physical 0x1000
+        byte[] code = {(byte) 0xB8, 42, 0, 0, 0, (byte) 0xF4};
+        System.arraycopy(code, 0, frames[1], 0, code.length);
+        PhysicalMemory memory = new PhysicalMemory() {
+            @Override
+            public int frameCount() {
+                return frames.length;
+            }
+
+            @Override
+            public byte[] frame(int pfn) {
+                return frames[pfn];
+            }
+        };
+        IoPorts noPorts = new IoPorts() {
+            @Override
+            public int in(int port, int size) {
+                return -1;
+            }
+
+            @Override
+            public void out(int port, int size, int value) {
+            }
+        };
+        Cpu cpu = cpus.create(memory, noPorts);
+        cpu.setEip(0x1000);
+        CpuExit exit = cpu.run(100);
+        assertEquals("the run ends at HLT", CpuExit.Reason.HALT, exit.reason());
+        assertEquals("EAX after mov eax, 42", 42, cpu.reg(Cpu.EAX));
     }
 }
