@@ -1,5 +1,6 @@
 package org.lguest.mmu;
 
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Optional;
 
@@ -71,6 +72,9 @@ public interface GuestMemory extends PhysicalMemory, AutoCloseable {
 
     byte[] read(int address, int length);
 
+    /** Copies {@code into.remaining()} bytes from guest memory into the buffer (for device back ends). */
+    void read(int address, ByteBuffer into);
+
     int readU8(int address);
 
     int readU16(int address);
@@ -80,6 +84,9 @@ public interface GuestMemory extends PhysicalMemory, AutoCloseable {
     void write(int address, byte[] from, int offset, int length);
 
     void write(int address, byte[] from);
+
+    /** Copies {@code from.remaining()} bytes of the buffer into guest memory. */
+    void write(int address, ByteBuffer from);
 
     void writeU8(int address, int value);
 

@@ -2,6 +2,7 @@ package org.lguest.mmu.impl;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.List;
@@ -167,6 +168,24 @@ final class GuestMemoryImpl implements GuestMemory {
     }
 
     @Override
+    public void read(int address, ByteBuffer into) {
+        int length = into.remaining();
+        access(address, length);
+        if (into.isReadOnly()) {
+            throw new java.nio.ReadOnlyBufferException();
+        }
+        long a = Integer.toUnsignedLong(address);
+        int done = 0;
+        while (done < length) {
+            int in = (int) (a & PAGE_MASK);
+            int n = Math.min(length - done, PAGE_SIZE - in);
+            into.put(frames[(int) (a >>> PAGE_SHIFT)], in, n);
+            done += n;
+            a += n;
+        }
+    }
+
+    @Override
     public int readU8(int address) {
         access(address, 1);
         return frames[address >>> PAGE_SHIFT][address & PAGE_MASK] & 0xFF;
@@ -218,6 +237,22 @@ final class GuestMemoryImpl implements GuestMemory {
     @Override
     public void write(int address, byte[] from) {
         write(address, from, 0, from.length);
+    }
+
+    @Override
+    public void write(int address, ByteBuffer from) {
+        int length = from.remaining();
+        access(address, length);
+        long a = Integer.toUnsignedLong(address);
+        int done = 0;
+        while (done < length) {
+            int in = (int) (a & PAGE_MASK);
+            int n = Math.min(length - done, PAGE_SIZE - in);
+            from.get(frames[(int) (a >>> PAGE_SHIFT)], in, n);
+            done += n;
+            a += n;
+        }
+        written(address, length);
     }
 
     @Override

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.ByteBuffer;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -113,6 +114,36 @@ class GuestMemoryTest {
         assertEquals(0, m.readU8(0x1FFF));
         assertEquals(data[0xFF] & 0xFF, m.readU8(0xFFF), "the byte before the zeroed page is kept");
         assertEquals(data[0x1100] & 0xFF, m.readU8(0x2000), "the byte after the zeroed page is kept");
+    }
+
+    @Test
+    void byteBuffersCopyInAndOutAcrossPages() {
+        GuestMemory m = memory();
+        FakeCpu cpu = new FakeCpu();
+        m.attach(cpu);
+        ByteBuffer out = ByteBuffer.allocate(6000);
+        for (int i = 0; i < 6000; i++) {
+            out.put((byte) i);
+        }
+        out.flip();
+        m.write(0x2F00, out);
+        assertEquals(0, out.remaining(), "the buffer was consumed");
+        assertEquals(List.of(new FakeCpu.Write(0x2F00, 6000)), cpu.written);
+        ByteBuffer in = ByteBuffer.allocateDirect(6000);
+        m.read(0x2F00, in);
+        in.flip();
+        for (int i = 0; i < 6000; i++) {
+            assertEquals((byte) i, in.get(i), "byte " + i);
+        }
+    }
+
+    @Test
+    void byteBufferBeyondTheLimitIsRejectedAndLeftUntouched() {
+        GuestMemory m = memory();
+        ByteBuffer b = ByteBuffer.allocate(0x20);
+        assertThrows(GuestViolationException.class, () -> m.write(0x12FF0, b));
+        assertThrows(GuestViolationException.class, () -> m.read(0x12FF0, b));
+        assertEquals(0x20, b.remaining(), "nothing consumed or filled");
     }
 
     @Test
