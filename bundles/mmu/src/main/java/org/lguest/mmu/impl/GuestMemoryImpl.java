@@ -1,0 +1,493 @@
+package org.lguest.mmu.impl;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+import org.lguest.cpu.Cpu;
+import org.lguest.mmu.GuestMemory;
+import org.lguest.mmu.GuestViolationException;
+import org.lguest.mmu.MemoryRegion;
+import org.lguest.mmu.SharedAddress;
+
+final class GuestMemoryImpl implements GuestMemory {
+    /** Frames in a 32-bit physical address space. */
+    static final int MAX_FRAMES = 1 << 20;
+
+    static final VarHandle U32 = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    static final VarHandle U16 = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+
+    private static final int PAGE_MASK = PAGE_SIZE - 1;
+
+    private final byte[][] frames;
+    private final int pfnLimit;
+    private final long limitBytes;
+    private final List<MemoryRegion> regions;
+    private final List<MemoryRegion> sharedRegions;
+
+    // The host frame pool: frames [pfnLimit, pfnLimit + hostFrames). Guarded by itself.
+    private final int hostFrames;
+    private final int[] freeStack;
+    private int freeCount;
+    private final boolean[] taken;
+
+    // Host writes not yet told to the processor, one bit per guest frame.
+    private final AtomicLongArray pending;
+    private volatile boolean anyPending;
+
+    private volatile Cpu cpu;
+    private volatile Thread cpuThread;
+    private volatile boolean closed;
+
+    GuestMemoryImpl(List<MemoryRegion> regions, int pfnLimit, int hostFrames) {
+        this.regions = regions;
+        this.sharedRegions = regions.stream().filter(MemoryRegion::isShared).toList();
+        this.pfnLimit = pfnLimit;
+        this.limitBytes = (long) pfnLimit << PAGE_SHIFT;
+        this.hostFrames = hostFrames;
+        this.frames = new byte[pfnLimit + hostFrames][];
+        for (MemoryRegion r : regions) {
+            for (int i = 0; i < r.pages(); i++) {
+                frames[r.firstPfn() + i] = r.isShared() ? ((SharedRegionImpl) r.shared()).frame(i) : new byte[PAGE_SIZE];
+            }
+        }
+        this.freeStack = new int[hostFrames];
+        this.taken = new boolean[hostFrames];
+        for (int i = 0; i < hostFrames; i++) {
+            frames[pfnLimit + i] = new byte[PAGE_SIZE];
+            freeStack[i] = pfnLimit + hostFrames - 1 - i; // lowest frame handed out first
+        }
+        this.freeCount = hostFrames;
+        this.pending = new AtomicLongArray((pfnLimit + 63) >>> 6);
+        for (MemoryRegion r : sharedRegions) {
+            ((SharedRegionImpl) r.shared()).addHolder(this, r.firstPfn());
+        }
+    }
+
+    // ---- PhysicalMemory ----
+
+    @Override
+    public int frameCount() {
+        return frames.length;
+    }
+
+    @Override
+    public byte[] frame(int pfn) {
+        return pfn >= 0 && pfn < frames.length ? frames[pfn] : null;
+    }
+
+    // ---- layout ----
+
+    @Override
+    public int pfnLimit() {
+        return pfnLimit;
+    }
+
+    @Override
+    public long limitBytes() {
+        return limitBytes;
+    }
+
+    @Override
+    public List<MemoryRegion> regions() {
+        return regions;
+    }
+
+    @Override
+    public Optional<MemoryRegion> region(String name) {
+        return regions.stream().filter(r -> r.name().equals(name)).findFirst();
+    }
+
+    // ---- checks ----
+
+    @Override
+    public boolean isValid(int address, int length) {
+        return Integer.toUnsignedLong(address) + Integer.toUnsignedLong(length) <= limitBytes;
+    }
+
+    @Override
+    public void check(int address, int length) {
+        long start = Integer.toUnsignedLong(address);
+        long len = Integer.toUnsignedLong(length);
+        long end = start + len;
+        if (end <= limitBytes) {
+            return;
+        }
+        if (end > 1L << 32) {
+            throw new GuestViolationException(String.format(
+                    "bad guest-physical address 0x%08x length %d: the range wraps past 4 GiB", address, len));
+        }
+        throw new GuestViolationException(String.format(
+                "bad guest-physical address 0x%08x length %d: guest memory ends at 0x%08x", address, len, limitBytes));
+    }
+
+    private void open() {
+        if (closed) {
+            throw new IllegalStateException("guest memory is closed");
+        }
+    }
+
+    private void access(int address, int length) {
+        open();
+        check(address, length);
+    }
+
+    // ---- reads ----
+
+    @Override
+    public void read(int address, byte[] into, int offset, int length) {
+        access(address, length);
+        Objects.checkFromIndexSize(offset, length, into.length);
+        long a = Integer.toUnsignedLong(address);
+        int done = 0;
+        while (done < length) {
+            int pfn = (int) (a >>> PAGE_SHIFT);
+            int in = (int) (a & PAGE_MASK);
+            int n = Math.min(length - done, PAGE_SIZE - in);
+            System.arraycopy(frames[pfn], in, into, offset + done, n);
+            done += n;
+            a += n;
+        }
+    }
+
+    @Override
+    public byte[] read(int address, int length) {
+        access(address, length);
+        if (length < 0) {
+            throw new IllegalArgumentException("cannot read " + Integer.toUnsignedString(length) + " bytes into one array");
+        }
+        byte[] b = new byte[length];
+        read(address, b, 0, length);
+        return b;
+    }
+
+    @Override
+    public void read(int address, ByteBuffer into) {
+        int length = into.remaining();
+        access(address, length);
+        if (into.isReadOnly()) {
+            throw new java.nio.ReadOnlyBufferException();
+        }
+        long a = Integer.toUnsignedLong(address);
+        int done = 0;
+        while (done < length) {
+            int in = (int) (a & PAGE_MASK);
+            int n = Math.min(length - done, PAGE_SIZE - in);
+            into.put(frames[(int) (a >>> PAGE_SHIFT)], in, n);
+            done += n;
+            a += n;
+        }
+    }
+
+    @Override
+    public int readU8(int address) {
+        access(address, 1);
+        return frames[address >>> PAGE_SHIFT][address & PAGE_MASK] & 0xFF;
+    }
+
+    @Override
+    public int readU16(int address) {
+        access(address, 2);
+        int in = address & PAGE_MASK;
+        if (in <= PAGE_SIZE - 2) {
+            return (short) U16.get(frames[address >>> PAGE_SHIFT], in) & 0xFFFF;
+        }
+        return byteAt(address) | byteAt(address + 1) << 8;
+    }
+
+    @Override
+    public int readU32(int address) {
+        access(address, 4);
+        int in = address & PAGE_MASK;
+        if (in <= PAGE_SIZE - 4) {
+            return (int) U32.get(frames[address >>> PAGE_SHIFT], in);
+        }
+        return byteAt(address) | byteAt(address + 1) << 8 | byteAt(address + 2) << 16 | byteAt(address + 3) << 24;
+    }
+
+    private int byteAt(int address) {
+        return frames[address >>> PAGE_SHIFT][address & PAGE_MASK] & 0xFF;
+    }
+
+    // ---- writes ----
+
+    @Override
+    public void write(int address, byte[] from, int offset, int length) {
+        access(address, length);
+        Objects.checkFromIndexSize(offset, length, from.length);
+        long a = Integer.toUnsignedLong(address);
+        int done = 0;
+        while (done < length) {
+            int pfn = (int) (a >>> PAGE_SHIFT);
+            int in = (int) (a & PAGE_MASK);
+            int n = Math.min(length - done, PAGE_SIZE - in);
+            System.arraycopy(from, offset + done, frames[pfn], in, n);
+            done += n;
+            a += n;
+        }
+        written(address, length);
+    }
+
+    @Override
+    public void write(int address, byte[] from) {
+        write(address, from, 0, from.length);
+    }
+
+    @Override
+    public void write(int address, ByteBuffer from) {
+        int length = from.remaining();
+        access(address, length);
+        long a = Integer.toUnsignedLong(address);
+        int done = 0;
+        while (done < length) {
+            int in = (int) (a & PAGE_MASK);
+            int n = Math.min(length - done, PAGE_SIZE - in);
+            from.get(frames[(int) (a >>> PAGE_SHIFT)], in, n);
+            done += n;
+            a += n;
+        }
+        written(address, length);
+    }
+
+    @Override
+    public void writeU8(int address, int value) {
+        access(address, 1);
+        frames[address >>> PAGE_SHIFT][address & PAGE_MASK] = (byte) value;
+        written(address, 1);
+    }
+
+    @Override
+    public void writeU16(int address, int value) {
+        access(address, 2);
+        int in = address & PAGE_MASK;
+        if (in <= PAGE_SIZE - 2) {
+            U16.set(frames[address >>> PAGE_SHIFT], in, (short) value);
+        } else {
+            setByte(address, value);
+            setByte(address + 1, value >>> 8);
+        }
+        written(address, 2);
+    }
+
+    @Override
+    public void writeU32(int address, int value) {
+        access(address, 4);
+        int in = address & PAGE_MASK;
+        if (in <= PAGE_SIZE - 4) {
+            U32.set(frames[address >>> PAGE_SHIFT], in, value);
+        } else {
+            for (int i = 0; i < 4; i++) {
+                setByte(address + i, value >>> (8 * i));
+            }
+        }
+        written(address, 4);
+    }
+
+    @Override
+    public void zero(int address, int length) {
+        access(address, length);
+        long a = Integer.toUnsignedLong(address);
+        long end = a + Integer.toUnsignedLong(length);
+        while (a < end) {
+            int in = (int) (a & PAGE_MASK);
+            int n = (int) Math.min(end - a, PAGE_SIZE - in);
+            Arrays.fill(frames[(int) (a >>> PAGE_SHIFT)], in, in + n, (byte) 0);
+            a += n;
+        }
+        written(address, length);
+    }
+
+    private void setByte(int address, int value) {
+        frames[address >>> PAGE_SHIFT][address & PAGE_MASK] = (byte) value;
+    }
+
+    // ---- telling the processor ----
+
+    /** A host write to [address, address + length), already checked. */
+    private void written(int address, int length) {
+        if (length == 0) {
+            return;
+        }
+        Cpu c = cpu;
+        if (c != null) {
+            if (Thread.currentThread() == cpuThread) {
+                c.physicalWritten(Integer.toUnsignedLong(address), length);
+            } else {
+                markPending(Integer.toUnsignedLong(address), length);
+            }
+        }
+        if (!sharedRegions.isEmpty()) {
+            tellOtherHolders(Integer.toUnsignedLong(address), length);
+        }
+    }
+
+    private void tellOtherHolders(long start, long length) {
+        long end = start + length;
+        for (MemoryRegion r : sharedRegions) {
+            long rs = Integer.toUnsignedLong(r.address());
+            long re = rs + r.size();
+            long s = Math.max(start, rs);
+            long e = Math.min(end, re);
+            if (s >= e) {
+                continue;
+            }
+            for (SharedRegionImpl.Holder h : ((SharedRegionImpl) r.shared()).holders()) {
+                if (h.memory() != this) {
+                    h.memory().markPending(((long) h.firstPfn() << PAGE_SHIFT) + (s - rs), e - s);
+                }
+            }
+        }
+    }
+
+    /** Queues [start, start + length) to be told to the processor on its own thread. */
+    void markPending(long start, long length) {
+        if (cpu == null || length <= 0) {
+            return;
+        }
+        int first = (int) (start >>> PAGE_SHIFT);
+        int last = (int) ((start + length - 1) >>> PAGE_SHIFT);
+        for (int pfn = first; pfn <= last; pfn++) {
+            long bit = 1L << (pfn & 63);
+            int word = pfn >>> 6;
+            long old;
+            do {
+                old = pending.get(word);
+            } while ((old & bit) == 0 && !pending.compareAndSet(word, old, old | bit));
+        }
+        anyPending = true;
+    }
+
+    @Override
+    public void attach(Cpu cpu) {
+        Objects.requireNonNull(cpu, "cpu");
+        open();
+        this.cpuThread = Thread.currentThread();
+        this.cpu = cpu;
+    }
+
+    @Override
+    public Optional<Cpu> cpu() {
+        return Optional.ofNullable(cpu);
+    }
+
+    /** The attached processor or null (for the shadow tables' TLB invalidation). */
+    Cpu attachedCpu() {
+        return cpu;
+    }
+
+    @Override
+    public void deliverPendingWrites() {
+        Cpu c = cpu;
+        if (c == null || !anyPending) {
+            return;
+        }
+        anyPending = false;
+        for (int word = 0; word < pending.length(); word++) {
+            if (pending.get(word) == 0) {
+                continue;
+            }
+            long bits = pending.getAndSet(word, 0);
+            while (bits != 0) {
+                int pfn = word << 6 | Long.numberOfTrailingZeros(bits);
+                bits &= bits - 1;
+                c.physicalWritten((long) pfn << PAGE_SHIFT, PAGE_SIZE);
+            }
+        }
+    }
+
+    // ---- shared memory ----
+
+    @Override
+    public Optional<SharedAddress> sharedAddress(int address) {
+        access(address, 1);
+        int pfn = address >>> PAGE_SHIFT;
+        for (MemoryRegion r : sharedRegions) {
+            if (pfn >= r.firstPfn() && pfn < r.endPfn()) {
+                long offset = Integer.toUnsignedLong(address) - Integer.toUnsignedLong(r.address());
+                return Optional.of(new SharedAddress(r.shared(), offset));
+            }
+        }
+        return Optional.empty();
+    }
+
+    // ---- host frame pool ----
+
+    @Override
+    public int hostFrameCount() {
+        return hostFrames;
+    }
+
+    @Override
+    public int freeHostFrames() {
+        synchronized (freeStack) {
+            return freeCount;
+        }
+    }
+
+    @Override
+    public int allocateHostFrame() {
+        int pfn = tryAllocateHostFrame();
+        if (pfn < 0) {
+            throw new IllegalStateException(String.format(
+                    "the host frame pool (%d frames) is exhausted; build the guest memory with more host frames", hostFrames));
+        }
+        return pfn;
+    }
+
+    /** A zeroed host frame, or -1 when the pool is empty. */
+    int tryAllocateHostFrame() {
+        open();
+        synchronized (freeStack) {
+            if (freeCount == 0) {
+                return -1;
+            }
+            int pfn = freeStack[--freeCount];
+            taken[pfn - pfnLimit] = true;
+            return pfn;
+        }
+    }
+
+    @Override
+    public void freeHostFrame(int pfn) {
+        synchronized (freeStack) {
+            if (!isTakenHostFrame(pfn)) {
+                throw new IllegalArgumentException(String.format("frame 0x%x is not a host frame in use", pfn));
+            }
+            taken[pfn - pfnLimit] = false;
+            Arrays.fill(frames[pfn], (byte) 0);
+            freeStack[freeCount++] = pfn;
+        }
+    }
+
+    /** Whether {@code pfn} is a host frame handed out by the pool. */
+    boolean isTakenHostFrame(int pfn) {
+        synchronized (freeStack) {
+            return pfn >= pfnLimit && pfn < frames.length && taken[pfn - pfnLimit];
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (MemoryRegion r : sharedRegions) {
+            ((SharedRegionImpl) r.shared()).removeHolder(this);
+        }
+        cpu = null;
+        cpuThread = null;
+    }
+
+    @Override
+    public String toString() {
+        return String.format("GuestMemory[pfn limit 0x%x, %d host frames (%d free), regions %s]",
+                pfnLimit, hostFrames, freeHostFrames(), regions.stream().map(MemoryRegion::name).toList());
+    }
+}
