@@ -1,0 +1,15 @@
+package org.lguest.lg;
+
+/**
+ * A guest as the host sees it, for listings.
+ *
+ * @param id          the guest slot (0..15), also lguest_data.guestid
+ * @param name        the name the Launcher gave
+ * @param state       "running", "halted" or "dead: REASON"
+ * @param memoryBytes guest memory below the pfn limit
+ * @param startNanos  System.nanoTime() at INITIALIZE
+ * @param exits       returns from the CPU to the host (traps, interrupts, time slices)
+ * @param hypercalls  hypercalls executed, the asynchronous ring included
+ */
+public record GuestInfo(int id, String name, String state, long memoryBytes, long startNanos, long exits, long hypercalls) {
+}

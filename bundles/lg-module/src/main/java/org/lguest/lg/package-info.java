@@ -1,0 +1,13 @@
+/**
+ * The control interface: lguest's {@code /dev/lguest} (the {@code /proc/lguest}
+ * of the original article), as a Java service.
+ *
+ * <p>The Launcher {@link org.lguest.lg.LguestControl#open() opens} one
+ * {@link org.lguest.lg.GuestControl} per guest, writes INITIALIZE with the
+ * memory it laid out, then calls {@link org.lguest.lg.GuestControl#run()}
+ * (the {@code read}) in a loop: each call runs the guest until user space is
+ * needed and says why ({@link org.lguest.lg.RunResult}).
+ */
+@org.osgi.annotation.bundle.Export
+@org.osgi.annotation.versioning.Version("1.0.0")
+package org.lguest.lg;
