@@ -55,3 +55,12 @@ done
 	-T "$HERE/kernel.ld" $OBJS -o "$OUT/lguest-guest.elf"
 
 echo "build.sh: built $OUT/lguest-guest.elf"
+
+# The test host (testhost/): plays Launcher and Host so the lguest path can
+# run on qemu-system-i386 (see test-lguest.sh).  Not part of the guest.
+"$CC" $ASFLAGS -c "$HERE/testhost/host.S" -o "$OUT/obj/host_entry.o"
+"$CC" $CFLAGS -c "$HERE/testhost/host.c" -o "$OUT/obj/host.o"
+"$LD" -m elf_i386 -nostdlib --build-id=none -z noexecstack -z max-page-size=4096 \
+	-T "$HERE/testhost/host.ld" "$OUT/obj/host_entry.o" "$OUT/obj/host.o" \
+	-o "$OUT/lguest-testhost.elf"
+echo "build.sh: built $OUT/lguest-testhost.elf"
