@@ -62,6 +62,8 @@ void kernel_main(void)
 
 	if (cmdline_flag("selftest"))
 		selftest_run();
+	if (cmdline_flag("crashtest"))
+		panic("crash requested on the command line");
 	if (cmdline_flag("poweroff")) {
 		printk("lguest-guest: power down\n");
 		pv.power_off();
