@@ -74,9 +74,12 @@ host_common:
 	movl $0x58, %eax                /* LGUEST_DS */
 	movl %eax, %ds
 	movl %eax, %es
+	movl $PA(host_pgdir), %eax      /* our view: Guest RAM at 0xC0000000 */
+	movl %eax, %cr3
 	pushl %esp
-	call host_trap
+	call host_trap                  /* returns the cr3 to go back with */
 	addl $4, %esp
+	movl %eax, %cr3
 	.globl host_return
 host_return:
 	popl %gs

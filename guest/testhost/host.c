@@ -169,7 +169,7 @@ static void fix_guest_desc(struct desc *d)
 
 /* ---- the Guest's state ---- */
 static struct lguest_data *ld;
-static u32 ld_pa, irqs_pending, halted, next_hcall, cur_pgdir;
+static u32 ld_pa, irqs_pending, halted, next_hcall;
 static u32 clock_armed, clock_expiry, host_ticks, trace_on;
 static u32 con_dma_pa, con_irq, con_bound;
 static char in_ring[256];
@@ -183,15 +183,187 @@ static const char *const names[] = {
 	"LOAD_TLS",
 };
 
-static void load_cr3(u32 pa)
+/* ---- shadow page tables (§4), much simplified ----
+ *
+ * The CPU never sees the Guest's page tables: it walks our shadows, which
+ * start empty and are filled by page faults from the Guest's tables
+ * (demand_page), and emptied again by the Guest's SET_PTE / SET_PMD /
+ * FLUSH_TLB / NEW_PGTABLE.  A Guest that forgets to tell us about a change
+ * keeps seeing the old mapping, as it would under lguest.  Shadow PTEs stay
+ * read-only until the Guest PTE is dirty, so A/D bits are emulated too.
+ * Slot 1023 of every shadow is our own 4 MB page.  On every trap the stubs
+ * switch to host_pgdir (which maps Guest RAM linearly at 0xC0000000) and
+ * back to the current shadow on the way out.
+ */
+#define HOST_VA         0xFFC00000u
+#define hpa(v)          ((u32)(v) - HOST_VA + HOST_PA)
+#define PFN_LIMIT       (GUEST_MEM / 4096 + 1)      /* RAM + device page */
+#define POOL_PAGES      160
+
+static u32 pool[POOL_PAGES][1024] __attribute__((aligned(4096)));
+static u8 pool_used[POOL_PAGES];
+static u32 spgd_pages[4][1024] __attribute__((aligned(4096)));
+static struct { u32 gpgdir; int used; } pgdirs[4];
+static int cur, victim;
+static u32 shadow_faults;
+
+static u32 *pool_alloc(void)
 {
-	u32 *pgdir = gmem(pa, 4096);
-	if (pa & 0xfff)
-		kill_guest("unaligned page directory", pa);
-	pgdir[1023] = HOST_PA | 0x83;           /* our 4 MB, supervisor only */
-	cur_pgdir = pa;
-	asm volatile("movl %0, %%cr3" :: "r"(pa) : "memory");
+	for (int i = 0; i < POOL_PAGES; i++)
+		if (!pool_used[i]) {
+			pool_used[i] = 1;
+			memset(pool[i], 0, 4096);
+			return pool[i];
+		}
+	kill_guest("test host out of shadow pages", 0);
 }
+
+static void release_pgd(u32 *spgd)
+{
+	if (*spgd & 1)
+		pool_used[((*spgd & ~0xfff) - hpa(pool)) / 4096] = 0;
+	*spgd = 0;
+}
+
+static u32 gpgd_of(u32 gpgdir, u32 va) { return ((u32 *)gmem(gpgdir, 4096))[va >> 22]; }
+
+static u32 *gpte_ptr(u32 gpgd, u32 va)
+{
+	return (u32 *)gmem(gpgd & ~0xfff, 4096) + ((va >> 12) & 1023);
+}
+
+static u32 *spte_ptr(u32 spgd, u32 va)
+{
+	return (u32 *)((spgd & ~0xfff) - HOST_PA + HOST_VA) + ((va >> 12) & 1023);
+}
+
+static u32 check_gpte(u32 gpte)
+{
+	if ((gpte & 0x88) || (gpte >> 12) >= PFN_LIMIT)
+		kill_guest("bad page table entry", gpte);
+	return gpte;
+}
+
+/* The shadow of a present Guest PTE: no GLOBAL, read-only until dirty. */
+static u32 shadow_pte(u32 gpte)
+{
+	u32 spte = gpte & ~0x100u;
+	if (!(gpte & 0x40))
+		spte &= ~2u;
+	return spte;
+}
+
+static int demand_page(u32 va, u32 err)
+{
+	u32 gpgdir = pgdirs[cur].gpgdir, gpgd = gpgd_of(gpgdir, va), *gpte, g;
+	u32 *spgd = &spgd_pages[cur][va >> 22];
+
+	if (!(gpgd & 1))
+		return 0;
+	if ((va >> 22) == 1023)
+		kill_guest("attempt to access switcher pages", va);
+	if (!(*spgd & 1)) {
+		if ((gpgd & 0xfff & ~0x67u) || (gpgd >> 12) >= PFN_LIMIT)
+			kill_guest("bad page directory entry", gpgd);
+		*spgd = hpa(pool_alloc()) | (gpgd & 0xfff);
+	}
+	gpte = gpte_ptr(gpgd, va);
+	g = *gpte;
+	if (!(g & 1))
+		return 0;
+	if ((err & 2) && !(g & 2))
+		return 0;
+	if ((err & 4) && !(g & 4))
+		return 0;
+	check_gpte(g);
+	g |= 0x20;
+	if (err & 2)
+		g |= 0x40;
+	*spte_ptr(*spgd, va) = shadow_pte(g);
+	*gpte = g;
+	shadow_faults++;
+	return 1;
+}
+
+static u32 stack_esp, stack_pages;
+static void pin_stack_pages(void)
+{
+	for (u32 i = 0; i < stack_pages; i++) {
+		u32 va = stack_esp - i * 4096;  /* 2.6.23's arithmetic */
+		u32 spgd = spgd_pages[cur][va >> 22];
+		if ((spgd & 1) && (*spte_ptr(spgd, va) & 3) == 3)
+			continue;
+		if (!demand_page(va, 2))
+			kill_guest("bad stack page", va);
+	}
+}
+
+static void flush_user(int slot)
+{
+	for (u32 i = 0; i < PAGE_OFFSET >> 22; i++)
+		release_pgd(&spgd_pages[slot][i]);
+}
+
+static void flush_all(void)
+{
+	for (int s = 0; s < 4; s++)
+		if (pgdirs[s].used)
+			for (u32 i = 0; i < 1023; i++)
+				release_pgd(&spgd_pages[s][i]);
+	pin_stack_pages();
+}
+
+static void new_pgtable(u32 gpgdir)
+{
+	int s;
+	if (gpgdir & 0xfff)
+		kill_guest("unaligned page directory", gpgdir);
+	gmem(gpgdir, 4096);
+	for (s = 0; s < 4; s++)
+		if (pgdirs[s].used && pgdirs[s].gpgdir == gpgdir)
+			break;
+	if (s == 4) {
+		s = victim;                     /* lguest picks at random */
+		victim = (victim + 1) % 4;
+		if (!pgdirs[s].used) {
+			memset(spgd_pages[s], 0, 4096);
+			spgd_pages[s][1023] = HOST_PA | 0x83;
+			pgdirs[s].used = 1;
+		}
+		pgdirs[s].gpgdir = gpgdir;
+		flush_user(s);                  /* kernel slots are kept */
+		cur = s;
+		pin_stack_pages();
+	}
+	cur = s;
+}
+
+static void set_pte(u32 gpgdir, u32 va, u32 gpte)
+{
+	for (int s = 0; s < 4; s++) {
+		u32 spgd;
+		if (!pgdirs[s].used || (va < PAGE_OFFSET && pgdirs[s].gpgdir != gpgdir))
+			continue;
+		spgd = spgd_pages[s][va >> 22];
+		if (!(spgd & 1))
+			continue;
+		if (gpte & 0x60)
+			*spte_ptr(spgd, va) = shadow_pte(check_gpte(gpte));
+		else
+			*spte_ptr(spgd, va) = 0;
+	}
+}
+
+static void set_pmd(u32 gpgdir, u32 index)
+{
+	if (index >= 1023)
+		return;
+	for (int s = 0; s < 4; s++)
+		if (pgdirs[s].used && pgdirs[s].gpgdir == gpgdir)
+			release_pgd(&spgd_pages[s][index]);
+}
+
+static u32 current_cr3(void) { return hpa(spgd_pages[cur]); }
 
 static void console_feed(void)
 {
@@ -279,6 +451,7 @@ static u32 hypercall(u32 call, u32 a1, u32 a2, u32 a3, int async)
 		msg[128] = 0;
 		puts("\n");
 		say("CRASH: %s\n", msg);
+		say("%u shadow page faults handled by the host\n", shadow_faults);
 		say("hypercall counts:");
 		for (u32 i = 0; i < 17; i++)
 			if (counts[i])
@@ -299,10 +472,13 @@ static u32 hypercall(u32 call, u32 a1, u32 a2, u32 a3, int async)
 		break;
 	}
 	case 4:                                 /* NEW_PGTABLE */
-		load_cr3(a1);
+		new_pgtable(a1);
 		break;
 	case 5:                                 /* FLUSH_TLB */
-		load_cr3(cur_pgdir);
+		if (a1)
+			flush_all();
+		else
+			flush_user(cur);
 		break;
 	case 6: {                               /* LOAD_IDT_ENTRY */
 		u32 v = a1, type = (a3 >> 8) & 0x1f;
@@ -333,6 +509,9 @@ static u32 hypercall(u32 call, u32 a1, u32 a2, u32 a3, int async)
 			kill_guest("SET_STACK with too many pages", a3);
 		tss.ss1 = a1;
 		tss.esp1 = a2;
+		stack_esp = a2;
+		stack_pages = a3;
+		pin_stack_pages();
 		break;
 	case 8:                                 /* TS */
 		break;
@@ -378,16 +557,12 @@ static u32 hypercall(u32 call, u32 a1, u32 a2, u32 a3, int async)
 		break;
 	case 14:                                /* SET_PTE(pgdir, va, pte) */
 		check_pte(a1, a2, a3);
-		if (a1 == cur_pgdir)
-			asm volatile("invlpg (%0)" :: "r"(a2) : "memory");
+		set_pte(a1, a2, a3);
 		break;
 	case 15:                                /* SET_PMD(pgdir, index) */
 		if (a1 & 0xfff)
 			kill_guest("unaligned SET_PMD pgdir", a1);
-		if (a2 >= 1023)
-			break;
-		if (a1 == cur_pgdir)
-			load_cr3(cur_pgdir);
+		set_pmd(a1, a2);
 		break;
 	case 16: {                              /* LOAD_TLS */
 		struct desc *t = gmem(a1, 24);
@@ -504,14 +679,14 @@ static void host_irq(int irq)
 
 static int has_errcode(u32 v) { return v == 8 || (v >= 10 && v <= 14) || v == 17; }
 
-void host_trap(struct regs *r)
+u32 host_trap(struct regs *r)
 {
 	u32 v = r->vector;
 
 	if (v >= 32 && v < 48) {
 		host_irq(v - 32);
 		if ((r->cs & 3) == 0)
-			return;                 /* woke us from HALT */
+			return hpa(host_pgdir); /* woke us from HALT */
 	} else if ((r->cs & 3) == 0) {
 		say("host fault: vector %u at %x err %x\n", v, r->eip, r->err);
 		quit(2);
@@ -525,12 +700,14 @@ void host_trap(struct regs *r)
 	} else if (v == 14) {
 		u32 cr2;
 		asm volatile("movl %%cr2, %0" : "=r"(cr2));
-		if (!ld)
-			kill_guest("page fault before LGUEST_INIT", cr2);
-		ld->cr2 = cr2;
-		deliver(r, 14, 1, r->err);
+		if (!demand_page(cr2, r->err)) {
+			if (!ld)
+				kill_guest("page fault before LGUEST_INIT", cr2);
+			ld->cr2 = cr2;
+			deliver(r, 14, 1, r->err);
+		}
 	} else if (v == 13) {
-		u8 *ip = (u8 *)r->eip;
+		u8 *ip = r->eip >= PAGE_OFFSET ? gmem(r->eip - PAGE_OFFSET, 2) : (u8 *)"??";
 		say("#GP at eip %x (bytes %x %x), err %x: reflected\n", r->eip, ip[0], ip[1], r->err);
 		deliver(r, 13, 1, r->err);
 	} else if (v == 7) {
@@ -539,6 +716,7 @@ void host_trap(struct regs *r)
 		deliver(r, v, has_errcode(v), r->err);
 	}
 	maybe_do_interrupt(r);
+	return current_cr3();
 }
 
 /* ---- the Launcher's part ---- */
@@ -668,7 +846,8 @@ void host_main(u32 mbi_pa)
 	say("INITIALIZE: pfnlimit %x, pgdir %x, start %x, page_offset %x\n",
 	    GUEST_MEM / 4096 + 1, pgdir, entry, page_offset);
 	say("starting the guest at ring 1\n");
-	load_cr3(pgdir);
+	new_pgtable(pgdir);
+	asm volatile("movl %0, %%cr3" :: "r"(current_cr3()) : "memory");
 	start_regs = (struct regs){ .gs = 0, .fs = 0, .es = GUEST_DS, .ds = GUEST_DS,
 		.eip = entry, .cs = GUEST_CS, .eflags = 0x202, .esp = 0, .ss = GUEST_DS };
 	launch(&start_regs);
