@@ -14,7 +14,7 @@ ELF=${1:-$HERE/target/lguest-guest.elf}
 command -v qemu-system-i386 >/dev/null || { echo "test-bare.sh: qemu-system-i386 not installed"; exit 2; }
 . "$HERE/testlib.sh"
 
-ALL="paging-demand paging-batch user-syscall user-tls user-stack-demand user-timer timer-ticks halt-wake console-input"
+ALL="paging-demand paging-batch user-syscall user-tls user-stack-demand user-timer user-kernel-protected timer-ticks halt-wake console-input"
 boot "bare: selftest poweroff" "" "$ALL" \
 	-m 128 -kernel "$ELF" -append "selftest poweroff"
 boot "bare: selftest input-expected=hello poweroff" 'hello\n' "$ALL" \

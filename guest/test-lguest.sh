@@ -18,7 +18,7 @@ HOST=$(dirname "$ELF")/lguest-testhost.elf
 command -v qemu-system-i386 >/dev/null || { echo "test-lguest.sh: qemu-system-i386 not installed"; exit 2; }
 . "$HERE/testlib.sh"
 
-ALL="paging-demand paging-batch user-syscall user-tls user-stack-demand user-timer timer-ticks halt-wake"
+ALL="paging-demand paging-batch user-syscall user-tls user-stack-demand user-timer user-kernel-protected timer-ticks halt-wake"
 boot "lguest: selftest poweroff" "" "$ALL" \
 	-m 256 -kernel "$HOST" -append trace -initrd "$ELF selftest poweroff"
 boot "lguest: selftest input-expected=hello poweroff" 'hello\n' "$ALL console-input" \

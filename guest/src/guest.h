@@ -180,7 +180,12 @@ void idle_wait(void);
 /* user.c */
 int user_run_selftest_program(void);
 void syscall_dispatch(struct trap_frame *f);
-struct user_result { int exit_code; int syscalls; int from_ring3; char out[128]; int out_len; };
+struct user_result {
+	int exit_code, syscalls, from_ring3, reported, report;
+	u32 fault_addr;
+	char out[128];
+	int out_len;
+};
 extern struct user_result user_result;
 int run_user(u32 eip, u32 esp);         /* entry.S */
 void user_return(int code) __attribute__((noreturn));

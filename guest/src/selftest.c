@@ -93,13 +93,18 @@ static void test_user(void)
 	int code = user_run_selftest_program();
 	char why[80];
 
-	printk("selftest: user program exited with %d after %d system calls (%u stack faults)\n",
-	       code, user_result.syscalls, demand_faults - faults);
-	if (code < 0) {
-		snprintk(why, sizeof(why), "program killed by trap %d", -code);
+	printk("selftest: user program ended with %d after %d system calls "
+	       "(%u stack faults), reported %x\n", code, user_result.syscalls,
+	       demand_faults - faults, user_result.report);
+	if (!user_result.reported) {
+		snprintk(why, sizeof(why), "program ended (%d) before reporting", code);
 		fail("user-syscall", why);
 		return;
 	}
+	snprintk(why, sizeof(why), "ended with %d, fault address %x", code,
+		 user_result.fault_addr);
+	check("user-kernel-protected", code == -14 && user_result.fault_addr == 0xC0100000, why);
+	code = user_result.report;
 	check("user-syscall",
 	      user_result.syscalls >= 3 && user_result.from_ring3 == user_result.syscalls &&
 	      !(code & 17) && user_result.out_len == (int)sizeof(expect) - 1 &&

@@ -114,6 +114,7 @@ void trap_dispatch(struct trap_frame *f)
 		if (user) {
 			printk("user: page fault at %x (eip %x, error %x): killed\n",
 			       addr, f->eip, f->errcode);
+			user_result.fault_addr = addr;
 			user_return(-14);
 		}
 		panic("page fault at %x, eip %x, error %x", addr, f->eip, f->errcode);

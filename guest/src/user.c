@@ -13,7 +13,9 @@
  * the Host installs it directly in the real IDT, so a system call goes
  * from ring 3 to our ring-1 handler without leaving the Guest.  The calls
  * follow Linux numbering: 1 exit(code), 4 write(fd, buf, len), 13 time()
- * (here: the tick count), 20 getpid().
+ * (here: the tick count), 20 getpid(); and one of our own, 200 report(n),
+ * with which the program hands the selftest its findings before it tries
+ * to read kernel memory (and is killed for it).
  */
 #include "guest.h"
 
@@ -50,6 +52,11 @@ void syscall_dispatch(struct trap_frame *f)
 		return;
 	case 20:                                /* getpid() */
 		f->eax = 1;
+		return;
+	case 200:                               /* report(findings) */
+		user_result.report = (int)f->ebx;
+		user_result.reported = 1;
+		f->eax = 0;
 		return;
 	default:
 		f->eax = (u32)-38;              /* ENOSYS */

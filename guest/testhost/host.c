@@ -204,7 +204,8 @@ static u32 pool[POOL_PAGES][1024] __attribute__((aligned(4096)));
 static u8 pool_used[POOL_PAGES];
 static u32 spgd_pages[4][1024] __attribute__((aligned(4096)));
 static struct { u32 gpgdir; int used; } pgdirs[4];
-static int cur, victim;
+static int cur;
+static u32 victim;
 static u32 shadow_faults;
 
 static u32 *pool_alloc(void)
@@ -323,8 +324,8 @@ static void new_pgtable(u32 gpgdir)
 		if (pgdirs[s].used && pgdirs[s].gpgdir == gpgdir)
 			break;
 	if (s == 4) {
-		s = victim;                     /* lguest picks at random */
-		victim = (victim + 1) % 4;
+		victim = victim * 1103515245 + 12345 + host_ticks;
+		s = (victim >> 16) % 4;         /* a random victim, like lguest */
 		if (!pgdirs[s].used) {
 			memset(spgd_pages[s], 0, 4096);
 			spgd_pages[s][1023] = HOST_PA | 0x83;

@@ -9,6 +9,11 @@
  *   8  the tick count did not move while we ran (no timer interrupts
  *      reached us in user mode)
  *  16  write() did not return the length written
+ *
+ * It hands these bits to the kernel with report() (system call 200) and
+ * then reads a kernel address, 0xC0100000, which must kill it with a page
+ * fault: kernel pages are not user-accessible.  (If the read succeeds, it
+ * exits with bit 256 set.)
  */
 #define TLS_SEL   0x33
 #define TLS_MAGIC 0x7157AB1E
@@ -51,5 +56,7 @@ int umain(void)
 		;
 	if ((unsigned int)sys(13, 0, 0, 0) == t0)
 		fails |= 8;
-	return fails;
+	sys(200, fails, 0, 0);
+	v = *(volatile unsigned int *)0xC0100000;
+	return fails | 256 | (v & 0);
 }
