@@ -26,6 +26,21 @@
 extern u8 user_image_start[], user_image_end[];
 struct user_result user_result;
 
+/* Is [buf, buf+len) user memory that is mapped right now?  (Checked so a
+ * bad pointer gets EFAULT instead of a kernel page fault.) */
+static int user_range_ok(u32 buf, u32 len)
+{
+	u32 p;
+	if (buf >= PAGE_OFFSET || len > PAGE_OFFSET - buf || len > 1024)
+		return 0;
+	for (p = buf & ~(PAGE_SIZE - 1); p < buf + len; p += PAGE_SIZE) {
+		u32 *pte = lookup_pte(p);
+		if (!pte || (*pte & (PTE_P | PTE_U)) != (PTE_P | PTE_U))
+			return 0;
+	}
+	return 1;
+}
+
 void syscall_dispatch(struct trap_frame *f)
 {
 	user_result.syscalls++;
@@ -37,7 +52,7 @@ void syscall_dispatch(struct trap_frame *f)
 		user_return((int)f->ebx);
 	case 4: {                               /* write(fd, buf, len) */
 		u32 buf = f->ecx, len = f->edx, i;
-		if (buf >= PAGE_OFFSET || len > PAGE_OFFSET - buf || len > 1024) {
+		if (!user_range_ok(buf, len)) {
 			f->eax = (u32)-14;      /* EFAULT */
 			return;
 		}
