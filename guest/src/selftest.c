@@ -90,8 +90,8 @@ static void test_user(void)
 {
 	static const char expect[] = "user: hello from ring 3 via int 0x80\n";
 	u32 faults = demand_faults;
-	int code = user_run_selftest_program();
-	char why[80];
+	int code = user_run_selftest_program(), killed;
+	char why[80], kwhy[80];
 
 	printk("selftest: user program ended with %d after %d system calls "
 	       "(%u stack faults), reported %x\n", code, user_result.syscalls,
@@ -101,9 +101,9 @@ static void test_user(void)
 		fail("user-syscall", why);
 		return;
 	}
-	snprintk(why, sizeof(why), "ended with %d, fault address %x", code,
+	killed = code == -14 && user_result.fault_addr == 0xC0100000;
+	snprintk(kwhy, sizeof(kwhy), "ended with %d, fault address %x", code,
 		 user_result.fault_addr);
-	check("user-kernel-protected", code == -14 && user_result.fault_addr == 0xC0100000, why);
 	code = user_result.report;
 	check("user-syscall",
 	      user_result.syscalls >= 3 && user_result.from_ring3 == user_result.syscalls &&
@@ -114,6 +114,7 @@ static void test_user(void)
 	check("user-stack-demand", !(code & 4) && demand_faults - faults >= 3,
 	      "user stack was not demand-paged");
 	check("user-timer", !(code & 8), "no ticks while in ring 3");
+	check("user-kernel-protected", killed, kwhy);
 }
 
 static void test_timer(void)
