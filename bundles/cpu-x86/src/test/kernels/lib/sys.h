@@ -55,6 +55,7 @@ void isr_generic_ring1(void);
 
 /* Run `pre`, then `insn` (labelled 8:, the instruction expected to trap;
  * 9: is the one after it), then `post`, catching any exception. */
+#define TRYX(...) TRY(__VA_ARGS__)      /* for argument lists built by macros */
 #define TRY(pre, insn, post, ...) do {                                         \
     trap_reset();                                                              \
     if (catch_setjmp() == 0) {                                                 \
