@@ -1,0 +1,76 @@
+/* tlb.c - what a CR3 reload, INVLPG and CR4.PGE do to cached translations.
+ *
+ * Why: lguest switches page tables with CR3 on every guest entry and exit
+ * and maps the Switcher with global pages; a processor whose TLB keeps too
+ * much (stale non-global entries after CR3) corrupts guests, one that keeps
+ * too little hides bugs in code that forgets INVLPG. Each check maps linear
+ * 0x40000000+ onto frame A, reads it (filling the TLB), rewrites the PTE to
+ * frame B *without* INVLPG, performs one operation, and reads again,
+ * printing A or B:
+ *  - non-global PTE, CR3 reload            -> B (required)
+ *  - global PTE with CR4.PGE, CR3 reload   -> A (the global translation
+ *    survives; this is what real processors do, and what this check asks
+ *    for: qemu's TCG flushes global entries on a CR3 write, so this file's
+ *    expected output is written by hand, not recorded from qemu)
+ *  - the same global PTE after INVLPG       -> B (required)
+ *  - global PTE, CR4.PGE cleared and set    -> B (required)
+ *  - G bit set but CR4.PGE clear, CR3 reload -> B (required)
+ */
+#include "sys.h"
+
+static u32 pt_test[1024] __attribute__((aligned(4096)));
+static u8 frames[2][4096] __attribute__((aligned(4096)));
+
+#define VA(i) (0x40000000u + (i) * 0x1000u)
+
+static const char *which(u32 v)
+{
+    return v == 0xaaaaaaaau ? "A" : v == 0xbbbbbbbbu ? "B" : "?";
+}
+
+/* map page i onto frame A with extra PTE bits, read it, remap onto B */
+static u32 prime(int i, u32 bits)
+{
+    pt_test[i] = (u32)frames[0] | 0x3 | bits;
+    invlpg(VA(i));
+    u32 a = *(volatile u32 *)VA(i);
+    pt_test[i] = (u32)frames[1] | 0x3 | bits;
+    return a;
+}
+
+void kmain(void)
+{
+    puts("KERNEL tlb\n");
+    paging_build();
+    pgdir[0x40000000u >> 22] = (u32)pt_test | 3;
+    for (int j = 0; j < 1024; j++) {
+        ((u32 *)frames[0])[j] = 0xaaaaaaaau;
+        ((u32 *)frames[1])[j] = 0xbbbbbbbbu;
+    }
+    paging_on();
+    write_cr4(read_cr4() | 0x80);                         /* PGE */
+
+    u32 a = prime(0, 0);
+    write_cr3((u32)pgdir);
+    kprintf("nonglobal-cr3-reload: first=%s then=%s\n", which(a), which(*(volatile u32 *)VA(0)));
+
+    a = prime(1, 0x100);
+    write_cr3((u32)pgdir);
+    kprintf("global-pge1-cr3-reload: first=%s then=%s\n", which(a), which(*(volatile u32 *)VA(1)));
+    invlpg(VA(1));
+    kprintf("global-pge1-after-invlpg: %s\n", which(*(volatile u32 *)VA(1)));
+
+    a = prime(2, 0x100);
+    write_cr3((u32)pgdir);
+    write_cr4(read_cr4() & ~0x80u);
+    write_cr4(read_cr4() | 0x80u);
+    kprintf("global-pge-toggle: first=%s then=%s\n", which(a), which(*(volatile u32 *)VA(2)));
+
+    write_cr4(read_cr4() & ~0x80u);
+    a = prime(3, 0x100);
+    write_cr3((u32)pgdir);
+    kprintf("global-bit-pge0-cr3-reload: first=%s then=%s\n", which(a), which(*(volatile u32 *)VA(3)));
+
+    paging_off();
+    puts("DONE\n");
+}
