@@ -32,13 +32,19 @@ if ! $LD -m elf_i386 -e probe -o "$probe.elf" "$probe.o" 2> "$probe.err"; then
     exit 1
 fi
 
+# The kernels are one RWX load segment on purpose; quieten newer ld about it.
+LDFLAGS=""
+if $LD -m elf_i386 --no-warn-rwx-segments -e probe -o "$probe.elf" "$probe.o" 2>/dev/null; then
+    LDFLAGS="--no-warn-rwx-segments"
+fi
+
 $CC $CFLAGS -c "$SRC/lib/entry.S" -o "$OUT/obj/entry.o"
 $CC $CFLAGS -c "$SRC/lib/lib.c" -o "$OUT/obj/lib.o"
 n=0
 for c in "$SRC"/*.c; do
     name=$(basename "$c" .c)
     $CC $CFLAGS -c "$c" -o "$OUT/obj/$name.o"
-    $LD -m elf_i386 -T "$SRC/lib/kernel.ld" -o "$OUT/$name.elf" \
+    $LD -m elf_i386 $LDFLAGS -T "$SRC/lib/kernel.ld" -o "$OUT/$name.elf" \
         "$OUT/obj/entry.o" "$OUT/obj/lib.o" "$OUT/obj/$name.o"
     n=$((n + 1))
 done

@@ -15,7 +15,10 @@
  *  - TSS esp0 is read at every entry (changing it moves the frame);
  *  - ring 1 the way lguest's guest kernel uses it: IRET to ring 1, an INT
  *    from ring 3 into a ring-1 handler on the TSS ss1:esp1 stack, IRET
- *    from ring 1 back to ring 3, privileged instructions at ring 1 (#GP).
+ *    from ring 1 back to ring 3, privileged instructions at ring 1 (#GP);
+ *  - IRET's checks on the way out (CS RPL vs DPL, SS RPL/DPL, CS not
+ *    present, return to an inner ring) and IF/IOPL left alone by IRET and
+ *    POPF at CPL 3, changed at CPL 0.
  */
 #include "sys.h"
 
@@ -146,6 +149,30 @@ void kmain(void)
     line("ring1-load-dpl0-data");
     TRY(ENTER_RING(0x31, 0x39, "stack1_top - 64", 0x1000, "1f") "1:\tcli\n\tpushfl\n\tpopl %%ss:r3", "int $0x80", "");
     kprintf("ring1-cli-iopl1: fl=%4x\n", r3[0] & 0x3200);
+
+    /* IRET's own checks on the way out */
+    set_desc(16, 0, 0xfffff, ACC_DPL(3) | ACC_CODE | ACC_R, FL_G | FL_DB);        /* 0x80: ring-3 code, not present */
+    TRY("pushl $0x23\n\tpushl $ustack_top\n\tpushfl\n\tpushl $0x0b\n\tpushl $1f", "iret", "1:\tint $0x80");
+    line("iret-cs-rpl3-dpl0");
+    TRY("pushl $0x20\n\tpushl $ustack_top\n\tpushfl\n\tpushl $0x1b\n\tpushl $1f", "iret", "1:\tint $0x80");
+    line("iret-ss-rpl0-to-ring3");
+    TRY("pushl $0x13\n\tpushl $ustack_top\n\tpushfl\n\tpushl $0x1b\n\tpushl $1f", "iret", "1:\tint $0x80");
+    line("iret-ss-dpl0-to-ring3");
+    TRY("pushl $0x23\n\tpushl $ustack_top\n\tpushfl\n\tpushl $0x83\n\tpushl $1f", "iret", "1:\tint $0x80");
+    line("iret-cs-not-present");
+    TRY(ENTER_RING3("1f") "1:\tpushfl\n\tpushl $0x08\n\tpushl $2f", "iret", "2:\tint $0x80");
+    line("iret-ring3-to-ring0");
+    /* at CPL 3 with IOPL 0, IRET and POPF leave IF and IOPL alone, without faulting */
+    TRY(ENTER_RING3("1f") "1:\tpushfl\n\torl $0x3200, (%%esp)\n\tpushl $0x1b\n\tpushl $2f\n\tiret\n"
+        "2:\tpushfl\n\tpopl %%ss:r3\n\tpushfl\n\torl $0x3200, (%%esp)\n\tpopfl\n\tpushfl\n\tpopl %%ss:r3+4",
+        "int $0x80", "");
+    kprintf("ring3-iret-popf-if-iopl: after-iret=%4x after-popf=%4x entries=%d\n", r3[0] & 0x3200, r3[1] & 0x3200,
+            (int)T_count);
+    /* at CPL 0 both may change them */
+    TRY("pushfl\n\torl $0x1000, (%%esp)\n\tpushl $0x08\n\tpushl $2f\n\tiret\n"
+        "2:\tpushfl\n\tpopl r3\n\tpushfl\n\torl $0x2000, (%%esp)\n\tpopfl\n\tpushfl\n\tpopl r3+4",
+        "nop", "pushl $2\n\tpopfl");
+    kprintf("ring0-iret-popf-iopl: after-iret=%4x after-popf=%4x\n", r3[0] & 0x3200, r3[1] & 0x3200);
 
     puts("DONE\n");
 }
