@@ -21,7 +21,7 @@
  */
 #include "sys.h"
 
-static u32 pt_test[1024] __attribute__((aligned(4096)));
+static volatile u32 pt_test[1024] __attribute__((aligned(4096)));
 static u8 frames[4][4096] __attribute__((aligned(4096)));
 u32 r3[8];
 
@@ -178,7 +178,7 @@ void kmain(void)
     /* 4 MiB pages */
     {
         volatile u32 *phys = (volatile u32 *)0x00400000;      /* identity mapped (PDE 1) */
-        u32 *pde = &pgdir[0x40400000u >> 22];
+        volatile u32 *pde = &pgdir[0x40400000u >> 22];
         for (int i = 0; i < 1024; i++) phys[i] = 0;           /* frame 0x400000: "page table" if PS is ignored */
         phys[0x10 / 4] = 0x12345678;
         *(volatile u32 *)0x007ff000 = 0x9abcdef0;

@@ -18,8 +18,8 @@
  */
 #include "sys.h"
 
-static u32 pt_test[1024] __attribute__((aligned(4096)));
-static u8 frames[2][4096] __attribute__((aligned(4096)));
+static volatile u32 pt_test[1024] __attribute__((aligned(4096)));
+static volatile u8 frames[2][4096] __attribute__((aligned(4096)));
 
 #define VA(i) (0x40000000u + (i) * 0x1000u)
 

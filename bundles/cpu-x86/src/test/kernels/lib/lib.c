@@ -8,8 +8,8 @@ static u32 idt[256 * 2] __attribute__((aligned(8)));
 u32 tss[26] __attribute__((aligned(128)));
 extern u8 isr_table[], T_climb_ret[];
 
-u32 pgdir[1024] __attribute__((aligned(4096)));
-u32 pgtab_low[4][1024] __attribute__((aligned(4096)));
+volatile u32 pgdir[1024] __attribute__((aligned(4096)));
+volatile u32 pgtab_low[4][1024] __attribute__((aligned(4096)));
 
 /* ---- serial (COM1) ---- */
 void putch(char c)

@@ -116,8 +116,8 @@ void show_sp(u32 esp);                /* stk0-N / stk1-N / ustk-N for the known 
 void show_full(int i);               /* show_entry + pushed EFLAGS, outer ESP/SS and the handler context */
 
 /* paging: identity map of the first 16 MiB in 4 KiB pages, PDE/PTEs U+W+P */
-extern u32 pgdir[1024];
-extern u32 pgtab_low[4][1024];
+extern volatile u32 pgdir[1024];   /* volatile: the MMU reads and writes these behind the compiler */
+extern volatile u32 pgtab_low[4][1024];
 void paging_build(void);
 void paging_on(void);
 void paging_off(void);
