@@ -201,7 +201,7 @@ void show_entry(int i)
     puts(" eip=");
     show_ip(r->raw[o]);
     kprintf(" cs=%4x", r->raw[o + 1] & 0xffff);
-    if (r->vec == 14) kprintf(" cr2=%8x", r->cr2);
+    if (r->vec == 14 && !(r->cs & 3)) kprintf(" cr2=%8x", r->cr2);   /* CR2 is only readable at ring 0 */
 }
 
 void show(const char *name)
@@ -272,4 +272,11 @@ void show_full(int i)
     kprintf(" | handler cs=%4x ss=%4x esp=", r->cs, r->ss);
     show_sp(r->esp);
     kprintf(" if=%d", (r->fl >> 9) & 1);
+}
+
+void load_idt_limit(u32 limit)
+{
+    idtr.limit = (u16)limit;
+    idtr.base = (u32)idt;
+    __asm__ volatile("lidt %0" : : "m"(idtr) : "memory");
 }

@@ -106,6 +106,7 @@ void set_call_gate(int idx, u32 sel, u32 off, u32 dpl, u32 params);
 #define GATE_TASK 0x5
 void restore_std_gate(int vec);
 void load_tr(void);
+void load_idt_limit(u32 limit);      /* reload IDTR with our IDT and this limit */
 
 /* reporting */
 const char *vecname(u32 v);
