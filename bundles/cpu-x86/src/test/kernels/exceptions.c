@@ -10,8 +10,9 @@
  * stack pointer moved from the probe to the handler (same privilege level).
  * (Using a null ES for an access must raise #GP(0), but qemu's TCG does not
  * check it; that check lives in segcheck.c, whose expected output is hand-written.)
- * Covered: #DE #DB(TF single-step) #BP #OF #BR #UD #NM #DF #TS #NP #SS #GP
- * #PF #MF, plus the "no fault" halves of the conditional ones.
+ * Covered: #DE #BP #OF #BR #UD #DF #TS #NP #SS #GP #PF, plus the "no fault"
+ * halves of the conditional ones. #DB (single-step) is in singlestep.c,
+ * #NM and #MF (the x87's exceptions) in fpu.c.
  */
 #include "sys.h"
 
@@ -48,24 +49,6 @@ void kmain(void)
     TRY("movl $100, %%eax\n\txorl %%edx, %%edx\n\tmovl $7, %%ecx", "divl %%ecx", "");
     rep("de-div-ok");
 
-    /* #DB: TF single-step. POPF sets TF; the trap comes after the next instruction. */
-    {
-        u32 dr6;
-        __asm__ volatile("xorl %%eax, %%eax\n\tmovl %%eax, %%dr6" : : : "eax");
-        TRY("pushfl\n\torl $0x100, (%%esp)\n\tpopfl", "nop", "nop\n\tnop");
-        __asm__ volatile("movl %%dr6, %0" : "=r"(dr6));
-        rep("db-single-step");
-        kprintf("db-single-step-dr6-bs: %x\n", (dr6 >> 14) & 1);
-    }
-    /* the trap is taken once per instruction: resume twice, count the steps */
-    TRY("pushfl\n\torl $0x100, (%%esp)\n\tpopfl\n\tmovl $2, T_resume", "nop", "nop\n\tnop\n\tnop");
-    kprintf("db-step-count: entries=%d eips=", (int)T_count);
-    for (u32 i = 0; i < T_count && i < 8; i++) {
-        if (i) putch(',');
-        show_ip(T_log[i].raw[0]);
-    }
-    putch('\n');
-
     /* #BP */
     TRY("", "int3", "");
     rep("bp-int3");
@@ -97,32 +80,6 @@ void kmain(void)
     rep("ud-lock-nop");
     TRY("", ".byte 0x8e, 0xc8", "");            /* mov %eax, %cs */
     rep("ud-mov-to-cs");
-
-    /* #NM: CR0.TS with an x87 instruction; WAIT only when MP is set too */
-    write_cr0((read_cr0() & ~0x4u) | 0x8u);     /* EM=0, TS=1, MP=0 */
-    TRY("", "fld1", "");
-    rep("nm-ts-fld1");
-    TRY("", "fwait", "");
-    rep("nm-ts-wait-mp0");
-    write_cr0(read_cr0() | 0x2u);               /* MP=1 */
-    TRY("", "fwait", "");
-    rep("nm-ts-wait-mp1");
-    __asm__ volatile("clts");
-    TRY("", "fwait", "");
-    rep("nm-clear-wait");
-    write_cr0(read_cr0() | 0x4u);               /* EM=1 */
-    TRY("", "fld1", "");
-    rep("nm-em-fld1");
-    write_cr0(read_cr0() & ~0x6u);
-
-    /* #MF: an unmasked x87 exception reported at the next waiting instruction (CR0.NE=1) */
-    write_cr0(read_cr0() | 0x20u);
-    {
-        static u16 cw = 0x037b;                 /* all masked but ZM */
-        TRY("fninit\n\tfldcw %0\n\tfld1\n\tfldz\n\tfdivrp %%st, %%st(1)\n\tnop", "fwait", "", "m"(cw));
-        rep("mf-zero-divide");
-        __asm__ volatile("fninit");
-    }
 
     /* #GP */
     TRY("movl $0x108, %%eax", "movl %%eax, %%ds", "");   /* beyond the GDT limit */

@@ -10,7 +10,7 @@
  *    frame EIP CS EFLAGS ESP SS (20 bytes), handler at CPL 0;
  *  - an exception at ring 3 (#UD) is delivered through a DPL-0 gate; INT n,
  *    INT3 and INTO through DPL-0 gates from ring 3 raise #GP(vector*8+2);
- *  - interrupt gates clear IF, trap gates keep it; TF and NT are cleared;
+ *  - interrupt gates clear IF, trap gates keep it; NT is cleared;
  *  - IRET from the handler back to ring 3, continuing on the ring-3 stack;
  *  - TSS esp0 is read at every entry (changing it moves the frame);
  *  - ring 1 the way lguest's guest kernel uses it: IRET to ring 1, an INT
@@ -65,9 +65,9 @@ void kmain(void)
     line("ring0-int-gate-if1");
     TRY("sti", "int $0x42", "");
     line("ring0-trap-gate-if1");
-    /* TF and NT are cleared by both gate kinds (TF: the handler is not single-stepped) */
-    TRY("pushfl\n\torl $0x4000, (%%esp)\n\tpopfl\n\tpushfl\n\torl $0x100, (%%esp)\n\tpopfl", "int $0x42", "");
-    kprintf("ring0-trap-gate-tf-nt: %s pushed-fl=%4x handler-fl=%4x entries=%d\n", vecname(T_log[0].vec),
+    /* NT is cleared by both gate kinds (TF too: see singlestep.c) */
+    TRY("pushfl\n\torl $0x4000, (%%esp)\n\tpopfl", "int $0x42", "");
+    kprintf("ring0-trap-gate-nt: %s pushed-fl=%4x handler-fl=%4x entries=%d\n", vecname(T_log[0].vec),
             T_log[0].raw[2] & 0x4300, T_log[0].fl & 0x4300, (int)T_count);
 
     /* exceptions at ring 3 go through DPL-0 gates; software interrupts may not */

@@ -37,8 +37,11 @@ static void pf(const char *name)
     putch('\n');
 }
 
-#define R3(code) ENTER_RING3("1f") "1:", code, "int $0x80"
-#define R1(code) ENTER_RING(0x31, 0x39, "stack1_top - 64", 0, "1f") "1:", code, "int $0x80"
+/* the IRET to an outer ring nulls DS (it held a DPL-0 selector): reload it
+ * with the flat DPL-3 data segment before probing */
+#define R3(code) ENTER_RING3("1f") "1:\tmovl $0x23, %%eax\n\tmovl %%eax, %%ds", code, "int $0x80"
+#define R1(code) ENTER_RING(0x31, 0x39, "stack1_top - 64", 0, "1f") "1:\tmovl $0x23, %%eax\n\tmovl %%eax, %%ds", \
+    code, "int $0x80"
 
 void kmain(void)
 {
@@ -130,7 +133,7 @@ void kmain(void)
     kprintf("fetch-np-r0: %s err=%4x cr2=%8x eip=%8x\n", vecname(T_log[0].vec), T_log[0].raw[0], T_log[0].cr2,
             T_log[0].raw[1]);
     frames[1][0] = 0xc3;                              /* ret */
-    TRY("movl $0x40001000, %%eax\n\t" ENTER_RING3("1f") "1:", "call *%%eax", "");
+    TRY("movl $0x40001000, %%esi\n\t" ENTER_RING3("1f") "1:\tmovl $0x23, %%eax\n\tmovl %%eax, %%ds", "call *%%esi", "");
     kprintf("fetch-sup-r3: %s err=%4x cr2=%8x eip=%8x\n", vecname(T_log[0].vec), T_log[0].raw[0], T_log[0].cr2,
             T_log[0].raw[1]);
     TRY("movl $0x40001000, %%eax", "call *%%eax", "");
