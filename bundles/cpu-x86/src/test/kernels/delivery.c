@@ -17,7 +17,12 @@
  *    into a read-only page with CR0.WP: #PF (supervisor write, error code
  *    2 / 3) reported with the INT's ring-3 EIP/CS, taken by a ring-1 #PF
  *    handler on the ss1:esp1 stack (which repairs esp0); CR2 is printed as
- *    its page only, since the order of the frame's stores is not specified.
+ *    its page only, since the order of the frame's stores is not specified;
+ *  - the double-fault rules (Intel SDM table "Conditions for Generating a
+ *    Double Fault"): #PF while delivering #PF -> #DF; #PF while delivering
+ *    #GP or #DE -> the #PF is delivered; #GP while delivering #PF -> #DF;
+ *    #NP while delivering #NP -> #DF. The #DF lines print no saved CS:EIP,
+ *    which the architecture leaves undefined.
  */
 #include "sys.h"
 
@@ -30,8 +35,28 @@ __asm__(".text\n"
         "jmp isr_table + 16 * 10\n"
         "pf_fix:\n\t"
         "movl $stack0_top, %ss:tss+4\n\t"
-        "jmp isr_table + 16 * 14\n");
-extern u8 ts_fix[], pf_fix[];
+        "jmp isr_table + 16 * 14\n"
+        "df_fix:\n\t"
+        "movl $stack0_top, %ss:tss+4\n\t"
+        "jmp isr_table + 16 * 8\n");
+extern u8 ts_fix[], pf_fix[], df_fix[];
+
+/* a #DF frame's saved CS:EIP are undefined: print only what is defined */
+static void df_line(const char *name)
+{
+    struct rec *r = &T_log[0];
+    kprintf("%s: %s", name, vecname(r->vec));
+    if (r->haserr) kprintf(" err=%4x", r->raw[0]);
+    if (r->vec != 8) {
+        puts(" eip=");
+        show_ip(r->raw[r->haserr]);
+        kprintf(" cs=%4x", r->raw[r->haserr + 1] & 0xffff);
+    }
+    kprintf(" | handler cs=%4x esp=", r->cs);
+    show_sp(r->esp);
+    if (T_count > 1 && T_log[1].vec == 0x80) kprintf(" cr2-page=%8x", T_log[1].cr2 & ~0xfffu);
+    kprintf(" entries=%d\n", (int)T_count);
+}
 
 static void line(const char *name)
 {
@@ -116,6 +141,35 @@ void kmain(void)
     write_cr0(read_cr0() & ~0x10000u);
     tss[1] = (u32)stack0_top;
     restore_std_gate(14);
+
+    /* benign/contributory/page-fault classes: which second fault makes a #DF */
+    pt_test[0] = 0;
+    tss[1] = 0x40001000;                              /* pushes on the ring-0 stack will page-fault */
+    set_gate(8, R1CODE, (u32)df_fix, GATE_INT, 0, 1);
+    TRY(ENTER_RING3("1f") "1:\tmovl $0x23, %%eax\n\tmovl %%eax, %%ds", "movl 0x40800010, %%eax", "");
+    df_line("pf-while-delivering-pf");                 /* CR2: the second fault's page */
+    tss[1] = (u32)stack0_top;
+    set_gate(14, R1CODE, (u32)pf_fix, GATE_INT, 0, 1);
+    tss[1] = 0x40001000;
+    TRY(ENTER_RING3("1f") "1:", "cli", "");
+    df_line("pf-while-delivering-gp");
+    tss[1] = 0x40001000;                              /* pf_fix repaired it */
+    TRY(ENTER_RING3("1f") "1:\txorl %%ecx, %%ecx\n\txorl %%edx, %%edx", "divl %%ecx", "");
+    df_line("pf-while-delivering-de");
+    tss[1] = (u32)stack0_top;
+    restore_std_gate(14);
+    set_gate(14, 0, (u32)isr_addr(14), GATE_INT, 0, 1);   /* #PF gate with a null code selector */
+    set_gate(8, KCODE, (u32)isr_addr(8), GATE_INT, 0, 1);
+    TRY("", "movl 0x40000010, %%eax", "");
+    df_line("gp-while-delivering-pf");
+    restore_std_gate(14);
+    set_gate(13, 0, (u32)isr_addr(13), GATE_INT, 0, 1);   /* #GP gate with a null code selector */
+    set_gate(11, KCODE, (u32)isr_addr(11), GATE_INT, 0, 0);   /* #NP gate not present */
+    TRY("movl $0x80, %%eax", "movl %%eax, %%ds", "");       /* #NP (0x80 is not present) */
+    df_line("np-while-delivering-np");
+    restore_std_gate(13);
+    restore_std_gate(11);
+    restore_std_gate(8);
     paging_off();
 
     puts("DONE\n");
