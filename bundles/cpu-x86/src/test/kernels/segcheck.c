@@ -12,9 +12,34 @@
  * to a code segment, a read of an execute-only code segment; #SS(0) for a
  * limit violation through SS) instead of recorded from qemu.
  * The far-transfer limit checks (JMP/IRET to an EIP beyond CS's limit,
- * #GP(0)) are included too; qemu does make those.
+ * #GP(0); qemu makes the JMP one) and instruction fetch running into CS's
+ * limit (#GP(0) at the first instruction not wholly inside it; qemu does not
+ * check) are included too.
  */
 #include "sys.h"
+
+/* code at the very end of a 4 KiB page, for CS limit checks on fetch */
+__asm__(".text\n"
+        ".balign 4096\n.skip 4095\n"
+        ".globl cs_edge\ncs_edge:\n\tnop\n"          /* last byte of its page */
+        "\tint $0x80\n"                                /* first byte of the next page */
+        ".balign 4096\n.skip 4095\n"
+        ".globl cs_edge2\ncs_edge2:\n\t.byte 0x89, 0xc0\n" /* movl %eax, %eax across the page end */
+        "\tint $0x80\n");
+extern u8 cs_edge[], cs_edge2[];
+
+static void fetch_line(const char *name, u8 *edge)
+{
+    kprintf("%s: ", name);
+    if (T_count == 0 || T_log[0].vec == 0x80) {
+        puts("ok\n");
+        return;
+    }
+    struct rec *r = &T_log[0];
+    kprintf("%s", vecname(r->vec));
+    if (r->haserr) kprintf(" err=%4x", r->raw[0]);
+    kprintf(" eip=edge+%d cs=%4x\n", (int)(r->raw[r->haserr] - (u32)edge), r->raw[r->haserr + 1] & 0xffff);
+}
 
 static void line(const char *name)
 {
@@ -113,6 +138,14 @@ void kmain(void)
     line("far-jmp-beyond-cs-limit");
     TRY("pushfl\n\tpushl $0xc8\n\tpushl $9f", "iret", "");
     line("iret-beyond-cs-limit");
+
+    /* instruction fetch up to and across CS's limit (4 KiB granular: limit = end of cs_edge's page) */
+    set_desc(26, 0, (u32)cs_edge >> 12, ACC_P | ACC_CODE | ACC_R, FL_G | FL_DB);      /* d0 */
+    set_desc(27, 0, (u32)cs_edge2 >> 12, ACC_P | ACC_CODE | ACC_R, FL_G | FL_DB);     /* d8 */
+    TRY("", "ljmp $0xd0, $cs_edge", "");
+    fetch_line("fetch-next-insn-beyond-cs-limit", cs_edge);
+    TRY("", "ljmp $0xd8, $cs_edge2", "");
+    fetch_line("fetch-insn-straddling-cs-limit", cs_edge2);
 
     puts("DONE\n");
 }
