@@ -15,6 +15,9 @@
  *  - the same global PTE after INVLPG       -> B (required)
  *  - global PTE, CR4.PGE cleared and set    -> B (required)
  *  - G bit set but CR4.PGE clear, CR3 reload -> B (required)
+ *  - a global 4 MiB page (CR4.PSE): survives a CR3 reload -> A (as above,
+ *    hand-written), dropped by an INVLPG of any address inside it -> B
+ *    (required)
  */
 #include "sys.h"
 
@@ -70,6 +73,26 @@ void kmain(void)
     a = prime(3, 0x100);
     write_cr3((u32)pgdir);
     kprintf("global-bit-pge0-cr3-reload: first=%s then=%s\n", which(a), which(*(volatile u32 *)VA(3)));
+
+    /* 4 MiB global pages: an INVLPG anywhere inside the page drops it */
+    write_cr4(read_cr4() | 0x90);                         /* PSE, PGE */
+    {
+        volatile u32 *pa = (volatile u32 *)0x00401000, *pb = (volatile u32 *)0x00801000;
+        volatile u32 *pde = &pgdir[0x40400000u >> 22];
+        *pa = 0xaaaaaaaau;
+        *pb = 0xbbbbbbbbu;
+        *pde = 0x00400000 | 0x183;                        /* G, PS, W, P */
+        invlpg(0x40401000);
+        a = *(volatile u32 *)0x40401000;
+        *pde = 0x00800000 | 0x183;
+        write_cr3((u32)pgdir);
+        kprintf("global-4m-cr3-reload: first=%s then=%s\n", which(a), which(*(volatile u32 *)0x40401000));
+        invlpg(0x40733000);                               /* another 4 KiB of the same 4 MiB page */
+        kprintf("global-4m-invlpg-elsewhere-in-page: %s\n", which(*(volatile u32 *)0x40401000));
+        *pde = 0;
+        invlpg(0x40400000);
+    }
+    write_cr4(read_cr4() & ~0x90u);
 
     paging_off();
     puts("DONE\n");
