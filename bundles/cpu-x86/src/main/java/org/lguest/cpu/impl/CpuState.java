@@ -209,9 +209,10 @@ abstract class CpuState {
         return v ^ ((cc & 1) != 0);
     }
 
-    /** Conditions after SUB/CMP at 32 bits, without building flags. */
+    /** Conditions from the lazy state without building flags where that is cheap. */
     final boolean condFast(int cc) {
-        if (lop == L_SUB && lsz == 32) {
+        int op = lop;
+        if (op == L_SUB && lsz == 32) {
             int a = la, b = lb;
             switch (cc) {
                 case 2: return Integer.compareUnsigned(a, b) < 0;
@@ -220,18 +221,32 @@ abstract class CpuState {
                 case 5: return a != b;
                 case 6: return Integer.compareUnsigned(a, b) <= 0;
                 case 7: return Integer.compareUnsigned(a, b) > 0;
+                case 8: return lr < 0;
+                case 9: return lr >= 0;
                 case 0xC: return a < b;
                 case 0xD: return a >= b;
                 case 0xE: return a <= b;
                 case 0xF: return a > b;
                 default: break;
             }
-        } else if (lop == L_LOGIC) {
+        } else if (op == L_LOGIC && lsz == 32) {
+            int v = lr;
             switch (cc) {
-                case 4: return lr == 0;
-                case 5: return lr != 0;
+                case 0: case 2: return false;
+                case 1: case 3: return true;
+                case 4: return v == 0;
+                case 5: return v != 0;
+                case 6: return v == 0;
+                case 7: return v != 0;
+                case 8: case 0xC: return v < 0;
+                case 9: case 0xD: return v >= 0;
+                case 0xE: return v <= 0;
+                case 0xF: return v > 0;
                 default: break;
             }
+        } else if (op != L_EAGER) {
+            if (cc == 4) return lr == 0;
+            if (cc == 5) return lr != 0;
         }
         return cond(cc);
     }

@@ -17,6 +17,9 @@ abstract class Fast extends Interp {
             K_JMP_REL = 20, K_JCC = 21, K_CALL_RM = 22, K_JMP_RM = 23, K_MOVX = 24, K_SHIFT = 25, K_IMUL_RM = 26,
             K_IMUL_RM_IMM = 27, K_GRP3 = 28, K_CMOV = 29, K_SETCC = 30, K_CDQ = 31, K_CWDE = 32, K_XCHG = 33, K_LEAVE = 34,
             K_NOP = 35;
+    /** specialised 32-bit register forms: reg-reg and reg-imm ALU (base + ALU op), moves, shifts by immediate */
+    static final int K_RR = 40, K_RI = 48, K_MOV_RR32 = 56, K_LOAD32 = 57, K_STORE32 = 58, K_SHL_RI = 59, K_SHR_RI = 60,
+            K_SAR_RI = 61;
 
     Fast(PhysicalMemory mem, IoPorts io) {
         super(mem, io);
@@ -54,6 +57,26 @@ abstract class Fast extends Interp {
     final void exec(Insn in) {
         int sz = in.sz;
         switch (in.kind) {
+            case K_RR: { int a = r[in.rm], b = r[in.reg]; lop = L_ADD; lsz = 32; la = a; lb = b; r[in.rm] = lr = a + b; return; }
+            case K_RR + 1: { lop = L_LOGIC; lsz = 32; r[in.rm] = lr = r[in.rm] | r[in.reg]; return; }
+            case K_RR + 2: case K_RR + 3: r[in.rm] = alu32(in.kind - K_RR, r[in.rm], r[in.reg]); return;
+            case K_RR + 4: { lop = L_LOGIC; lsz = 32; r[in.rm] = lr = r[in.rm] & r[in.reg]; return; }
+            case K_RR + 5: { int a = r[in.rm], b = r[in.reg]; lop = L_SUB; lsz = 32; la = a; lb = b; r[in.rm] = lr = a - b; return; }
+            case K_RR + 6: { lop = L_LOGIC; lsz = 32; r[in.rm] = lr = r[in.rm] ^ r[in.reg]; return; }
+            case K_RR + 7: { int a = r[in.rm], b = r[in.reg]; lop = L_SUB; lsz = 32; la = a; lb = b; lr = a - b; return; }
+            case K_RI: { int a = r[in.rm], b = in.imm; lop = L_ADD; lsz = 32; la = a; lb = b; r[in.rm] = lr = a + b; return; }
+            case K_RI + 1: { lop = L_LOGIC; lsz = 32; r[in.rm] = lr = r[in.rm] | in.imm; return; }
+            case K_RI + 2: case K_RI + 3: r[in.rm] = alu32(in.kind - K_RI, r[in.rm], in.imm); return;
+            case K_RI + 4: { lop = L_LOGIC; lsz = 32; r[in.rm] = lr = r[in.rm] & in.imm; return; }
+            case K_RI + 5: { int a = r[in.rm], b = in.imm; lop = L_SUB; lsz = 32; la = a; lb = b; r[in.rm] = lr = a - b; return; }
+            case K_RI + 6: { lop = L_LOGIC; lsz = 32; r[in.rm] = lr = r[in.rm] ^ in.imm; return; }
+            case K_RI + 7: { int a = r[in.rm], b = in.imm; lop = L_SUB; lsz = 32; la = a; lb = b; lr = a - b; return; }
+            case K_MOV_RR32: r[in.rm] = r[in.reg]; return;
+            case K_LOAD32: r[in.reg] = read32(in.seg, ea(in)); return;
+            case K_STORE32: write32(in.seg, ea(in), r[in.reg]); return;
+            case K_SHL_RI: { int a = r[in.rm]; lop = L_SHL; lsz = 32; la = a; lb = in.imm; r[in.rm] = lr = a << in.imm; return; }
+            case K_SHR_RI: { int a = r[in.rm]; lop = L_SHR; lsz = 32; la = a; lb = in.imm; r[in.rm] = lr = a >>> in.imm; return; }
+            case K_SAR_RI: { int a = r[in.rm]; lop = L_SAR; lsz = 32; la = a; lb = in.imm; r[in.rm] = lr = a >> in.imm; return; }
             case K_ALU_RM_R: {
                 int k = in.op;
                 if (!in.mem) {
@@ -345,7 +368,33 @@ abstract class Fast extends Interp {
         in.len = dpos - off;
         if (dpos > 0x1000) return Insn.GENERIC;
         dp = null;
+        specialize(in);
         return in;
+    }
+
+    private static void specialize(Insn in) {
+        if (in.sz != 4) return;
+        switch (in.kind) {
+            case K_ALU_RM_R: if (!in.mem) in.kind = K_RR + in.op; break;
+            case K_ALU_RM_IMM: if (!in.mem) in.kind = K_RI + in.op; break;
+            case K_ALU_R_RM:
+                if (!in.mem) { // op r32, r/m32 with a register source: same as the RM_R form with operands swapped
+                    int t = in.rm; in.rm = in.reg; in.reg = t; in.kind = K_RR + in.op;
+                }
+                break;
+            case K_MOV_RM_R: in.kind = in.mem ? K_STORE32 : K_MOV_RR32; break;
+            case K_MOV_R_RM:
+                if (in.mem) in.kind = K_LOAD32;
+                else { int t = in.rm; in.rm = in.reg; in.reg = t; in.kind = K_MOV_RR32; }
+                break;
+            case K_SHIFT:
+                if (!in.mem && in.imm > 0 && (in.imm & 31) != 0 && (in.op == 4 || in.op == 5 || in.op == 6 || in.op == 7)) {
+                    in.imm &= 31;
+                    in.kind = in.op == 5 ? K_SHR_RI : in.op == 7 ? K_SAR_RI : K_SHL_RI;
+                }
+                break;
+            default: break;
+        }
     }
 
     private boolean decodeRest(Insn in, int op, int seg, boolean o16) {
