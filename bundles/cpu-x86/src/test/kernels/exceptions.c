@@ -10,6 +10,8 @@
  * stack pointer moved from the probe to the handler (same privilege level).
  * (Using a null ES for an access must raise #GP(0), but qemu's TCG does not
  * check it; that check lives in segcheck.c, whose expected output is hand-written.)
+ * Also: the saved EIP of a prefixed instruction is its first prefix; an
+ * instruction longer than 15 bytes raises #GP(0).
  * Covered: #DE #BP #OF #BR #UD #DF #TS #NP #SS #GP #PF, plus the "no fault"
  * halves of the conditional ones. #DB (single-step) is in singlestep.c,
  * #NM and #MF (the x87's exceptions) in fpu.c.
@@ -48,6 +50,18 @@ void kmain(void)
     rep("de-divb-overflow");
     TRY("movl $100, %%eax\n\txorl %%edx, %%edx\n\tmovl $7, %%ecx", "divl %%ecx", "");
     rep("de-div-ok");
+
+    /* a faulting instruction's saved EIP is its first prefix byte */
+    TRY("movl $1, %%eax\n\txorl %%edx, %%edx\n\txorl %%ecx, %%ecx", ".byte 0x3e, 0x66, 0xf7, 0xf1", "");  /* ds; divw %cx */
+    rep("de-prefixed-eip-at-first-prefix");
+    TRY("", ".byte 0x2e, 0x3e, 0x0f, 0x0b", "");                    /* cs; ds; ud2 */
+    rep("ud-prefixed-eip-at-first-prefix");
+
+    /* instruction length: 15 bytes is the most */
+    TRY("", ".byte 0x3e,0x3e,0x3e,0x3e,0x3e,0x3e,0x3e,0x3e,0x3e,0x3e,0x3e,0x3e,0x3e,0x3e, 0x90", "");
+    rep("insn-15-bytes");
+    TRY("", ".byte 0x3e,0x3e,0x3e,0x3e,0x3e,0x3e,0x3e,0x3e,0x3e,0x3e,0x3e,0x3e,0x3e,0x3e,0x3e, 0x90", "");
+    rep("insn-16-bytes");
 
     /* #BP */
     TRY("", "int3", "");

@@ -10,7 +10,8 @@
  *    to a read-only page, PDE-level U/W restrictions, a not-present PDE;
  *    ring 1 is supervisor (lguest's guest kernel can touch U=0 pages);
  *  - CR2 for an access that straddles into a not-present page, and for an
- *    instruction fetch from a not-present / supervisor page;
+ *    instruction fetch from a not-present / supervisor page or straddling
+ *    into a not-present one (EIP = the instruction, CR2 = the page);
  *  - accessed and dirty bits written into the PTE by a read and by a write,
  *    accessed into the PDE;
  *  - CR0.WP: supervisor writes to read-only pages allowed when clear,
@@ -138,6 +139,12 @@ void kmain(void)
             T_log[0].raw[1]);
     TRY("movl $0x40001000, %%eax", "call *%%eax", "");
     pf("fetch-sup-r0");
+    frames[3][4093] = 0xb8;                           /* movl $imm32, %eax: 3 bytes here, 2 on the */
+    frames[3][4094] = 0x11;                           /* not-present page 40004000 */
+    frames[3][4095] = 0x22;
+    TRY("movl $0x40003ffd, %%eax", "call *%%eax", "");
+    kprintf("fetch-straddling-into-np: %s err=%4x cr2=%8x eip=%8x\n", vecname(T_log[0].vec), T_log[0].raw[0],
+            T_log[0].cr2, T_log[0].raw[1]);
 
     /* accessed and dirty bits */
     PTE(3) = FR(3) | 0x7;
