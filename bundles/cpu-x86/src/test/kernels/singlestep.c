@@ -5,8 +5,8 @@
  * instruction that set TF; INT n / INT3 clear TF on entry so their handler
  * is not stepped and no trap is taken for the INT itself (stepping resumes
  * after the handler's IRET); a faulting instruction is not trapped; MOV SS
- * holds the trap off for one instruction; an IRET that sets TF traps after
- * the first instruction it returns to. Each line lists the handler entries
+ * and POP SS hold the trap off for one instruction; an IRET that sets TF
+ * traps after the first instruction it returns to. Each line lists the handler entries
  * in order as VEC@EIP (EIP relative to the probed instruction).
  */
 #include "sys.h"
@@ -61,6 +61,8 @@ void kmain(void)
     /* MOV SS: no trap after it; the next instruction's trap covers both */
     TRY("movl $0x10, %%eax\n\t" TF_ON, "movl %%eax, %%ss", "nop\n\tnop");
     steps("step-mov-ss");
+    TRY("pushl $0x10\n\t" TF_ON, "popl %%ss", "nop\n\tnop");
+    steps("step-pop-ss");
 
     /* IRET to ring 3 with TF in the image: trap after the first ring-3 instruction */
     TRY(ENTER_RING(0x1b, 0x23, "ustack_top", 0x100, "1f") "1:", "nop", "nop");
