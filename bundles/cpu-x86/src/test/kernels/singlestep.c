@@ -6,8 +6,9 @@
  * is not stepped and no trap is taken for the INT itself (stepping resumes
  * after the handler's IRET); a faulting instruction is not trapped; MOV SS
  * and POP SS hold the trap off for one instruction; an IRET that sets TF
- * traps after the first instruction it returns to. Each line lists the handler entries
- * in order as VEC@EIP (EIP relative to the probed instruction).
+ * traps after the first instruction it returns to. Each line lists the
+ * handler entries in order as VEC@EIP (EIP relative to the probed
+ * instruction).
  */
 #include "sys.h"
 
