@@ -414,6 +414,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
     @Override
     public void requestExit() {
         exitRequested = true;
+        limit = 0; // ends the current chunk soon (read by the running thread at its next instruction boundary)
     }
 
     @Override
