@@ -47,6 +47,102 @@ abstract class Fast extends Interp {
         exec(in);
     }
 
+    // ---------------------------------------------------------------- handlers for compiled blocks
+
+    /** index in the running block of the instruction that may fault next (instructions before it retired) */
+    int bpos;
+    boolean inBlock;
+
+    final void hRR(int k, int d, int s) {
+        switch (k) {
+            case 0: { int a = r[d], b = r[s]; lop = L_ADD; lsz = 32; la = a; lb = b; r[d] = lr = a + b; return; }
+            case 1: lop = L_LOGIC; lsz = 32; r[d] = lr = r[d] | r[s]; return;
+            case 4: lop = L_LOGIC; lsz = 32; r[d] = lr = r[d] & r[s]; return;
+            case 5: { int a = r[d], b = r[s]; lop = L_SUB; lsz = 32; la = a; lb = b; r[d] = lr = a - b; return; }
+            case 6: lop = L_LOGIC; lsz = 32; r[d] = lr = r[d] ^ r[s]; return;
+            case 7: { int a = r[d], b = r[s]; lop = L_SUB; lsz = 32; la = a; lb = b; lr = a - b; return; }
+            default: r[d] = alu32(k, r[d], r[s]);
+        }
+    }
+
+    final void hRI(int k, int d, int b) {
+        switch (k) {
+            case 0: { int a = r[d]; lop = L_ADD; lsz = 32; la = a; lb = b; r[d] = lr = a + b; return; }
+            case 1: lop = L_LOGIC; lsz = 32; r[d] = lr = r[d] | b; return;
+            case 4: lop = L_LOGIC; lsz = 32; r[d] = lr = r[d] & b; return;
+            case 5: { int a = r[d]; lop = L_SUB; lsz = 32; la = a; lb = b; r[d] = lr = a - b; return; }
+            case 6: lop = L_LOGIC; lsz = 32; r[d] = lr = r[d] ^ b; return;
+            case 7: { int a = r[d]; lop = L_SUB; lsz = 32; la = a; lb = b; lr = a - b; return; }
+            default: r[d] = alu32(k, r[d], b);
+        }
+    }
+
+    final void hMovRR(int d, int s) {
+        r[d] = r[s];
+    }
+
+    final void hMovRI(int d, int v) {
+        r[d] = v;
+    }
+
+    final void hJcc(int cc, int disp) {
+        if (condFast(cc)) eip += disp;
+    }
+
+    final void hJmp(int disp) {
+        eip += disp;
+    }
+
+    final void hCall(int disp) {
+        push32(eip);
+        eip += disp;
+    }
+
+    final void hRet(int imm) {
+        int t = read32(2, sp());
+        setSp(r[4] + 4 + imm);
+        eip = t;
+    }
+
+    final void hPush(int n) {
+        push32(r[n]);
+    }
+
+    final void hPop(int n) {
+        int v = pop32();
+        r[n] = v;
+    }
+
+    final void hInc(int n) {
+        r[n] = inc(r[n], 4);
+    }
+
+    final void hDec(int n) {
+        r[n] = dec(r[n], 4);
+    }
+
+    final void hShiftRI(int k, int d, int c) {
+        int a = r[d];
+        lsz = 32;
+        la = a;
+        lb = c;
+        if (k == K_SHL_RI) { lop = L_SHL; r[d] = lr = a << c; }
+        else if (k == K_SHR_RI) { lop = L_SHR; r[d] = lr = a >>> c; }
+        else { lop = L_SAR; r[d] = lr = a >> c; }
+    }
+
+    final void hLoad32(Insn in) {
+        r[in.reg] = read32(in.seg, ea(in));
+    }
+
+    final void hStore32(Insn in) {
+        write32(in.seg, ea(in), r[in.reg]);
+    }
+
+    final void hLea(Insn in) {
+        r[in.reg] = ea(in);
+    }
+
     final int ea(Insn in) {
         int a = in.disp;
         if (in.base >= 0) a += r[in.base];
