@@ -154,7 +154,7 @@ void kmain(void)
     __asm__ volatile("movl 0x40003020, %%eax" : : : "eax", "memory");
     kprintf("ad-after-read: pte=%2x pde=%2x\n", PTE(3) & 0x60, pgdir[TESTVA >> 22] & 0x20);
     __asm__ volatile("movl %%eax, 0x40003020" : : : "eax", "memory");
-    kprintf("ad-after-write: pte=%2x pde=%2x\n", PTE(3) & 0x60, pgdir[TESTVA >> 22] & 0x20);
+    kprintf("ad-after-write: pte=%2x pde=%2x\n", PTE(3) & 0x60, pgdir[TESTVA >> 22] & 0x60);   /* no D in a PDE of a page table */
     PTE(3) = FR(3) | 0x7;
     write_cr3((u32)pgdir);
     __asm__ volatile("movl %%eax, 0x40003024" : : : "eax", "memory");

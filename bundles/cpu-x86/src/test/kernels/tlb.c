@@ -15,6 +15,8 @@
  *  - the same global PTE after INVLPG       -> B (required)
  *  - global PTE, CR4.PGE cleared and set    -> B (required)
  *  - G bit set but CR4.PGE clear, CR3 reload -> B (required)
+ *  - after a #PF on a not-present page, or a write #PF on a read-only page,
+ *    the PTE fixed without INVLPG is used by the retry (required)
  *  - a global 4 MiB page (CR4.PSE): survives a CR3 reload -> A (as above,
  *    hand-written), dropped by an INVLPG of any address inside it -> B
  *    (required)
@@ -73,6 +75,27 @@ void kmain(void)
     a = prime(3, 0x100);
     write_cr3((u32)pgdir);
     kprintf("global-bit-pge0-cr3-reload: first=%s then=%s\n", which(a), which(*(volatile u32 *)VA(3)));
+
+    /* a #PF drops the translation it faulted on: a PTE fixed afterwards needs no INVLPG
+     * (not-present entries are never cached; a write to a read-only page that faulted
+     * does not fault again once the PTE allows it) - demand paging relies on this */
+    pt_test[4] = 0;
+    invlpg(VA(4));
+    TRY("", "movl 0x40004000, %%eax", "");
+    kprintf("np-fault-then-present: first=%s", T_count ? vecname(T_log[0].vec) : "ok");
+    pt_test[4] = (u32)frames[1] | 0x3;
+    TRY("", "movl 0x40004000, %%eax", "");
+    kprintf(" then=%s\n", T_count ? vecname(T_log[0].vec) : "ok");
+    write_cr0(read_cr0() | 0x10000u);                     /* WP: supervisor writes obey R/W */
+    pt_test[5] = (u32)frames[1] | 0x1;                    /* read-only */
+    invlpg(VA(5));
+    (void)*(volatile u32 *)VA(5);                         /* cache the read-only translation */
+    TRY("", "movl %%eax, 0x40005000", "");
+    kprintf("ro-fault-then-writable: first=%s", T_count ? vecname(T_log[0].vec) : "ok");
+    pt_test[5] = (u32)frames[1] | 0x3;
+    TRY("movl $0xbbbbbbbb, %%eax", "movl %%eax, 0x40005000", "");
+    kprintf(" then=%s\n", T_count ? vecname(T_log[0].vec) : "ok");
+    write_cr0(read_cr0() & ~0x10000u);
 
     /* 4 MiB global pages: an INVLPG anywhere inside the page drops it */
     write_cr4(read_cr4() | 0x90);                         /* PSE, PGE */
