@@ -21,7 +21,7 @@ import java.util.List;
  * where an instruction can fault or reads EIP.
  */
 final class BlockCompiler {
-    static final int MAX_INSNS = 32, MAX_BYTES = 128;
+    static final int MAX_INSNS = 24, MAX_BYTES = 128;
 
     private static final ClassDesc CD_FAST = ClassDesc.of("org.lguest.cpu.impl.Fast");
     private static final ClassDesc CD_INSN = ClassDesc.of("org.lguest.cpu.impl.Insn");
@@ -31,6 +31,11 @@ final class BlockCompiler {
     private static final MethodTypeDesc MT_I = MethodTypeDesc.of(CD_void, CD_int);
     private static final MethodTypeDesc MT_II = MethodTypeDesc.of(CD_void, CD_int, CD_int);
     private static final MethodTypeDesc MT_III = MethodTypeDesc.of(CD_void, CD_int, CD_int, CD_int);
+    private static final MethodTypeDesc MT_IIII = MethodTypeDesc.of(CD_void, CD_int, CD_int, CD_int, CD_int);
+    private static final MethodTypeDesc MT_5 = MethodTypeDesc.of(CD_void, CD_int, CD_int, CD_int, CD_int, CD_int);
+    private static final MethodTypeDesc MT_6 = MethodTypeDesc.of(CD_void, CD_int, CD_int, CD_int, CD_int, CD_int, CD_int);
+    private static final MethodTypeDesc MT_7 = MethodTypeDesc.of(CD_void, CD_int, CD_int, CD_int, CD_int, CD_int, CD_int, CD_int);
+    private static final MethodTypeDesc MT_8 = MethodTypeDesc.of(CD_void, CD_int, CD_int, CD_int, CD_int, CD_int, CD_int, CD_int, CD_int);
     private static final MethodTypeDesc MT_INSN = MethodTypeDesc.of(CD_void, CD_INSN);
     private static final MethodHandles.Lookup LOOKUP = MethodHandles.lookup();
 
@@ -159,6 +164,14 @@ final class BlockCompiler {
         code.return_();
     }
 
+    private static void ea(CodeBuilder code, Insn in, boolean withSeg) {
+        if (withSeg) code.ldc(in.seg);
+        code.ldc(in.base);
+        code.ldc(in.index);
+        code.ldc(in.scale);
+        code.ldc(in.disp);
+    }
+
     private static void call(CodeBuilder code, Insn in, int i) {
         int k = in.kind;
         code.aload(1);
@@ -207,13 +220,71 @@ final class BlockCompiler {
             code.ldc(in.rm);
             code.ldc(in.imm);
             code.invokevirtual(CD_FAST, "hMovRI", MT_II);
+        } else if (k == Fast.K_LOAD32 || k == Fast.K_STORE32) {
+            code.ldc(in.reg);
+            ea(code, in, true);
+            code.invokevirtual(CD_FAST, k == Fast.K_LOAD32 ? "hLoad32C" : "hStore32C", MT_6);
+        } else if (k == Fast.K_LEA) {
+            code.ldc(in.reg);
+            ea(code, in, false);
+            code.invokevirtual(CD_FAST, "hLeaC", MT_5);
+        } else if ((k == Fast.K_ALU_RM_R || k == Fast.K_ALU_R_RM) && in.mem) {
+            code.ldc(in.op);
+            code.ldc(in.sz);
+            code.ldc(in.reg);
+            ea(code, in, true);
+            code.invokevirtual(CD_FAST, k == Fast.K_ALU_RM_R ? "hAluMR" : "hAluRM", MT_8);
+        } else if (k == Fast.K_ALU_RM_IMM && in.mem) {
+            code.ldc(in.op);
+            code.ldc(in.sz);
+            code.ldc(in.imm);
+            ea(code, in, true);
+            code.invokevirtual(CD_FAST, "hAluMI", MT_8);
+        } else if (k == Fast.K_MOV_RM_IMM && in.mem) {
+            code.ldc(in.sz);
+            code.ldc(in.imm);
+            ea(code, in, true);
+            code.invokevirtual(CD_FAST, "hMovMI", MT_7);
+        } else if ((k == Fast.K_MOV_RM_R || k == Fast.K_MOV_R_RM) && in.mem) {
+            code.ldc(in.sz);
+            code.ldc(in.reg);
+            ea(code, in, true);
+            code.invokevirtual(CD_FAST, k == Fast.K_MOV_RM_R ? "hMovMR" : "hMovRM", MT_7);
+        } else if (k == Fast.K_MOVX) {
+            code.ldc(in.op);
+            code.ldc(in.sz);
+            code.ldc(in.reg);
+            if (in.mem) {
+                ea(code, in, true);
+                code.invokevirtual(CD_FAST, "hMovxM", MT_8);
+            } else {
+                code.ldc(in.rm);
+                code.invokevirtual(CD_FAST, "hMovxR", MT_IIII);
+            }
+        } else if (k == Fast.K_TEST_RM_IMM && !in.mem) {
+            code.ldc(in.sz);
+            code.ldc(in.rm);
+            code.ldc(in.imm);
+            code.invokevirtual(CD_FAST, "hTestRI", MT_III);
+        } else if (k == Fast.K_TEST_RM_R && !in.mem) {
+            code.ldc(in.sz);
+            code.ldc(in.rm);
+            code.ldc(in.reg);
+            code.invokevirtual(CD_FAST, "hTestRR", MT_III);
+        } else if (k == Fast.K_SHIFT && !in.mem) {
+            code.ldc(in.op);
+            code.ldc(in.sz);
+            code.ldc(in.rm);
+            code.ldc(in.imm);
+            code.invokevirtual(CD_FAST, "hShiftR", MT_IIII);
+        } else if (k == Fast.K_IMUL_RM_IMM && !in.mem) {
+            code.ldc(in.sz);
+            code.ldc(in.reg);
+            code.ldc(in.rm);
+            code.ldc(in.imm);
+            code.invokevirtual(CD_FAST, "hImulRI", MT_IIII);
         } else {
-            String h = switch (k) {
-                case Fast.K_LOAD32 -> "hLoad32";
-                case Fast.K_STORE32 -> "hStore32";
-                case Fast.K_LEA -> "hLea";
-                default -> "exec";
-            };
+            String h = "exec";
             code.aload(2);
             code.ldc(i);
             code.aaload();

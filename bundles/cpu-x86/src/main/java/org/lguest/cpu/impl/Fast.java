@@ -131,6 +131,100 @@ abstract class Fast extends Interp {
         else { lop = L_SAR; r[d] = lr = a >> c; }
     }
 
+    // constant-operand forms for memory operands: (seg, base, index, scale, disp) fold after inlining
+
+    final int eaC(int base, int index, int scale, int disp) {
+        int a = disp;
+        if (base >= 0) a += r[base];
+        if (index >= 0) a += r[index] << scale;
+        return a;
+    }
+
+    final void hLoad32C(int reg, int seg, int base, int index, int scale, int disp) {
+        r[reg] = read32(seg, eaC(base, index, scale, disp));
+    }
+
+    final void hStore32C(int reg, int seg, int base, int index, int scale, int disp) {
+        write32(seg, eaC(base, index, scale, disp), r[reg]);
+    }
+
+    final void hLeaC(int reg, int base, int index, int scale, int disp) {
+        r[reg] = eaC(base, index, scale, disp);
+    }
+
+    /** mem op= reg */
+    final void hAluMR(int k, int sz, int reg, int seg, int base, int index, int scale, int disp) {
+        int off = eaC(base, index, scale, disp);
+        int res = alu(k, readSz(seg, off, sz), getReg(reg, sz), sz);
+        if (k != 7) writeSz(seg, off, sz, res);
+    }
+
+    /** reg op= mem */
+    final void hAluRM(int k, int sz, int reg, int seg, int base, int index, int scale, int disp) {
+        int res = alu(k, getReg(reg, sz), readSz(seg, eaC(base, index, scale, disp), sz), sz);
+        if (k != 7) setReg(reg, sz, res);
+    }
+
+    /** mem op= imm */
+    final void hAluMI(int k, int sz, int imm, int seg, int base, int index, int scale, int disp) {
+        int off = eaC(base, index, scale, disp);
+        int res = alu(k, readSz(seg, off, sz), imm, sz);
+        if (k != 7) writeSz(seg, off, sz, res);
+    }
+
+    final void hMovMI(int sz, int imm, int seg, int base, int index, int scale, int disp) {
+        writeSz(seg, eaC(base, index, scale, disp), sz, imm);
+    }
+
+    final void hMovMR(int sz, int reg, int seg, int base, int index, int scale, int disp) {
+        writeSz(seg, eaC(base, index, scale, disp), sz, getReg(reg, sz));
+    }
+
+    final void hMovRM(int sz, int reg, int seg, int base, int index, int scale, int disp) {
+        setReg(reg, sz, readSz(seg, eaC(base, index, scale, disp), sz));
+    }
+
+    final void hMovxM(int op, int sz, int reg, int seg, int base, int index, int scale, int disp) {
+        int off = eaC(base, index, scale, disp);
+        int v;
+        switch (op) {
+            case 0: v = read8(seg, off); break;
+            case 1: v = read16(seg, off); break;
+            case 2: v = (byte) read8(seg, off); break;
+            default: v = (short) read16(seg, off); break;
+        }
+        setReg(reg, sz, v);
+    }
+
+    final void hMovxR(int op, int sz, int reg, int rm) {
+        int v;
+        switch (op) {
+            case 0: v = reg8(rm); break;
+            case 1: v = r[rm] & 0xFFFF; break;
+            case 2: v = (byte) reg8(rm); break;
+            default: v = (short) r[rm]; break;
+        }
+        setReg(reg, sz, v);
+    }
+
+    final void hTestRI(int sz, int rm, int imm) {
+        alu(4, getReg(rm, sz), imm, sz);
+    }
+
+    final void hTestRR(int sz, int rm, int reg) {
+        alu(4, getReg(rm, sz), getReg(reg, sz), sz);
+    }
+
+    final void hShiftR(int k, int sz, int rm, int cnt) {
+        if (cnt < 0) cnt = r[1] & 0xFF;
+        int res = shift(k, getReg(rm, sz), cnt, sz);
+        if ((cnt & 31) != 0) setReg(rm, sz, res);
+    }
+
+    final void hImulRI(int sz, int reg, int rm, int imm) {
+        setReg(reg, sz, imul2(getReg(rm, sz), imm, sz));
+    }
+
     final void hLoad32(Insn in) {
         r[in.reg] = read32(in.seg, ea(in));
     }
