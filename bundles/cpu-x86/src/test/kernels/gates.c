@@ -8,6 +8,7 @@
  *    segment are nulled, FS holding a DPL-3 segment kept;
  *  - INT n from ring 3 through a DPL-3 gate: stack switch to TSS ss0:esp0,
  *    frame EIP CS EFLAGS ESP SS (20 bytes), handler at CPL 0;
+ *  - a gate to a conforming code segment: no stack switch, CPL stays 3;
  *  - an exception at ring 3 (#UD) is delivered through a DPL-0 gate; INT n,
  *    INT3 and INTO through DPL-0 gates from ring 3 raise #GP(vector*8+2);
  *  - interrupt gates clear IF, trap gates keep it; NT is cleared;
@@ -87,6 +88,13 @@ void kmain(void)
     set_gate(0x46, KCODE, (u32)isr_addr(0x46), GATE_INT, 3, 0);
     TRY(ENTER_RING3("1f") "1:", "int $0x46", "");
     line("int46-not-present-from-ring3");
+
+    /* a gate to a conforming ring-0 code segment: no privilege change, the handler runs at CPL 3 */
+    set_desc(17, 0, 0xfffff, ACC_P | ACC_DPL(0) | ACC_CODE | ACC_C | ACC_R, FL_G | FL_DB);   /* 0x88 */
+    set_gate(0x47, 0x88, (u32)isr_addr(0x47), GATE_INT, 3, 1);
+    TRY(ENTER_RING3("1f") "1:\tmovl $0x23, %%eax\n\tmovl %%eax, %%ds", "int $0x47", "");
+    line("int47-ring3-to-conforming-gate");
+    restore_std_gate(0x47);
 
     /* IRET from the handler back to ring 3, then a second trip in */
     set_gate(0x43, KCODE, (u32)isr_addr(0x43), GATE_INT, 3, 1);
