@@ -6,7 +6,8 @@
  * as #MF when CR0.NE is set. Checked: #NM for ESC instructions with TS or
  * EM set, WAIT/FWAIT only when both TS and MP are set; #MF reported at the
  * next waiting instruction after an unmasked zero-divide, with the saved
- * EIP of that waiting instruction.
+ * EIP of that waiting instruction; the lazy switch itself from ring 3 and
+ * ring 1 (#NM, the handler clears TS and IRETs, the instruction re-runs).
  */
 #include "sys.h"
 
@@ -23,6 +24,12 @@ static void rep(const char *name)
 }
 
 u16 sw_out;
+u32 r3[8];
+
+/* lazy FPU switching as lguest does it: the #NM handler clears TS and returns to the
+ * x87 instruction, which then runs */
+__asm__(".text\nnm_fix:\n\tclts\n\tjmp isr_table + 16 * 7\n");
+extern u8 nm_fix[];
 
 void kmain(void)
 {
@@ -61,5 +68,26 @@ void kmain(void)
         TRY("fld1\n\tfldz", "fdivrp %%st, %%st(1)", "fwait\n\tfstp %%st(0)");
         rep("masked-after-fninit");
     }
+    /* lazy switch from ring 3 and ring 1: #NM, handler does CLTS and IRETs, FLD1 re-executes */
+    set_gate(7, KCODE, (u32)nm_fix, GATE_INT, 0, 1);
+    __asm__ volatile("fninit");
+    write_cr0(read_cr0() | 0x8u);
+    TRY(ENTER_RING3("1f") "1:\tmovl $0x23, %%eax\n\tmovl %%eax, %%ds\n\tmovl $1, T_resume", "fld1",
+        "fistpl r3\n\tint $0x80");
+    kprintf("nm-lazy-switch-ring3: %s@", vecname(T_log[0].vec));
+    show_ip(T_log[0].raw[0]);
+    kprintf(" cs=%4x then %s value=%d ts=%d\n", T_log[0].raw[1] & 0xffff, vecname(T_log[1].vec), (int)r3[0],
+            (read_cr0() >> 3) & 1);
+    __asm__ volatile("fninit");
+    r3[0] = 0;
+    write_cr0(read_cr0() | 0x8u);
+    TRY(ENTER_RING(0x31, 0x39, "stack1_top - 64", 0, "1f") "1:\tmovl $0x23, %%eax\n\tmovl %%eax, %%ds\n\t"
+        "movl $1, T_resume", "fld1", "fistpl r3\n\tint $0x80");
+    kprintf("nm-lazy-switch-ring1: %s@", vecname(T_log[0].vec));
+    show_ip(T_log[0].raw[0]);
+    kprintf(" cs=%4x then %s value=%d ts=%d\n", T_log[0].raw[1] & 0xffff, vecname(T_log[1].vec), (int)r3[0],
+            (read_cr0() >> 3) & 1);
+    restore_std_gate(7);
+
     puts("DONE\n");
 }
