@@ -86,7 +86,55 @@ abstract class Fast extends Interp {
     }
 
     final void hJcc(int cc, int disp) {
-        if (condFast(cc)) eip += disp;
+        boolean t;
+        switch (cc) {
+            case 2: t = cB(); break;
+            case 3: t = !cB(); break;
+            case 4: t = cZ(); break;
+            case 5: t = !cZ(); break;
+            case 6: t = cBE(); break;
+            case 7: t = !cBE(); break;
+            case 8: t = cS(); break;
+            case 9: t = !cS(); break;
+            case 0xC: t = cL(); break;
+            case 0xD: t = !cL(); break;
+            case 0xE: t = cLE(); break;
+            case 0xF: t = !cLE(); break;
+            default: t = cond(cc); break;
+        }
+        if (t) eip += disp;
+    }
+
+    final boolean cZ() {
+        return lop == L_EAGER ? (flags & ZF) != 0 : lr == 0;
+    }
+
+    final boolean cS() {
+        return lop == L_EAGER ? (flags & SF) != 0 : (lr & signBit()) != 0;
+    }
+
+    final boolean cB() {
+        return lop == L_SUB && lsz == 32 ? Integer.compareUnsigned(la, lb) < 0 : getCF() != 0;
+    }
+
+    final boolean cBE() {
+        return lop == L_SUB && lsz == 32 ? Integer.compareUnsigned(la, lb) <= 0 : cond(6);
+    }
+
+    final boolean cL() {
+        if (lsz == 32) {
+            if (lop == L_SUB) return la < lb;
+            if (lop == L_LOGIC) return lr < 0;
+        }
+        return cond(0xC);
+    }
+
+    final boolean cLE() {
+        if (lsz == 32) {
+            if (lop == L_SUB) return la <= lb;
+            if (lop == L_LOGIC) return lr <= 0;
+        }
+        return cond(0xE);
     }
 
     final void hJmp(int disp) {
