@@ -489,18 +489,30 @@ final class ShadowPageTablesImpl implements ShadowPageTables {
         return true;
     }
 
-    /** After an operation: map the stack again if the tables were rebuilt. */
+    /**
+     * After an operation: map the stack again if the tables were rebuilt. Pinning
+     * may itself run the pool dry and throw everything away; then it starts over,
+     * once: a second time means the pool cannot hold the stack at all.
+     */
     private void finish() {
         if (!repinPending || repinning) {
             return;
         }
         repinning = true;
         try {
-            repinPending = false;
-            for (int i = 0; i < stackPages; i++) {
-                int vaddr = stackTop - 1 - i * PAGE;
-                if (!writable(vaddr) && !demand(vaddr, FAULT_WRITE)) {
-                    throw new GuestViolationException(String.format("bad stack page 0x%08x", vaddr));
+            for (int pass = 0; repinPending; pass++) {
+                if (pass == 2) {
+                    throw new IllegalStateException(String.format(
+                            "the host frame pool (%d frames, %d free) cannot keep the guest's stack mapped;"
+                                    + " build the guest memory with more host frames",
+                            mem.hostFrameCount(), mem.freeHostFrames()));
+                }
+                repinPending = false;
+                for (int i = 0; i < stackPages && !repinPending; i++) {
+                    int vaddr = stackTop - 1 - i * PAGE;
+                    if (!writable(vaddr) && !demand(vaddr, FAULT_WRITE)) {
+                        throw new GuestViolationException(String.format("bad stack page 0x%08x", vaddr));
+                    }
                 }
             }
         } finally {
@@ -518,7 +530,7 @@ final class ShadowPageTablesImpl implements ShadowPageTables {
 
     private int allocFrame() {
         int pfn = mem.tryAllocateHostFrame();
-        if (pfn < 0 && !repinning && rootPfn[current] >= 0) {
+        if (pfn < 0 && rootPfn[current] >= 0) {
             reclaim();
             pfn = mem.tryAllocateHostFrame();
         }

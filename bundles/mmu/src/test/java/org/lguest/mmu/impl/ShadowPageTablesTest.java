@@ -706,6 +706,18 @@ class ShadowPageTablesTest {
         }
 
         @Test
+        void pinningTheStackWithAFullPoolThrowsTablesAwayInsteadOfFailing() {
+            for (int i = 0; i < 5; i++) {
+                small.demandPage(PAGE_OFFSET + (i << 22), 0); // directory + 5 tables: the pool is full
+            }
+            assertEquals(0, memory.freeHostFrames(), "the test wants a full pool");
+            small.pinStack(PAGE_OFFSET + (10 << 22) + 0x20000, 2); // needs a sixth table
+            assertEquals(1, small.reclaims());
+            assertEntry(PRESENT | RW, small.shadowPte(PAGE_OFFSET + (10 << 22) + 0x1F000) & (PRESENT | RW), "stack page");
+            assertEntry(PRESENT | RW, small.shadowPte(PAGE_OFFSET + (10 << 22) + 0x1E000) & (PRESENT | RW), "stack page");
+        }
+
+        @Test
         void reclaimKeepsTheCurrentDirectoryAndDropsTheOthers() {
             small.newPageTable(PGDIR_B);
             small.newPageTable(PGDIR_A);
