@@ -232,6 +232,26 @@ final class ShadowPageTablesImpl implements ShadowPageTables {
         }
     }
 
+    @Override
+    public int guestPhysical(int vaddr) {
+        alive();
+        int gpde = mem.readU32(rootGuest[current] + (vaddr >>> 22) * 4);
+        if ((gpde & PRESENT) == 0) {
+            throw new GuestViolationException(String.format("bad address 0x%08x: no page table there", vaddr));
+        }
+        checkGuestPde(gpde, vaddr);
+        int gpte = mem.readU32((gpde & FRAME_MASK) + ((vaddr >>> 12) & 0x3FF) * 4);
+        if ((gpte & PRESENT) == 0) {
+            throw new GuestViolationException(String.format("bad address 0x%08x: page not present", vaddr));
+        }
+        if (gpte >>> 12 >= mem.pfnLimit()) {
+            throw new GuestViolationException(String.format(
+                    "bad address 0x%08x: mapped to frame 0x%x beyond guest memory (pfn limit 0x%x)",
+                    vaddr, gpte >>> 12, mem.pfnLimit()));
+        }
+        return (gpte & FRAME_MASK) | (vaddr & PAGE_MASK);
+    }
+
     // ---- guest-initiated updates ----
 
     @Override

@@ -69,7 +69,7 @@ class HostileGuestTest {
     }
 
     private String step(int step) {
-        int op = random.nextInt(10);
+        int op = random.nextInt(11);
         String what = "";
         try {
             switch (op) {
@@ -107,6 +107,13 @@ class HostileGuestTest {
                     int top = randomVaddr(), pages = random.nextInt(4);
                     what = String.format("pinStack(0x%08x, %d)", top, pages);
                     spt.pinStack(top, pages);
+                }
+                case 8 -> {
+                    int va = randomVaddr();
+                    what = String.format("guestPhysical(0x%08x)", va);
+                    int pa = spt.guestPhysical(va);
+                    check(Integer.toUnsignedLong(pa) < memory.limitBytes(), what, "translated to 0x%08x, outside guest memory", pa);
+                    check((pa & 0xFFF) == (va & 0xFFF), what, "lost the page offset: 0x%08x", pa);
                 }
                 default -> {
                     // The guest rewrites one of its own table entries, without telling the host.
