@@ -338,7 +338,8 @@ final class GuestMemoryImpl implements GuestMemory {
                 continue;
             }
             for (SharedRegionImpl.Holder h : ((SharedRegionImpl) r.shared()).holders()) {
-                if (h.memory() != this) {
+                // Every other place the region appears: other guests, or another alias in this one.
+                if (h.memory() != this || h.firstPfn() != r.firstPfn()) {
                     h.memory().markPending(((long) h.firstPfn() << PAGE_SHIFT) + (s - rs), e - s);
                 }
             }

@@ -92,6 +92,22 @@ class SharedRegionTest {
     }
 
     @Test
+    void regionMappedTwiceInOneGuestTellsItsProcessorAboutTheOtherAlias() {
+        SharedRegion r = mmu.newSharedRegion("twice", 1);
+        var l = mmu.newGuestMemory(4);
+        int first = l.addShared("alias0", r) << 12;
+        int second = l.addShared("alias1", r) << 12;
+        GuestMemory m = l.hostFrames(4).build();
+        FakeCpu cpu = new FakeCpu();
+        m.attach(cpu);
+        m.writeU32(first + 8, 5);
+        assertEquals(5, m.readU32(second + 8));
+        m.deliverPendingWrites();
+        assertEquals(List.of(new FakeCpu.Write(first + 8, 4), new FakeCpu.Write(second, 4096)), cpu.written,
+                "code decoded at the other alias must be dropped too");
+    }
+
+    @Test
     void closedMemoryNoLongerHearsOfSharedWrites() {
         FakeCpu cpuB = new FakeCpu();
         b.attach(cpuB);
