@@ -192,15 +192,17 @@ class GuestCodeThroughShadowTablesTest {
     @Test
     void hostPatchOfGuestCodeIsExecuted() {
         boot(64, 1);
-        Asm code = new Asm().movEbx(1).movEax(TEST_DONE).interrupt(0x1F);
+        memory.writeU32(DATA, 7);
+        Asm code = new Asm().loadEbx(kva(DATA)).movEax(TEST_DONE).interrupt(0x1F);
         code.jmpTo(0);
         kernelCode(code);
         assertEquals(TEST_DONE, switcher.run().hypercall());
-        assertEquals(1, cpu.reg(Cpu.EBX));
+        assertEquals(7, cpu.reg(Cpu.EBX));
 
-        memory.writeU32(CODE + 1, 2); // mov ebx, 1 -> mov ebx, 2, as the host would patch guest code
+        cpu.setReg(Cpu.ECX, 0);
+        memory.write(CODE, new Asm().loadEcx(kva(DATA)).bytes()); // mov ebx,[d] -> mov ecx,[d], as the host would patch
         assertEquals(TEST_DONE, switcher.run().hypercall());
-        assertEquals(2, cpu.reg(Cpu.EBX), "the CPU must drop what it decoded from the patched page");
+        assertEquals(7, cpu.reg(Cpu.ECX), "the CPU must drop what it decoded from the patched page");
     }
 
     /** A process at 0x08000000 (frame 5) whose code is {@code int $0x80}, with a direct trap gate to 0xC0001800. */
