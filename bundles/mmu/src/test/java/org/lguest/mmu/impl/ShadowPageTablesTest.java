@@ -692,6 +692,15 @@ class ShadowPageTablesTest {
         }
 
         @Test
+        void switchingToACachedDirectoryPinsTheStackSetWhileAnotherWasCurrent() {
+            spt.newPageTable(PGDIR_B);
+            spt.newPageTable(PGDIR_A);
+            spt.pinStack(STACK_TOP, 1); // pinned in A only
+            spt.newPageTable(PGDIR_B);  // B was cached before the stack was set
+            assertEntry(PRESENT | RW, spt.shadowPte(STACK_TOP - 0x1000) & (PRESENT | RW), "stack page in B");
+        }
+
+        @Test
         void flushOfEverythingPinsTheStackAgain() {
             spt.pinStack(STACK_TOP, 1);
             spt.flushAll();
