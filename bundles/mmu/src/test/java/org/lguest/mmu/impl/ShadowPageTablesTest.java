@@ -74,8 +74,11 @@ class ShadowPageTablesTest {
     /** Compares page-table entries, showing them in hex with their flags spelled out. */
     static void assertEntry(int expected, int actual, String... what) {
         if (expected != actual) {
-            throw new AssertionError(String.format("%sexpected entry %s but was %s",
+            AssertionError e = new AssertionError(String.format("%sexpected entry %s but was %s",
                     what.length > 0 ? what[0] + ": " : "", describe(expected), describe(actual)));
+            StackTraceElement[] trace = e.getStackTrace();
+            e.setStackTrace(java.util.Arrays.copyOfRange(trace, 1, trace.length)); // report the test, not this helper
+            throw e;
         }
     }
 
