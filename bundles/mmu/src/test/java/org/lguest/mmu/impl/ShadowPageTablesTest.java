@@ -488,6 +488,15 @@ class ShadowPageTablesTest {
             assertEntry(0, spt.shadowPte(USER_VA));
         }
 
+        @Test
+        void protNoneEntryIsNotTakenForAFourMegabytePage() {
+            // mprotect(PROT_NONE) on a touched page: _PAGE_PROTNONE (0x080, the PSE bit) | ACCESSED, not present.
+            spt.setPte(PGDIR_A, USER_VA, 20 << 12 | PSE | ACCESSED);
+            assertEntry(0, spt.shadowPte(USER_VA), "no mapping, and no kill");
+            guest.pte(PGDIR_A, USER_VA, 20 << 12 | PSE | ACCESSED);
+            assertFalse(spt.demandPage(USER_VA, FAULT_USER), "touching it is the guest's fault (SIGSEGV), not the host's");
+        }
+
         int framesSnapshot() {
             return spt.framesInUse() * 1000 + memory.freeHostFrames();
         }
