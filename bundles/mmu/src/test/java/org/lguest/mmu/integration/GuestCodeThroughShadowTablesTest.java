@@ -257,4 +257,50 @@ class GuestCodeThroughShadowTablesTest {
     private static java.util.List<String> hex(java.util.List<Integer> addresses) {
         return addresses.stream().map(a -> String.format("0x%08x", a)).toList();
     }
+
+    /**
+     * 10000 loads of [DATA] in a loop (hot enough for the CPU to compile), then
+     * "done"; a jump back to the start makes the next run repeat it.
+     */
+    private Asm hotLoadLoop() {
+        Asm code = new Asm().movEcx(10_000);
+        int loop = code.size();
+        code.loadEbx(kva(DATA)).decEcx().jnzTo(loop).movEax(TEST_DONE).interrupt(0x1F);
+        code.jmpTo(0);
+        return code;
+    }
+
+    @Test
+    void hotCompiledCodeFollowsASetPteRetarget() {
+        boot(64, 1);
+        memory.writeU32(DATA, 0x11111111);
+        memory.writeU32(OTHER, 0x22222222);
+        kernelCode(hotLoadLoop());
+        assertEquals(TEST_DONE, switcher.run().hypercall());
+        assertEquals(0x11111111, cpu.reg(Cpu.EBX));
+
+        // What the SET_PTE hypercall handler does when the guest remaps DATA's page.
+        int newPte = OTHER | PRESENT | RW | ACCESSED | DIRTY;
+        memory.writeU32(KERNEL_PT + (kva(DATA) >>> 12 & 0x3FF) * 4, newPte);
+        spt.setPte(PGDIR, kva(DATA), newPte);
+        assertEquals(TEST_DONE, switcher.run().hypercall());
+
+        assertEquals(0x22222222, cpu.reg(Cpu.EBX), "compiled code must not keep the old translation");
+    }
+
+    @Test
+    void hotCompiledCodeIsReplacedWhenTheHostPatchesIt() {
+        boot(64, 1);
+        memory.writeU32(DATA, 7);
+        kernelCode(hotLoadLoop());
+        assertEquals(TEST_DONE, switcher.run().hypercall());
+        assertEquals(7, cpu.reg(Cpu.EBX));
+
+        int load = 5; // after mov ecx, imm32
+        memory.write(CODE + load, new Asm().loadEdi(kva(DATA)).bytes()); // mov ebx,[d] -> mov edi,[d]
+        cpu.setReg(Cpu.EDI, 0);
+        assertEquals(TEST_DONE, switcher.run().hypercall());
+
+        assertEquals(7, cpu.reg(Cpu.EDI), "the compiled loop must be dropped and the patched code run");
+    }
 }
