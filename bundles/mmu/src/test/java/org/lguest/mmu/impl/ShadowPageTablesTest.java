@@ -74,8 +74,11 @@ class ShadowPageTablesTest {
     /** Compares page-table entries, showing them in hex with their flags spelled out. */
     static void assertEntry(int expected, int actual, String... what) {
         if (expected != actual) {
-            throw new AssertionError(String.format("%sexpected entry %s but was %s",
+            AssertionError e = new AssertionError(String.format("%sexpected entry %s but was %s",
                     what.length > 0 ? what[0] + ": " : "", describe(expected), describe(actual)));
+            StackTraceElement[] trace = e.getStackTrace();
+            e.setStackTrace(java.util.Arrays.copyOfRange(trace, 1, trace.length)); // report the test, not this helper
+            throw e;
         }
     }
 
@@ -279,6 +282,39 @@ class ShadowPageTablesTest {
     }
 
     @Nested
+    class GuestPhysical {
+        @Test
+        void kernelAddressTranslatesThroughTheGuestsOwnTables() {
+            assertEquals(0x5123, spt.guestPhysical(kva(5) + 0x123));
+            assertEquals(0, spt.shadowPte(kva(5)), "a host look-up faults nothing in");
+            assertEntry(5 << 12 | PRESENT | RW, guest.pte(PGDIR_A, kva(5)), "and sets no ACCESSED bit");
+        }
+
+        @Test
+        void translationFollowsTheCurrentDirectory() {
+            guest.pte(PGDIR_A, USER_VA, 20 << 12 | PRESENT | USER);
+            guest.pte(PGDIR_B, USER_VA, 21 << 12 | PRESENT | USER);
+            assertEquals(20 << 12 | 0x10, spt.guestPhysical(USER_VA + 0x10));
+            spt.newPageTable(PGDIR_B);
+            assertEquals(21 << 12 | 0x10, spt.guestPhysical(USER_VA + 0x10));
+        }
+
+        @Test
+        void unmappedAddressKillsTheGuestWithTheAddress() {
+            var e = assertThrows(GuestViolationException.class, () -> spt.guestPhysical(0x40000000));
+            assertTrue(e.reason().contains("0x40000000"), e.reason());
+            assertThrows(GuestViolationException.class, () -> spt.guestPhysical(USER_VA));
+        }
+
+        @Test
+        void mappingBeyondGuestMemoryKillsTheGuest() {
+            guest.pte(PGDIR_A, kva(9), 0x80 << 12 | PRESENT);
+            var e = assertThrows(GuestViolationException.class, () -> spt.guestPhysical(kva(9)));
+            assertTrue(e.reason().contains("beyond guest memory"), e.reason());
+        }
+    }
+
+    @Nested
     class SwitcherSlot {
         int switcherTable;
         int switcherPde;
@@ -450,6 +486,15 @@ class ShadowPageTablesTest {
             // A swapped-out page: the frame bits are a swap offset, beyond any pfn limit.
             spt.setPte(PGDIR_A, USER_VA, 0xFFFFF000 | DIRTY);
             assertEntry(0, spt.shadowPte(USER_VA));
+        }
+
+        @Test
+        void protNoneEntryIsNotTakenForAFourMegabytePage() {
+            // mprotect(PROT_NONE) on a touched page: _PAGE_PROTNONE (0x080, the PSE bit) | ACCESSED, not present.
+            spt.setPte(PGDIR_A, USER_VA, 20 << 12 | PSE | ACCESSED);
+            assertEntry(0, spt.shadowPte(USER_VA), "no mapping, and no kill");
+            guest.pte(PGDIR_A, USER_VA, 20 << 12 | PSE | ACCESSED);
+            assertFalse(spt.demandPage(USER_VA, FAULT_USER), "touching it is the guest's fault (SIGSEGV), not the host's");
         }
 
         int framesSnapshot() {
@@ -659,6 +704,15 @@ class ShadowPageTablesTest {
         }
 
         @Test
+        void switchingToACachedDirectoryPinsTheStackSetWhileAnotherWasCurrent() {
+            spt.newPageTable(PGDIR_B);
+            spt.newPageTable(PGDIR_A);
+            spt.pinStack(STACK_TOP, 1); // pinned in A only
+            spt.newPageTable(PGDIR_B);  // B was cached before the stack was set
+            assertEntry(PRESENT | RW, spt.shadowPte(STACK_TOP - 0x1000) & (PRESENT | RW), "stack page in B");
+        }
+
+        @Test
         void flushOfEverythingPinsTheStackAgain() {
             spt.pinStack(STACK_TOP, 1);
             spt.flushAll();
@@ -703,6 +757,18 @@ class ShadowPageTablesTest {
             assertEntry(PRESENT | RW, small.shadowPte(PAGE_OFFSET + 0x1F000) & (PRESENT | RW),
                     "the stack is pinned again after the tables were thrown away");
             assertTrue(cpu.flushes > 0, "throwing tables away must flush the TLB");
+        }
+
+        @Test
+        void pinningTheStackWithAFullPoolThrowsTablesAwayInsteadOfFailing() {
+            for (int i = 0; i < 5; i++) {
+                small.demandPage(PAGE_OFFSET + (i << 22), 0); // directory + 5 tables: the pool is full
+            }
+            assertEquals(0, memory.freeHostFrames(), "the test wants a full pool");
+            small.pinStack(PAGE_OFFSET + (10 << 22) + 0x20000, 2); // needs a sixth table
+            assertEquals(1, small.reclaims());
+            assertEntry(PRESENT | RW, small.shadowPte(PAGE_OFFSET + (10 << 22) + 0x1F000) & (PRESENT | RW), "stack page");
+            assertEntry(PRESENT | RW, small.shadowPte(PAGE_OFFSET + (10 << 22) + 0x1E000) & (PRESENT | RW), "stack page");
         }
 
         @Test

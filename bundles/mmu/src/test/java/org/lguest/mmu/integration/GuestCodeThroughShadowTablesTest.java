@@ -9,6 +9,7 @@ import static org.lguest.mmu.ShadowPageTables.PRESENT;
 import static org.lguest.mmu.ShadowPageTables.RW;
 import static org.lguest.mmu.ShadowPageTables.USER;
 import static org.lguest.mmu.integration.MiniSwitcher.LHCALL_NEW_PGTABLE;
+import static org.lguest.mmu.integration.MiniSwitcher.LHCALL_SET_STACK;
 import static org.lguest.mmu.integration.MiniSwitcher.LHCALL_SET_PTE;
 import static org.lguest.mmu.integration.MiniSwitcher.TEST_DONE;
 
@@ -191,14 +192,115 @@ class GuestCodeThroughShadowTablesTest {
     @Test
     void hostPatchOfGuestCodeIsExecuted() {
         boot(64, 1);
-        Asm code = new Asm().movEbx(1).movEax(TEST_DONE).interrupt(0x1F);
+        memory.writeU32(DATA, 7);
+        Asm code = new Asm().loadEbx(kva(DATA)).movEax(TEST_DONE).interrupt(0x1F);
         code.jmpTo(0);
         kernelCode(code);
         assertEquals(TEST_DONE, switcher.run().hypercall());
-        assertEquals(1, cpu.reg(Cpu.EBX));
+        assertEquals(7, cpu.reg(Cpu.EBX));
 
-        memory.writeU32(CODE + 1, 2); // mov ebx, 1 -> mov ebx, 2, as the host would patch guest code
+        cpu.setReg(Cpu.ECX, 0);
+        memory.write(CODE, new Asm().loadEcx(kva(DATA)).bytes()); // mov ebx,[d] -> mov ecx,[d], as the host would patch
         assertEquals(TEST_DONE, switcher.run().hypercall());
-        assertEquals(2, cpu.reg(Cpu.EBX), "the CPU must drop what it decoded from the patched page");
+        assertEquals(7, cpu.reg(Cpu.ECX), "the CPU must drop what it decoded from the patched page");
+    }
+
+    /** A process at 0x08000000 (frame 5) whose code is {@code int $0x80}, with a direct trap gate to 0xC0001800. */
+    private void systemCallSetUp() {
+        memory.writeU32(PGDIR + (0x08000000 >>> 22) * 4, USER_PT | 0x7);
+        memory.writeU32(USER_PT, 0x5000 | PRESENT | RW | USER);
+        memory.write(0x5000, new Asm().interrupt(0x80).bytes());
+        memory.write(0x1800, new Asm().movEax(TEST_DONE).interrupt(0x1F).bytes()); // the guest's syscall handler
+        switcher.directTrap(0x80, kva(0x1800), 3);
+    }
+
+    private void runSystemCallFromUserMode() {
+        switcher.userMode();
+        cpu.setReg(Cpu.ESP, 0x08000F00);
+        cpu.setEip(0x08000000);
+        switcher.faultAddresses.clear();
+        assertEquals(TEST_DONE, switcher.run().hypercall(), "the handler ran");
+    }
+
+    @Test
+    void systemCallFromUserModeLandsOnThePinnedStackWithoutAFault() {
+        boot(64, 1);
+        systemCallSetUp();
+        int stackTop = kva(0x20000); // stack pages: frames 0x1F and 0x1E
+        kernelCode(new Asm().hypercall(LHCALL_SET_STACK, 0x69, stackTop, 2).movEax(TEST_DONE).interrupt(0x1F));
+        assertEquals(TEST_DONE, switcher.run().hypercall());
+
+        runSystemCallFromUserMode();
+
+        assertTrue(switcher.faultAddresses.stream().noneMatch(a -> a >>> 12 == (stackTop - 1) >>> 12),
+                "the pinned stack must not fault: " + hex(switcher.faultAddresses));
+        assertEquals(stackTop - 20, cpu.reg(Cpu.ESP), "the CPU pushed eip, cs, eflags, esp, ss on the ring-1 stack");
+        assertEquals(0x08000002, memory.readU32(0x20000 - 20), "return address: after int $0x80");
+        assertEquals(0x73, memory.readU32(0x20000 - 16), "user CS");
+        assertEquals(0x08000F00, memory.readU32(0x20000 - 8), "user ESP");
+        assertEquals(0x7B, memory.readU32(0x20000 - 4), "user SS");
+    }
+
+    @Test
+    void withoutPinningTheSameSystemCallFaultsOnTheKernelStack() {
+        boot(64, 1);
+        systemCallSetUp();
+        int stackTop = kva(0x20000);
+        switcher.setTssStack(0x69, stackTop); // the stack set behind the shadow tables' back: not pinned
+
+        runSystemCallFromUserMode();
+
+        assertTrue(switcher.faultAddresses.stream().anyMatch(a -> a >>> 12 == (stackTop - 1) >>> 12),
+                "the trap should have faulted pushing its frame: " + hex(switcher.faultAddresses));
+    }
+
+    private static java.util.List<String> hex(java.util.List<Integer> addresses) {
+        return addresses.stream().map(a -> String.format("0x%08x", a)).toList();
+    }
+
+    /**
+     * 10000 loads of [DATA] in a loop (hot enough for the CPU to compile), then
+     * "done"; a jump back to the start makes the next run repeat it.
+     */
+    private Asm hotLoadLoop() {
+        Asm code = new Asm().movEcx(10_000);
+        int loop = code.size();
+        code.loadEbx(kva(DATA)).decEcx().jnzTo(loop).movEax(TEST_DONE).interrupt(0x1F);
+        code.jmpTo(0);
+        return code;
+    }
+
+    @Test
+    void hotCompiledCodeFollowsASetPteRetarget() {
+        boot(64, 1);
+        memory.writeU32(DATA, 0x11111111);
+        memory.writeU32(OTHER, 0x22222222);
+        kernelCode(hotLoadLoop());
+        assertEquals(TEST_DONE, switcher.run().hypercall());
+        assertEquals(0x11111111, cpu.reg(Cpu.EBX));
+
+        // What the SET_PTE hypercall handler does when the guest remaps DATA's page.
+        int newPte = OTHER | PRESENT | RW | ACCESSED | DIRTY;
+        memory.writeU32(KERNEL_PT + (kva(DATA) >>> 12 & 0x3FF) * 4, newPte);
+        spt.setPte(PGDIR, kva(DATA), newPte);
+        assertEquals(TEST_DONE, switcher.run().hypercall());
+
+        assertEquals(0x22222222, cpu.reg(Cpu.EBX), "compiled code must not keep the old translation");
+    }
+
+    @Test
+    void hotCompiledCodeIsReplacedWhenTheHostPatchesIt() {
+        boot(64, 1);
+        memory.writeU32(DATA, 7);
+        kernelCode(hotLoadLoop());
+        assertEquals(TEST_DONE, switcher.run().hypercall());
+        assertEquals(7, cpu.reg(Cpu.EBX));
+
+        int load = 5; // after mov ecx, imm32
+        memory.write(CODE + load, new Asm().loadEdi(kva(DATA)).bytes()); // mov ebx,[d] -> mov edi,[d]
+        cpu.setReg(Cpu.EDI, 0);
+        assertEquals(TEST_DONE, switcher.run().hypercall());
+
+        assertEquals(7, cpu.reg(Cpu.EDI), "the compiled loop must be dropped and the patched code run");
     }
 }
