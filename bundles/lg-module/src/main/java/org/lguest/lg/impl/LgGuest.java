@@ -41,7 +41,7 @@ final class LgGuest implements GuestControl, HostGuest {
     private String name = "";
     private GuestMemory memory;
     ShadowPageTables spt;
-    SwitcherGuest sw;
+    volatile SwitcherGuest sw;
     Cpu cpu;
     private long startNanos;
 

@@ -217,6 +217,15 @@ class InterruptAndTrapTest {
     }
 
     @Test
+    void aNotPresentGateTakesADirectTrapBackToTheHost() throws Exception {
+        Asm k = gate(kernel(), 6, H, 0xF, 0);
+        LgGuest g = h.start("undo", m, report(k.hypercall(Hypercalls.LOAD_IDT_ENTRY, 6, 0, 0)), null);
+        runToReport(g);
+        assertTrue(g.sw.isHostVector(6), "the gate is gone from the real IDT");
+        assertEquals(0, g.idtHi[6], "and from the guest's table the host reflects through");
+    }
+
+    @Test
     void aGateOfAnotherTypeThanInterruptOrTrapKills() throws Exception {
         LgGuest g = h.start(m, kernel().hypercall(Hypercalls.LOAD_IDT_ENTRY, 3, gateLo(H), gateHi(H, 0x5, 0)));
         assertEquals("bad IDT type 5 for vector 3", deathOf(g));
