@@ -132,8 +132,43 @@ final class BlockCompiler {
 
     private static void emit(CodeBuilder code, Insn[] ins) {
         int pending = 0;
+        int bytes = 0;
+        for (Insn in : ins) bytes += in.len;
+        Insn last = ins[ins.length - 1];
+        // a block whose final Jcc jumps back to its own start runs as a loop until the branch falls through or the budget
+        boolean loop = last.kind == Fast.K_JCC && last.imm == -bytes;
+        java.lang.classfile.Label head = code.newLabel();
+        code.labelBinding(head);
         for (int i = 0; i < ins.length; i++) {
             Insn in = ins[i];
+            if (loop && i == ins.length - 1) {
+                addEip(code, pending + in.len);
+                java.lang.classfile.Label exit = code.newLabel();
+                code.aload(1);
+                code.ldc(in.op);
+                code.ldc(in.imm);
+                code.invokevirtual(CD_FAST, "hJccT", MethodTypeDesc.of(java.lang.constant.ConstantDescs.CD_boolean, CD_int, CD_int));
+                code.ifeq(exit);
+                long n = ins.length;
+                code.aload(1);
+                code.getfield(CD_FAST, "icount", java.lang.constant.ConstantDescs.CD_long);
+                code.ldc(2 * n);
+                code.ladd();
+                code.aload(1);
+                code.getfield(CD_FAST, "limit", java.lang.constant.ConstantDescs.CD_long);
+                code.lcmp();
+                code.ifgt(exit);
+                code.aload(1);
+                code.dup();
+                code.getfield(CD_FAST, "icount", java.lang.constant.ConstantDescs.CD_long);
+                code.ldc(n);
+                code.ladd();
+                code.putfield(CD_FAST, "icount", java.lang.constant.ConstantDescs.CD_long);
+                code.goto_(head);
+                code.labelBinding(exit);
+                code.return_();
+                return;
+            }
             boolean faults = mayFault(in);
             boolean eip = touchesEip(in);
             if (faults) {

@@ -105,6 +105,13 @@ abstract class Fast extends Interp {
         if (t) eip += disp;
     }
 
+    /** Jcc for a compiled loop's back edge: jumps and reports whether it did. */
+    final boolean hJccT(int cc, int disp) {
+        int e = eip;
+        hJcc(cc, disp);
+        return eip != e || disp == 0;
+    }
+
     final boolean cZ() {
         return lop == L_EAGER ? (flags & ZF) != 0 : lr == 0;
     }
