@@ -38,6 +38,10 @@ final class BlockCompiler {
     private static final MethodTypeDesc MT_8 = MethodTypeDesc.of(CD_void, CD_int, CD_int, CD_int, CD_int, CD_int, CD_int, CD_int, CD_int);
     private static final MethodTypeDesc MT_INSN = MethodTypeDesc.of(CD_void, CD_INSN);
     private static final MethodHandles.Lookup LOOKUP = MethodHandles.lookup();
+    /** resolves our own types through this bundle's class loader (not the system one), should stack maps need them */
+    private static final ClassFile CLASSFILE = ClassFile.of(ClassFile.ClassHierarchyResolverOption.of(
+            java.lang.classfile.ClassHierarchyResolver.ofClassLoading(BlockCompiler.class.getClassLoader())
+                    .orElse(java.lang.classfile.ClassHierarchyResolver.defaultResolver())));
 
     private BlockCompiler() {
     }
@@ -101,7 +105,7 @@ final class BlockCompiler {
     static Block compile(Insn[] ins) {
         int bytes = 0;
         for (Insn in : ins) bytes += in.len;
-        byte[] cls = ClassFile.of().build(ClassDesc.of("org.lguest.cpu.impl.Blk"), cb -> {
+        byte[] cls = CLASSFILE.build(ClassDesc.of("org.lguest.cpu.impl.Blk"), cb -> {
             cb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SUPER);
             cb.withInterfaceSymbols(CD_CODE);
             cb.withMethodBody("<init>", MethodTypeDesc.of(CD_void), ClassFile.ACC_PUBLIC, code -> {
