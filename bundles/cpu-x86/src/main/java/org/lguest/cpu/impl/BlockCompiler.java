@@ -27,7 +27,7 @@ final class BlockCompiler {
     private static final ClassDesc CD_INSN = ClassDesc.of("org.lguest.cpu.impl.Insn");
     private static final ClassDesc CD_CODE = ClassDesc.of("org.lguest.cpu.impl.BlockCode");
     private static final ClassDesc CD_INT_ARRAY = CD_int.arrayType();
-    private static final MethodTypeDesc MT_RUN = MethodTypeDesc.of(CD_void, CD_FAST, CD_INSN.arrayType());
+    private static final MethodTypeDesc MT_RUN = MethodTypeDesc.of(CD_int, CD_FAST, CD_INSN.arrayType());
     private static final MethodTypeDesc MT_I = MethodTypeDesc.of(CD_void, CD_int);
     private static final MethodTypeDesc MT_II = MethodTypeDesc.of(CD_void, CD_int, CD_int);
     private static final MethodTypeDesc MT_III = MethodTypeDesc.of(CD_void, CD_int, CD_int, CD_int);
@@ -96,7 +96,7 @@ final class BlockCompiler {
             if (!compilable(in)) break;
             list.add(in);
             o += in.len;
-            if (endsBlock(in)) break;
+            if (in.kind == Fast.K_JCC ? o + in.imm == off || o + in.imm < off : endsBlock(in)) break;
         }
         if (list.isEmpty()) return null;
         return list.toArray(new Insn[0]);
@@ -170,8 +170,24 @@ final class BlockCompiler {
                 code.putfield(CD_FAST, "icount", java.lang.constant.ConstantDescs.CD_long);
                 code.goto_(head);
                 code.labelBinding(exit);
-                code.return_();
+                code.ldc(ins.length);
+                code.ireturn();
                 return;
+            }
+            if (in.kind == Fast.K_JCC && i < ins.length - 1) {
+                // a conditional branch inside the block: leave when it is taken
+                addEip(code, pending + in.len);
+                pending = 0;
+                java.lang.classfile.Label stay = code.newLabel();
+                code.aload(1);
+                code.ldc(in.op);
+                code.ldc(in.imm);
+                code.invokevirtual(CD_FAST, "hJccT", MethodTypeDesc.of(java.lang.constant.ConstantDescs.CD_boolean, CD_int, CD_int));
+                code.ifeq(stay);
+                code.ldc(i + 1);
+                code.ireturn();
+                code.labelBinding(stay);
+                continue;
             }
             boolean faults = mayFault(in);
             boolean eip = touchesEip(in);
@@ -200,7 +216,8 @@ final class BlockCompiler {
             call(code, in, i);
         }
         addEip(code, pending);
-        code.return_();
+        code.ldc(ins.length);
+        code.ireturn();
     }
 
     private static void ea(CodeBuilder code, Insn in, boolean withSeg) {
