@@ -339,6 +339,37 @@ final class BlockCompiler {
             code.ldc(in.rm);
             code.ldc(in.imm);
             code.invokevirtual(CD_FAST, "hImulRI", MT_IIII);
+        } else if (k == Fast.K_JMP_RM || k == Fast.K_CALL_RM) {
+            if (in.mem) {
+                ea(code, in, true);
+                code.invokevirtual(CD_FAST, k == Fast.K_JMP_RM ? "hJmpM" : "hCallM", MT_5);
+            } else {
+                code.ldc(in.rm);
+                code.invokevirtual(CD_FAST, k == Fast.K_JMP_RM ? "hJmpR" : "hCallR", MT_I);
+            }
+        } else if (k == Fast.K_PUSH_IMM) {
+            code.ldc(in.imm);
+            code.invokevirtual(CD_FAST, "hPushI", MT_I);
+        } else if (k == Fast.K_IMUL_RM && !in.mem) {
+            code.ldc(in.sz);
+            code.ldc(in.reg);
+            code.ldc(in.rm);
+            code.invokevirtual(CD_FAST, "hImulRR", MT_III);
+        } else if (k == Fast.K_CMOV && !in.mem) {
+            code.ldc(in.op);
+            code.ldc(in.sz);
+            code.ldc(in.reg);
+            code.ldc(in.rm);
+            code.invokevirtual(CD_FAST, "hCmovRR", MT_IIII);
+        } else if (k == Fast.K_SETCC && !in.mem) {
+            code.ldc(in.op);
+            code.ldc(in.rm);
+            code.invokevirtual(CD_FAST, "hSetccR", MT_II);
+        } else if (k == Fast.K_GRP3 && !in.mem) {
+            code.ldc(in.op);
+            code.ldc(in.sz);
+            code.ldc(in.rm);
+            code.invokevirtual(CD_FAST, "hGrp3R", MT_III);
         } else {
             String h = "exec";
             code.aload(2);

@@ -280,6 +280,52 @@ abstract class Fast extends Interp {
         setReg(reg, sz, imul2(getReg(rm, sz), imm, sz));
     }
 
+    final void hJmpM(int seg, int base, int index, int scale, int disp) {
+        eip = read32(seg, eaC(base, index, scale, disp));
+    }
+
+    final void hCallM(int seg, int base, int index, int scale, int disp) {
+        int t = read32(seg, eaC(base, index, scale, disp));
+        push32(eip);
+        eip = t;
+    }
+
+    final void hJmpR(int rm) {
+        eip = r[rm];
+    }
+
+    final void hCallR(int rm) {
+        int t = r[rm];
+        push32(eip);
+        eip = t;
+    }
+
+    final void hPushI(int v) {
+        push32(v);
+    }
+
+    final void hImulRR(int sz, int reg, int rm) {
+        setReg(reg, sz, imul2(getReg(reg, sz), getReg(rm, sz), sz));
+    }
+
+    final void hCmovRR(int cc, int sz, int reg, int rm) {
+        if (condFast(cc)) setReg(reg, sz, getReg(rm, sz));
+    }
+
+    final void hSetccR(int cc, int rm) {
+        setReg8(rm, condFast(cc) ? 1 : 0);
+    }
+
+    final void hGrp3R(int k, int sz, int rm) {
+        int v = getReg(rm, sz);
+        switch (k) {
+            case 2: setReg(rm, sz, ~v); return;
+            case 3: setReg(rm, sz, alu(5, 0, v, sz)); return;
+            case 4: case 5: mul(k == 5, v, sz); return;
+            default: div(k == 7, v, sz);
+        }
+    }
+
     final void hLoad32(Insn in) {
         r[in.reg] = read32(in.seg, ea(in));
     }
