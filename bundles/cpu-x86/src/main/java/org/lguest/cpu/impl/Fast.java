@@ -77,6 +77,37 @@ abstract class Fast extends Interp {
         }
     }
 
+    /** reg-reg ALU whose flags are dead (overwritten before anything can read them): the result only */
+    final void hRRnf(int k, int d, int s) {
+        switch (k) {
+            case 0: r[d] += r[s]; return;
+            case 1: r[d] |= r[s]; return;
+            case 4: r[d] &= r[s]; return;
+            case 5: r[d] -= r[s]; return;
+            case 6: r[d] ^= r[s]; return;
+            case 7: return;
+            default: r[d] = alu32(k, r[d], r[s]);
+        }
+    }
+
+    final void hRInf(int k, int d, int b) {
+        switch (k) {
+            case 0: r[d] += b; return;
+            case 1: r[d] |= b; return;
+            case 4: r[d] &= b; return;
+            case 5: r[d] -= b; return;
+            case 6: r[d] ^= b; return;
+            case 7: return;
+            default: r[d] = alu32(k, r[d], b);
+        }
+    }
+
+    final void hShiftRInf(int k, int d, int c) {
+        if (k == K_SHL_RI) r[d] <<= c;
+        else if (k == K_SHR_RI) r[d] >>>= c;
+        else r[d] >>= c;
+    }
+
     final void hMovRR(int d, int s) {
         r[d] = r[s];
     }
