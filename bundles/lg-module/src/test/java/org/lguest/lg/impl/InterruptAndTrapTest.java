@@ -204,7 +204,7 @@ class InterruptAndTrapTest {
     void protectedVectorsStayWithTheHostWhateverTheGuestLoads() throws Exception {
         Asm handlers = report(Harness.handlers().store(kva(DATA), 0xBAD));
         Asm k = kernel();
-        for (int v : new int[] {2, 8, 13, 14, 15, 0x1F}) {
+        for (int v : new int[] {2, 8, 13, 14, 15}) {
             gate(k, v, H, 0xF, 3);
         }
         k.store(kva(0x50000), 1).movEdx(0x70).inAlDx(); // a fresh page (host fault) and a port probe (host GPF)
@@ -223,6 +223,12 @@ class InterruptAndTrapTest {
         runToReport(g);
         assertTrue(g.sw.isHostVector(6), "the gate is gone from the real IDT");
         assertEquals(0, g.idtHi[6], "and from the guest's table the host reflects through");
+    }
+
+    @Test
+    void aGateForTheHypercallVectorKills() throws Exception {
+        LgGuest g = h.start(m, kernel().hypercall(Hypercalls.LOAD_IDT_ENTRY, 0x1F, gateLo(H), gateHi(H, 0xF, 3)));
+        assertEquals("attempt to take over the hypercall vector 0x1f", deathOf(g));
     }
 
     @Test
