@@ -27,7 +27,7 @@ final class BlockCompiler {
     private static final ClassDesc CD_INSN = ClassDesc.of("org.lguest.cpu.impl.Insn");
     private static final ClassDesc CD_CODE = ClassDesc.of("org.lguest.cpu.impl.BlockCode");
     private static final ClassDesc CD_INT_ARRAY = CD_int.arrayType();
-    private static final MethodTypeDesc MT_RUN = MethodTypeDesc.of(CD_void, CD_FAST, CD_INSN.arrayType());
+    private static final MethodTypeDesc MT_RUN = MethodTypeDesc.of(CD_int, CD_FAST, CD_INSN.arrayType());
     private static final MethodTypeDesc MT_I = MethodTypeDesc.of(CD_void, CD_int);
     private static final MethodTypeDesc MT_II = MethodTypeDesc.of(CD_void, CD_int, CD_int);
     private static final MethodTypeDesc MT_III = MethodTypeDesc.of(CD_void, CD_int, CD_int, CD_int);
@@ -38,6 +38,10 @@ final class BlockCompiler {
     private static final MethodTypeDesc MT_8 = MethodTypeDesc.of(CD_void, CD_int, CD_int, CD_int, CD_int, CD_int, CD_int, CD_int, CD_int);
     private static final MethodTypeDesc MT_INSN = MethodTypeDesc.of(CD_void, CD_INSN);
     private static final MethodHandles.Lookup LOOKUP = MethodHandles.lookup();
+    /** resolves our own types through this bundle's class loader (not the system one), should stack maps need them */
+    private static final ClassFile CLASSFILE = ClassFile.of(ClassFile.ClassHierarchyResolverOption.of(
+            java.lang.classfile.ClassHierarchyResolver.ofClassLoading(BlockCompiler.class.getClassLoader())
+                    .orElse(java.lang.classfile.ClassHierarchyResolver.defaultResolver())));
 
     private BlockCompiler() {
     }
@@ -92,7 +96,7 @@ final class BlockCompiler {
             if (!compilable(in)) break;
             list.add(in);
             o += in.len;
-            if (endsBlock(in)) break;
+            if (in.kind == Fast.K_JCC ? o + in.imm == off || o + in.imm < off : endsBlock(in)) break;
         }
         if (list.isEmpty()) return null;
         return list.toArray(new Insn[0]);
@@ -101,7 +105,7 @@ final class BlockCompiler {
     static Block compile(Insn[] ins) {
         int bytes = 0;
         for (Insn in : ins) bytes += in.len;
-        byte[] cls = ClassFile.of().build(ClassDesc.of("org.lguest.cpu.impl.Blk"), cb -> {
+        byte[] cls = CLASSFILE.build(ClassDesc.of("org.lguest.cpu.impl.Blk"), cb -> {
             cb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SUPER);
             cb.withInterfaceSymbols(CD_CODE);
             cb.withMethodBody("<init>", MethodTypeDesc.of(CD_void), ClassFile.ACC_PUBLIC, code -> {
@@ -132,8 +136,59 @@ final class BlockCompiler {
 
     private static void emit(CodeBuilder code, Insn[] ins) {
         int pending = 0;
+        int bytes = 0;
+        for (Insn in : ins) bytes += in.len;
+        Insn last = ins[ins.length - 1];
+        // a block whose final Jcc jumps back to its own start runs as a loop until the branch falls through or the budget
+        boolean loop = last.kind == Fast.K_JCC && last.imm == -bytes;
+        java.lang.classfile.Label head = code.newLabel();
+        code.labelBinding(head);
         for (int i = 0; i < ins.length; i++) {
             Insn in = ins[i];
+            if (loop && i == ins.length - 1) {
+                addEip(code, pending + in.len);
+                java.lang.classfile.Label exit = code.newLabel();
+                code.aload(1);
+                code.ldc(in.op);
+                code.ldc(in.imm);
+                code.invokevirtual(CD_FAST, "hJccT", MethodTypeDesc.of(java.lang.constant.ConstantDescs.CD_boolean, CD_int, CD_int));
+                code.ifeq(exit);
+                long n = ins.length;
+                code.aload(1);
+                code.getfield(CD_FAST, "icount", java.lang.constant.ConstantDescs.CD_long);
+                code.ldc(2 * n);
+                code.ladd();
+                code.aload(1);
+                code.getfield(CD_FAST, "limit", java.lang.constant.ConstantDescs.CD_long);
+                code.lcmp();
+                code.ifgt(exit);
+                code.aload(1);
+                code.dup();
+                code.getfield(CD_FAST, "icount", java.lang.constant.ConstantDescs.CD_long);
+                code.ldc(n);
+                code.ladd();
+                code.putfield(CD_FAST, "icount", java.lang.constant.ConstantDescs.CD_long);
+                code.goto_(head);
+                code.labelBinding(exit);
+                code.ldc(ins.length);
+                code.ireturn();
+                return;
+            }
+            if (in.kind == Fast.K_JCC && i < ins.length - 1) {
+                // a conditional branch inside the block: leave when it is taken
+                addEip(code, pending + in.len);
+                pending = 0;
+                java.lang.classfile.Label stay = code.newLabel();
+                code.aload(1);
+                code.ldc(in.op);
+                code.ldc(in.imm);
+                code.invokevirtual(CD_FAST, "hJccT", MethodTypeDesc.of(java.lang.constant.ConstantDescs.CD_boolean, CD_int, CD_int));
+                code.ifeq(stay);
+                code.ldc(i + 1);
+                code.ireturn();
+                code.labelBinding(stay);
+                continue;
+            }
             boolean faults = mayFault(in);
             boolean eip = touchesEip(in);
             if (faults) {
@@ -158,10 +213,45 @@ final class BlockCompiler {
                 addEip(code, pending);
                 pending = 0;
             }
-            call(code, in, i);
+            if (fullFlagWriter(in) && flagsDead(ins, i)) callNoFlags(code, in);
+            else call(code, in, i);
         }
         addEip(code, pending);
-        code.return_();
+        code.ldc(ins.length);
+        code.ireturn();
+    }
+
+    /** Writes every arithmetic flag without reading any, and cannot fault. */
+    static boolean fullFlagWriter(Insn in) {
+        int k = in.kind;
+        if ((k >= Fast.K_RR && k < Fast.K_RR + 8) || (k >= Fast.K_RI && k < Fast.K_RI + 8)) {
+            int op = k & 7;
+            return op != 2 && op != 3;
+        }
+        return k == Fast.K_SHL_RI || k == Fast.K_SHR_RI || k == Fast.K_SAR_RI;
+    }
+
+    /** Neither reads nor writes flags and cannot fault. */
+    static boolean flagNeutral(Insn in) {
+        switch (in.kind) {
+            case Fast.K_MOV_RR32: case Fast.K_LEA: case Fast.K_NOP: case Fast.K_CDQ: case Fast.K_CWDE:
+                return true;
+            case Fast.K_MOV_R_IMM:
+                return true;
+            case Fast.K_MOVX:
+                return !in.mem;
+            default:
+                return false;
+        }
+    }
+
+    /** Whether instruction i's flags are overwritten before anything can observe them. */
+    static boolean flagsDead(Insn[] ins, int i) {
+        for (int j = i + 1; j < ins.length; j++) {
+            if (fullFlagWriter(ins[j])) return true;
+            if (!flagNeutral(ins[j])) return false;
+        }
+        return false;
     }
 
     private static void ea(CodeBuilder code, Insn in, boolean withSeg) {
@@ -170,6 +260,27 @@ final class BlockCompiler {
         code.ldc(in.index);
         code.ldc(in.scale);
         code.ldc(in.disp);
+    }
+
+    private static void callNoFlags(CodeBuilder code, Insn in) {
+        int k = in.kind;
+        code.aload(1);
+        if (k >= Fast.K_RR && k < Fast.K_RR + 8) {
+            code.ldc(k - Fast.K_RR);
+            code.ldc(in.rm);
+            code.ldc(in.reg);
+            code.invokevirtual(CD_FAST, "hRRnf", MT_III);
+        } else if (k >= Fast.K_RI && k < Fast.K_RI + 8) {
+            code.ldc(k - Fast.K_RI);
+            code.ldc(in.rm);
+            code.ldc(in.imm);
+            code.invokevirtual(CD_FAST, "hRInf", MT_III);
+        } else {
+            code.ldc(k);
+            code.ldc(in.rm);
+            code.ldc(in.imm);
+            code.invokevirtual(CD_FAST, "hShiftRInf", MT_III);
+        }
     }
 
     private static void call(CodeBuilder code, Insn in, int i) {
@@ -283,6 +394,37 @@ final class BlockCompiler {
             code.ldc(in.rm);
             code.ldc(in.imm);
             code.invokevirtual(CD_FAST, "hImulRI", MT_IIII);
+        } else if (k == Fast.K_JMP_RM || k == Fast.K_CALL_RM) {
+            if (in.mem) {
+                ea(code, in, true);
+                code.invokevirtual(CD_FAST, k == Fast.K_JMP_RM ? "hJmpM" : "hCallM", MT_5);
+            } else {
+                code.ldc(in.rm);
+                code.invokevirtual(CD_FAST, k == Fast.K_JMP_RM ? "hJmpR" : "hCallR", MT_I);
+            }
+        } else if (k == Fast.K_PUSH_IMM) {
+            code.ldc(in.imm);
+            code.invokevirtual(CD_FAST, "hPushI", MT_I);
+        } else if (k == Fast.K_IMUL_RM && !in.mem) {
+            code.ldc(in.sz);
+            code.ldc(in.reg);
+            code.ldc(in.rm);
+            code.invokevirtual(CD_FAST, "hImulRR", MT_III);
+        } else if (k == Fast.K_CMOV && !in.mem) {
+            code.ldc(in.op);
+            code.ldc(in.sz);
+            code.ldc(in.reg);
+            code.ldc(in.rm);
+            code.invokevirtual(CD_FAST, "hCmovRR", MT_IIII);
+        } else if (k == Fast.K_SETCC && !in.mem) {
+            code.ldc(in.op);
+            code.ldc(in.rm);
+            code.invokevirtual(CD_FAST, "hSetccR", MT_II);
+        } else if (k == Fast.K_GRP3 && !in.mem) {
+            code.ldc(in.op);
+            code.ldc(in.sz);
+            code.ldc(in.rm);
+            code.invokevirtual(CD_FAST, "hGrp3R", MT_III);
         } else {
             String h = "exec";
             code.aload(2);

@@ -69,9 +69,9 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
                             if (b != null) {
                                 if (icount + b.n <= limit) {
                                     inBlock = true;
-                                    b.code.run(this, b.ins);
+                                    int done = b.code.run(this, b.ins);
                                     inBlock = false;
-                                    icount += b.n;
+                                    icount += done;
                                     continue;
                                 }
                             } else if (blocksEnabled && in != Insn.GENERIC && ++in.hits == HOT) {

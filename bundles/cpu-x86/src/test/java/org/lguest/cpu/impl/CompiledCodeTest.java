@@ -69,4 +69,18 @@ class CompiledCodeTest {
         assertEquals(CpuExit.Reason.HALT, m.cpu.run(10_000).reason());
         assertEquals(9, m.cpu.reg(Cpu.EAX));
     }
+
+    @Test
+    void conditionalBranchTakenInsideACompiledBlockLeavesItWithExactCounts() {
+        TestMachine m = new TestMachine();
+        m.hostVectors();
+        // L: inc eax; cmp eax,50; je OUT; inc ebx; jmp L; OUT: hlt
+        m.code(0x40, 0x83, 0xF8, 0x32, 0x74, 0x03, 0x43, 0xEB, 0xF7, 0xF4);
+        long before = m.cpu.instructionsRetired();
+        assertEquals(CpuExit.Reason.HALT, m.cpu.run(100_000).reason());
+        assertEquals(50, m.cpu.reg(Cpu.EAX));
+        assertEquals(49, m.cpu.reg(Cpu.EBX));
+        assertEquals(49 * 5 + 3 + 1, m.cpu.instructionsRetired() - before);
+        assertEquals(TestMachine.CODE + 10, m.cpu.eip());
+    }
 }
