@@ -78,20 +78,6 @@ class GuestKernelBootTest {
         assertTrue(b.guest().info().hypercalls() > 61, "more than its 61 LOAD_IDT_ENTRY calls: " + b.guest().info());
     }
 
-    /*
-     * Disabled: the guest kernel (branch guest, entry.S run_user) enters ring 3
-     * with iret while %ds still holds its ring-1 data selector 0x69. The
-     * processor must then load a null %ds (SDM, IRET to an outer level: data
-     * segments whose DPL < the new CPL are nulled). The user program's first
-     * int $0x80 saves that null %ds in trap_common, restores it, and the
-     * `jmp *pv` through %ds is a #GP(0) at ring 1 (c01000cc in the current
-     * build) — the guest panics after "PASS paging-batch". QEMU's TCG does not
-     * check null data segments, which is why the guest passes on qemu. Fix on
-     * the guest side: load USER_DS into %ds/%es in run_user before the iret.
-     * With exactly that change (tried locally, not committed: guest/ is not
-     * this branch's) every selftest passes here and the kernel powers off.
-     */
-    @org.junit.jupiter.api.Disabled("guest bug: run_user irets to ring 3 with a DPL-1 %ds (nulled by the CPU), see comment")
     @Test
     void theGuestKernelPassesItsSelftests() throws Exception {
         Boot b = boot("selftest poweroff");
