@@ -1,0 +1,16 @@
+package org.lguest.cpu.impl;
+
+import org.lguest.cpu.Cpu;
+import org.lguest.cpu.CpuFactory;
+import org.lguest.cpu.IoPorts;
+import org.lguest.cpu.PhysicalMemory;
+import org.osgi.service.component.annotations.Component;
+
+/** The CPU service: one new {@link X86Cpu} per call. */
+@Component(service = CpuFactory.class)
+public final class CpuFactoryImpl implements CpuFactory {
+    @Override
+    public Cpu create(PhysicalMemory memory, IoPorts ports) {
+        return new X86Cpu(memory, ports);
+    }
+}

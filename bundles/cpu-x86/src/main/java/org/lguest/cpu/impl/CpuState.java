@@ -1,0 +1,661 @@
+package org.lguest.cpu.impl;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
+
+import org.lguest.cpu.IoPorts;
+import org.lguest.cpu.PhysicalMemory;
+
+/**
+ * Register file, lazy flags, segment caches, the soft TLB and every memory
+ * access path (segmentation, then paging). Guest faults are raised by
+ * {@link #fault} which throws the processor's one preallocated {@link Fault}.
+ */
+abstract class CpuState {
+    static final VarHandle I16 = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    static final VarHandle I32 = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+
+    // EFLAGS bits
+    static final int CF = 1, PF = 4, AF = 0x10, ZF = 0x40, SF = 0x80, TF = 0x100, IF = 0x200, DF = 0x400,
+            OF = 0x800, IOPL = 0x3000, NT = 0x4000, RF = 0x10000, VM = 0x20000, AC = 0x40000, ID = 0x200000;
+    static final int ARITH = CF | PF | AF | ZF | SF | OF;
+
+    // exception vectors
+    static final int DE = 0, DB = 1, BP = 3, OFV = 4, BR = 5, UD = 6, NM = 7, DF_V = 8, TS = 10, NP = 11, SS_V = 12,
+            GP = 13, PF_V = 14, MF = 16, AC_V = 17;
+
+    // lazy flag kinds
+    static final int L_EAGER = 0, L_ADD = 1, L_ADC = 2, L_SUB = 3, L_SBB = 4, L_LOGIC = 5, L_INC = 6, L_DEC = 7,
+            L_SHL = 8, L_SHR = 9, L_SAR = 10;
+
+    final PhysicalMemory mem;
+    final IoPorts io;
+    final Fault fault = new Fault();
+
+    final int[] r = new int[8];
+    int eip;
+    /** EFLAGS; the arithmetic bits are valid only when lop == L_EAGER. */
+    int flags = 2;
+    int lop, lsz = 32, la, lb, lr, laux;
+
+    // segment registers and their hidden caches
+    final int[] sel = new int[6], sbase = new int[6], slimit = new int[6], sacc = new int[6];
+    /** lowest valid offset, and (highest - lowest) as unsigned, per segment */
+    final int[] slo = new int[6];
+    final long[] sspan = new long[6];
+    /** 1 = readable, 2 = writable, 0 = unusable */
+    final int[] sperm = new int[6];
+    int cpl;
+    boolean csD = true, ssB = true;
+
+    int gdtBase, gdtLimit, idtBase, idtLimit;
+    int ldtSel, ldtBase, ldtLimit;
+    int trSel, trBase, trLimit, trAcc;
+    int cr0 = 0x11, cr2, cr3, cr4;
+    long tsc;
+    long icount;
+
+    // fault in flight
+    int fVector, fError;
+    boolean fHasError;
+
+    // soft TLB: direct mapped, supervisor half then user half
+    static final int TLB_BITS = 10, TLB_N = 1 << TLB_BITS, TLB_MASK = TLB_N - 1;
+    final int[] rTag = new int[2 * TLB_N], wTag = new int[2 * TLB_N];
+    final byte[][] rPage = new byte[2 * TLB_N][], wPage = new byte[2 * TLB_N][];
+    final boolean[] tGlobal = new boolean[2 * TLB_N];
+    /** 0 for supervisor accesses, TLB_N for user (CPL 3) */
+    int tlbUser;
+    /** whether the slow path treats the access as a user access */
+    boolean userAccess;
+
+    // instruction fetch window
+    int fetchPage = 1;
+    byte[] fetchBuf;
+
+    CpuState(PhysicalMemory mem, IoPorts io) {
+        this.mem = mem;
+        this.io = io;
+        java.util.Arrays.fill(rTag, -1);
+        java.util.Arrays.fill(wTag, -1);
+    }
+
+    // ---------------------------------------------------------------- faults
+
+    final RuntimeException fault(int vector) {
+        fVector = vector;
+        fError = 0;
+        fHasError = false;
+        throw fault;
+    }
+
+    final RuntimeException fault(int vector, int error) {
+        fVector = vector;
+        fError = error;
+        fHasError = true;
+        throw fault;
+    }
+
+    // ---------------------------------------------------------------- flags
+
+    final int getCF() {
+        switch (lop) {
+            case L_EAGER: return flags & 1;
+            case L_ADD: return Integer.compareUnsigned(lr, la) < 0 ? 1 : 0;
+            case L_ADC: return (laux != 0 ? Integer.compareUnsigned(lr, la) <= 0 : Integer.compareUnsigned(lr, la) < 0) ? 1 : 0;
+            case L_SUB: return Integer.compareUnsigned(la, lb) < 0 ? 1 : 0;
+            case L_SBB: return (laux != 0 ? Integer.compareUnsigned(la, lb) <= 0 : Integer.compareUnsigned(la, lb) < 0) ? 1 : 0;
+            case L_LOGIC: return 0;
+            case L_INC: case L_DEC: return laux & 1;
+            case L_SHL: return (int) ((((long) la & 0xFFFFFFFFL) << lb) >>> lsz) & 1;
+            case L_SHR: return (la >>> (lb - 1)) & 1;
+            case L_SAR: return (sext(la) >> Math.min(lb - 1, 31)) & 1;
+            default: return 0;
+        }
+    }
+
+    final int sext(int v) {
+        return lsz == 32 ? v : lsz == 16 ? (short) v : (byte) v;
+    }
+
+    final int signBit() {
+        return 1 << (lsz - 1);
+    }
+
+    final boolean getZF() {
+        return lop == L_EAGER ? (flags & ZF) != 0 : lr == 0;
+    }
+
+    final boolean getSF() {
+        return lop == L_EAGER ? (flags & SF) != 0 : (lr & signBit()) != 0;
+    }
+
+    final boolean getOF() {
+        switch (lop) {
+            case L_EAGER: return (flags & OF) != 0;
+            case L_ADD: case L_ADC: return ((la ^ lr) & (lb ^ lr) & signBit()) != 0;
+            case L_SUB: case L_SBB: return ((la ^ lb) & (la ^ lr) & signBit()) != 0;
+            case L_LOGIC: return false;
+            case L_INC: return lr == signBit();
+            case L_DEC: return lr == signBit() - 1;
+            case L_SHL: return (((lr & signBit()) != 0 ? 1 : 0) ^ getCF()) != 0;
+            case L_SHR: return (la & signBit()) != 0 && lb == 1;
+            case L_SAR: return false;
+            default: return false;
+        }
+    }
+
+    final boolean getPF() {
+        return lop == L_EAGER ? (flags & PF) != 0 : (Integer.bitCount(lr & 0xFF) & 1) == 0;
+    }
+
+    final boolean getAF() {
+        switch (lop) {
+            case L_EAGER: return (flags & AF) != 0;
+            case L_ADD: case L_ADC: case L_SUB: case L_SBB: case L_INC: case L_DEC:
+                return ((la ^ lb ^ lr) & 0x10) != 0;
+            default: return false;
+        }
+    }
+
+    /** EFLAGS with every arithmetic flag computed. */
+    final int getFlags() {
+        if (lop == L_EAGER) return flags;
+        int f = flags & ~ARITH;
+        f |= getCF();
+        if (getPF()) f |= PF;
+        if (getAF()) f |= AF;
+        if (lr == 0) f |= ZF;
+        if ((lr & signBit()) != 0) f |= SF;
+        if (getOF()) f |= OF;
+        return f;
+    }
+
+    /** Makes the arithmetic flags eager (before a partial update). */
+    final void materialize() {
+        if (lop != L_EAGER) {
+            flags = getFlags();
+            lop = L_EAGER;
+        }
+    }
+
+    final void setArith(int f) {
+        materialize();
+        flags = (flags & ~ARITH) | (f & ARITH);
+    }
+
+    final void setFlag(int bit, boolean v) {
+        materialize();
+        flags = v ? flags | bit : flags & ~bit;
+    }
+
+    final boolean cond(int cc) {
+        boolean v;
+        switch (cc >> 1) {
+            case 0: v = getOF(); break;
+            case 1: v = getCF() != 0; break;
+            case 2: v = getZF(); break;
+            case 3: v = getCF() != 0 || getZF(); break;
+            case 4: v = getSF(); break;
+            case 5: v = getPF(); break;
+            case 6: v = getSF() != getOF(); break;
+            default: v = getZF() || getSF() != getOF(); break;
+        }
+        return v ^ ((cc & 1) != 0);
+    }
+
+    /** Conditions after SUB/CMP at 32 bits, without building flags. */
+    final boolean condFast(int cc) {
+        if (lop == L_SUB && lsz == 32) {
+            int a = la, b = lb;
+            switch (cc) {
+                case 2: return Integer.compareUnsigned(a, b) < 0;
+                case 3: return Integer.compareUnsigned(a, b) >= 0;
+                case 4: return a == b;
+                case 5: return a != b;
+                case 6: return Integer.compareUnsigned(a, b) <= 0;
+                case 7: return Integer.compareUnsigned(a, b) > 0;
+                case 0xC: return a < b;
+                case 0xD: return a >= b;
+                case 0xE: return a <= b;
+                case 0xF: return a > b;
+                default: break;
+            }
+        } else if (lop == L_LOGIC) {
+            switch (cc) {
+                case 4: return lr == 0;
+                case 5: return lr != 0;
+                default: break;
+            }
+        }
+        return cond(cc);
+    }
+
+    /** Writes EFLAGS bits given by mask (arith bits included). */
+    final void writeFlags(int value, int mask) {
+        materialize();
+        flags = (flags & ~mask) | (value & mask);
+        flags = (flags & ~0x8028 & ~0xFFC00000) | 2;
+    }
+
+    // ---------------------------------------------------------------- registers
+
+    final int reg8(int n) {
+        return n < 4 ? r[n] & 0xFF : (r[n - 4] >>> 8) & 0xFF;
+    }
+
+    final void setReg8(int n, int v) {
+        if (n < 4) r[n] = (r[n] & ~0xFF) | (v & 0xFF);
+        else r[n - 4] = (r[n - 4] & ~0xFF00) | ((v & 0xFF) << 8);
+    }
+
+    final void setReg16(int n, int v) {
+        r[n] = (r[n] & 0xFFFF0000) | (v & 0xFFFF);
+    }
+
+    final int getReg(int n, int sz) {
+        return sz == 4 ? r[n] : sz == 2 ? r[n] & 0xFFFF : reg8(n);
+    }
+
+    final void setReg(int n, int sz, int v) {
+        if (sz == 4) r[n] = v;
+        else if (sz == 2) setReg16(n, v);
+        else setReg8(n, v);
+    }
+
+    // ---------------------------------------------------------------- segments
+
+    /** Fills the hidden cache of a segment register from LAR-form access rights. */
+    final void cacheSegment(int s, int selector, int base, int limit, int access) {
+        sel[s] = selector & 0xFFFF;
+        sbase[s] = base;
+        slimit[s] = limit;
+        sacc[s] = access;
+        boolean present = (access & 0x8000) != 0;
+        boolean system = (access & 0x1000) == 0;
+        int type = (access >> 8) & 0xF;
+        int perm;
+        if (!present || system) perm = 0;
+        else if ((type & 8) != 0) perm = (type & 2) != 0 ? 1 : 0; // code: readable?
+        else perm = (type & 2) != 0 ? 3 : 1;
+        if (s == 1) perm = ((type & 8) != 0 && (type & 2) != 0) ? 1 : 0; // CS is never writable
+        sperm[s] = perm;
+        boolean expandDown = (access & 0x1800) == 0x1000 && (type & 4) != 0; // data, expand down
+        if (expandDown) {
+            int upper = (access & 0x400000) != 0 ? -1 : 0xFFFF;
+            slo[s] = limit + 1;
+            sspan[s] = ((long) upper & 0xFFFFFFFFL) - ((long) (limit + 1) & 0xFFFFFFFFL);
+            if (sspan[s] < 0) { sperm[s] = 0; sspan[s] = 0; }
+        } else {
+            slo[s] = 0;
+            sspan[s] = (long) limit & 0xFFFFFFFFL;
+        }
+        if (s == 1) {
+            csD = (access & 0x400000) != 0;
+            fetchPage = 1;
+        } else if (s == 2) {
+            ssB = (access & 0x400000) != 0;
+        }
+    }
+
+    final void segFault(int s) {
+        if (s == 2) throw fault(SS_V, 0);
+        throw fault(GP, 0);
+    }
+
+    /** Linear address of a checked access of n bytes; perm 1 = read, 2 = write. */
+    final int lin(int s, int off, int n, int perm) {
+        if ((sperm[s] & perm) == 0 || (((long) (off - slo[s])) & 0xFFFFFFFFL) > sspan[s] - (n - 1)) segFault(s);
+        return sbase[s] + off;
+    }
+
+    final void setCpl(int c) {
+        cpl = c;
+        tlbUser = c == 3 ? TLB_N : 0;
+        userAccess = c == 3;
+        fetchPage = 1;
+    }
+
+    // ---------------------------------------------------------------- TLB / paging
+
+    final void flushTlbAll() {
+        java.util.Arrays.fill(rTag, -1);
+        java.util.Arrays.fill(wTag, -1);
+        java.util.Arrays.fill(rPage, null);
+        java.util.Arrays.fill(wPage, null);
+        java.util.Arrays.fill(tGlobal, false);
+        fetchPage = 1;
+    }
+
+    final void flushTlbNonGlobal() {
+        for (int i = 0; i < 2 * TLB_N; i++) {
+            if (!tGlobal[i]) {
+                rTag[i] = -1;
+                wTag[i] = -1;
+                rPage[i] = null;
+                wPage[i] = null;
+            }
+        }
+        fetchPage = 1;
+    }
+
+    final void flushTlbPage(int linear) {
+        int vpn = linear >>> 12;
+        int i = vpn & TLB_MASK;
+        for (int k = 0; k < 2; k++, i += TLB_N) {
+            if (rTag[i] == vpn) { rTag[i] = -1; rPage[i] = null; tGlobal[i] = false; }
+            if (wTag[i] == vpn) { wTag[i] = -1; wPage[i] = null; tGlobal[i] = false; }
+        }
+        fetchPage = 1;
+    }
+
+    final boolean pagingOn() {
+        return cr0 < 0 && (cr0 & 1) != 0;
+    }
+
+    int walkGlobal; // set by translate: 1 when the mapping is global
+
+    /** Walks the page tables; returns the physical address or raises #PF. */
+    final int translate(int linear, boolean write, boolean user) {
+        walkGlobal = 0;
+        if (!pagingOn()) return linear;
+        int pdeAddr = (cr3 & 0xFFFFF000) + ((linear >>> 22) << 2);
+        int pde = physRead32(pdeAddr);
+        int err = (write ? 2 : 0) | (user ? 4 : 0);
+        if ((pde & 1) == 0) pageFault(linear, err);
+        if ((pde & 0x80) != 0 && (cr4 & 0x10) != 0) {
+            // 4 MiB page
+            if (!permits(pde, write, user)) pageFault(linear, err | 1);
+            int nde = pde | 0x20 | (write ? 0x40 : 0);
+            if (nde != pde) physWrite32(pdeAddr, nde);
+            if ((pde & 0x100) != 0 && (cr4 & 0x80) != 0) walkGlobal = 1;
+            return (pde & 0xFFC00000) | (linear & 0x3FFFFF);
+        }
+        int pteAddr = (pde & 0xFFFFF000) + (((linear >>> 12) & 0x3FF) << 2);
+        int pte = physRead32(pteAddr);
+        if ((pte & 1) == 0) pageFault(linear, err);
+        if (!permits(pde, write, user) || !permits(pte, write, user))
+            pageFault(linear, err | 1);
+        if ((pde & 0x20) == 0) physWrite32(pdeAddr, pde | 0x20);
+        int npte = pte | 0x20 | (write ? 0x40 : 0);
+        if (npte != pte) physWrite32(pteAddr, npte);
+        if ((pte & 0x100) != 0 && (cr4 & 0x80) != 0) walkGlobal = 1;
+        return (pte & 0xFFFFF000) | (linear & 0xFFF);
+    }
+
+    private boolean permits(int e, boolean write, boolean user) {
+        if (user) {
+            if ((e & 4) == 0) return false;
+            return !write || (e & 2) != 0;
+        }
+        return !write || (e & 2) != 0 || (cr0 & 0x10000) == 0;
+    }
+
+    final void pageFault(int linear, int err) {
+        cr2 = linear;
+        throw fault(PF_V, err);
+    }
+
+    final byte[] frameOf(int phys) {
+        int pfn = phys >>> 12;
+        if (pfn >= mem.frameCount()) return null;
+        return mem.frame(pfn);
+    }
+
+    final int physRead32(int pa) {
+        byte[] f = frameOf(pa);
+        if (f == null) return -1;
+        if ((pa & 0xFFF) <= 0xFFC) return (int) I32.get(f, pa & 0xFFF);
+        return physRead8(pa) | physRead8(pa + 1) << 8 | physRead8(pa + 2) << 16 | physRead8(pa + 3) << 24;
+    }
+
+    final int physRead8(int pa) {
+        byte[] f = frameOf(pa);
+        return f == null ? 0xFF : f[pa & 0xFFF] & 0xFF;
+    }
+
+    final void physWrite8(int pa, int v) {
+        byte[] f = frameOf(pa);
+        if (f != null) f[pa & 0xFFF] = (byte) v;
+        physWriteHook(pa, 1);
+    }
+
+    final void physWrite32(int pa, int v) {
+        byte[] f = frameOf(pa);
+        if (f != null && (pa & 0xFFF) <= 0xFFC) {
+            I32.set(f, pa & 0xFFF, v);
+            physWriteHook(pa, 4);
+        } else {
+            for (int i = 0; i < 4; i++) physWrite8(pa + i, v >>> (8 * i));
+        }
+    }
+
+    /** Called on writes that bypass the write TLB (page walks, slow path). */
+    void physWriteHook(int pa, int len) {
+    }
+
+    /** Fills the read TLB for linear (user per userAccess); returns the frame or null (no memory there). */
+    final byte[] tlbFillRead(int linear) {
+        int pa = translate(linear, false, userAccess);
+        byte[] f = frameOf(pa);
+        if (f != null && (userAccess ? tlbUser != 0 : tlbUser == 0)) {
+            int i = ((linear >>> 12) & TLB_MASK) | tlbUser;
+            rTag[i] = linear >>> 12;
+            rPage[i] = f;
+            tGlobal[i] |= walkGlobal != 0;
+        }
+        return f;
+    }
+
+    final byte[] tlbFillWrite(int linear) {
+        int pa = translate(linear, true, userAccess);
+        byte[] f = frameOf(pa);
+        if (f != null && (userAccess ? tlbUser != 0 : tlbUser == 0)) {
+            int i = ((linear >>> 12) & TLB_MASK) | tlbUser;
+            wTag[i] = linear >>> 12;
+            wPage[i] = f;
+            rTag[i] = linear >>> 12;
+            rPage[i] = f;
+            tGlobal[i] |= walkGlobal != 0;
+        }
+        return f;
+    }
+
+    // linear reads
+    final int readLin8(int a) {
+        int i = ((a >>> 12) & TLB_MASK) | tlbUser;
+        if (rTag[i] == a >>> 12) return rPage[i][a & 0xFFF] & 0xFF;
+        byte[] f = tlbFillRead(a);
+        return f == null ? 0xFF : f[a & 0xFFF] & 0xFF;
+    }
+
+    final int readLin16(int a) {
+        int i = ((a >>> 12) & TLB_MASK) | tlbUser;
+        if (rTag[i] == a >>> 12 && (a & 0xFFF) != 0xFFF) return (short) I16.get(rPage[i], a & 0xFFF) & 0xFFFF;
+        return readLinSlow(a, 2);
+    }
+
+    final int readLin32(int a) {
+        int i = ((a >>> 12) & TLB_MASK) | tlbUser;
+        if (rTag[i] == a >>> 12 && (a & 0xFFF) <= 0xFFC) return (int) I32.get(rPage[i], a & 0xFFF);
+        return readLinSlow(a, 4);
+    }
+
+    final int readLinSlow(int a, int n) {
+        if (((a & 0xFFF) + n) <= 0x1000) {
+            byte[] f = tlbFillRead(a);
+            if (f == null) return n == 2 ? 0xFFFF : -1;
+            return n == 2 ? (short) I16.get(f, a & 0xFFF) & 0xFFFF : (int) I32.get(f, a & 0xFFF);
+        }
+        // page crossing: check both pages first
+        tlbFillRead(a);
+        tlbFillRead(a + n - 1);
+        int v = 0;
+        for (int k = 0; k < n; k++) v |= readLin8(a + k) << (8 * k);
+        return v;
+    }
+
+    final void writeLin8(int a, int v) {
+        int i = ((a >>> 12) & TLB_MASK) | tlbUser;
+        if (wTag[i] == a >>> 12) { wPage[i][a & 0xFFF] = (byte) v; return; }
+        writeLinSlow(a, 1, v);
+    }
+
+    final void writeLin16(int a, int v) {
+        int i = ((a >>> 12) & TLB_MASK) | tlbUser;
+        if (wTag[i] == a >>> 12 && (a & 0xFFF) != 0xFFF) { I16.set(wPage[i], a & 0xFFF, (short) v); return; }
+        writeLinSlow(a, 2, v);
+    }
+
+    final void writeLin32(int a, int v) {
+        int i = ((a >>> 12) & TLB_MASK) | tlbUser;
+        if (wTag[i] == a >>> 12 && (a & 0xFFF) <= 0xFFC) { I32.set(wPage[i], a & 0xFFF, v); return; }
+        writeLinSlow(a, 4, v);
+    }
+
+    final void writeLinSlow(int a, int n, int v) {
+        if (((a & 0xFFF) + n) <= 0x1000) {
+            byte[] f = tlbFillWrite(a);
+            int pa = pagingOn() ? translate(a, true, userAccess) : a;
+            if (f == null) return;
+            int o = a & 0xFFF;
+            if (n == 1) f[o] = (byte) v;
+            else if (n == 2) I16.set(f, o, (short) v);
+            else I32.set(f, o, v);
+            physWriteHook(pa, n);
+            return;
+        }
+        int pa0 = translate(a, true, userAccess);
+        int pa1 = translate(a + n - 1, true, userAccess);
+        for (int k = 0; k < n; k++) {
+            int pa = ((a + k) & 0xFFF) < (a & 0xFFF) ? (pa1 & ~0xFFF) | ((a + k) & 0xFFF) : pa0 + k;
+            physWrite8(pa, v >>> (8 * k));
+        }
+    }
+
+    /** Checks that n bytes at linear a are writable (faults as a write would), without writing. */
+    final void probeWrite(int a, int n) {
+        translate(a, true, userAccess);
+        if (((a & 0xFFF) + n) > 0x1000) translate(a + n - 1, true, userAccess);
+    }
+
+    // supervisor (implicit) accesses: descriptor tables, TSS
+    final int sysRead32(int a) {
+        boolean u = userAccess;
+        int t = tlbUser;
+        userAccess = false;
+        tlbUser = 0;
+        try {
+            return readLin32(a);
+        } finally {
+            userAccess = u;
+            tlbUser = t;
+        }
+    }
+
+    final int sysRead16(int a) {
+        boolean u = userAccess;
+        int t = tlbUser;
+        userAccess = false;
+        tlbUser = 0;
+        try {
+            return readLin16(a);
+        } finally {
+            userAccess = u;
+            tlbUser = t;
+        }
+    }
+
+    final void sysWrite8(int a, int v) {
+        boolean u = userAccess;
+        int t = tlbUser;
+        userAccess = false;
+        tlbUser = 0;
+        try {
+            writeLin8(a, v);
+        } finally {
+            userAccess = u;
+            tlbUser = t;
+        }
+    }
+
+    // segmented accesses
+    final int read8(int s, int off) {
+        return readLin8(lin(s, off, 1, 1));
+    }
+
+    final int read16(int s, int off) {
+        return readLin16(lin(s, off, 2, 1));
+    }
+
+    final int read32(int s, int off) {
+        return readLin32(lin(s, off, 4, 1));
+    }
+
+    final void write8(int s, int off, int v) {
+        writeLin8(lin(s, off, 1, 2), v);
+    }
+
+    final void write16(int s, int off, int v) {
+        writeLin16(lin(s, off, 2, 2), v);
+    }
+
+    final void write32(int s, int off, int v) {
+        writeLin32(lin(s, off, 4, 2), v);
+    }
+
+    final int readSz(int s, int off, int sz) {
+        return sz == 4 ? read32(s, off) : sz == 2 ? read16(s, off) : read8(s, off);
+    }
+
+    final void writeSz(int s, int off, int sz, int v) {
+        if (sz == 4) write32(s, off, v);
+        else if (sz == 2) write16(s, off, v);
+        else write8(s, off, v);
+    }
+
+    // ---------------------------------------------------------------- instruction fetch
+
+    final int fetch8() {
+        int a = sbase[1] + eip;
+        if ((a & ~0xFFF) != fetchPage) return fetch8Slow();
+        eip++;
+        return fetchBuf[a & 0xFFF] & 0xFF;
+    }
+
+    final int fetch16() {
+        int a = sbase[1] + eip;
+        if ((a & ~0xFFF) != fetchPage || (a & 0xFFF) == 0xFFF) return fetch8() | fetch8() << 8;
+        eip += 2;
+        return (short) I16.get(fetchBuf, a & 0xFFF) & 0xFFFF;
+    }
+
+    final int fetch32() {
+        int a = sbase[1] + eip;
+        if ((a & ~0xFFF) != fetchPage || (a & 0xFFF) > 0xFFC) return fetch16() | fetch16() << 16;
+        eip += 4;
+        return (int) I32.get(fetchBuf, a & 0xFFF);
+    }
+
+    final int fetch8Slow() {
+        // CS limit check for this byte
+        if (Integer.compareUnsigned(eip, slimit[1]) > 0) throw fault(GP, 0);
+        int a = sbase[1] + eip;
+        int ti = ((a >>> 12) & TLB_MASK) | tlbUser;
+        byte[] f = rTag[ti] == a >>> 12 ? rPage[ti] : tlbFillRead(a);
+        int pageStart = a & ~0xFFF;
+        // the window is usable without limit checks only if the whole page lies inside CS
+        int offStart = pageStart - sbase[1];
+        boolean whole = Integer.compareUnsigned(offStart + 0xFFF, slimit[1]) <= 0
+                && Integer.compareUnsigned(offStart, offStart + 0xFFF) < 0 && f != null;
+        if (whole) {
+            fetchPage = pageStart;
+            fetchBuf = f;
+        } else {
+            fetchPage = 1;
+        }
+        eip++;
+        return f == null ? 0xFF : f[a & 0xFFF] & 0xFF;
+    }
+}

@@ -1,0 +1,457 @@
+package org.lguest.cpu.impl;
+
+import org.lguest.cpu.Cpu;
+import org.lguest.cpu.CpuExit;
+import org.lguest.cpu.IoPorts;
+import org.lguest.cpu.PhysicalMemory;
+
+/**
+ * The processor: the public {@link Cpu} surface, the run loop, exception
+ * delivery with double and triple fault, CPUID, MSRs and the x87 hookup.
+ */
+public final class X86Cpu extends Interp implements Cpu, FpuHost {
+    private volatile boolean exitRequested;
+    private boolean shutdown;
+    private final FpuUnit fpu;
+
+    /** CPUID.1:EDX feature bits this core implements. */
+    static final int FEATURES_BASE = (1 << 3) /* PSE */ | (1 << 4) /* TSC */ | (1 << 5) /* MSR */
+            | (1 << 8) /* CX8 */ | (1 << 13) /* PGE */ | (1 << 15) /* CMOV */;
+
+    public X86Cpu(PhysicalMemory memory, IoPorts ports) {
+        super(memory, ports);
+        fpu = FpuUnit.create(this);
+        reset();
+    }
+
+    private void reset() {
+        flushTlbAll();
+        java.util.Arrays.fill(r, 0);
+        eip = 0;
+        flags = 2;
+        lop = L_EAGER;
+        cr0 = 0x11;
+        cr2 = cr3 = cr4 = 0;
+        setCpl(0);
+        for (int s = 0; s < 6; s++) {
+            int acc = s == 1 ? 0xCF9B00 : 0xCF9300;
+            cacheSegment(s, s == 1 ? 0x08 : 0x10, 0, -1, acc);
+        }
+        gdtBase = gdtLimit = idtBase = 0;
+        idtLimit = 0x3FF;
+        trAcc = 0x8B00;
+        trLimit = 0xFFFF;
+        if (fpu != null) fpu.reset();
+    }
+
+    // ---------------------------------------------------------------- run loop
+
+    @Override
+    public CpuExit run(long budget) {
+        hostExit = false;
+        shutdown = false;
+        long end = icount + Math.max(0, budget);
+        while (true) {
+            if (exitRequested) {
+                exitRequested = false;
+                return CpuExit.of(CpuExit.Reason.EXIT_REQUESTED);
+            }
+            if (icount >= end) return CpuExit.of(CpuExit.Reason.BUDGET);
+            boolean single = (flags & TF) != 0;
+            limit = single ? icount + 1 : Math.min(end, icount + 16384);
+            try {
+                while (icount < limit) {
+                    step();
+                    icount++;
+                }
+            } catch (Fault f) {
+                eip = startEip;
+                r[4] = startEsp;
+                exception(fVector, fError, fHasError);
+                if (shutdown) return CpuExit.of(CpuExit.Reason.SHUTDOWN);
+                if (hostExit) return hostExitRecord();
+                continue;
+            }
+            if (hostExit) return hostExitRecord();
+            if (single) {
+                dr[6] |= 0x4000;
+                exception(DB, 0, false);
+                if (shutdown) return CpuExit.of(CpuExit.Reason.SHUTDOWN);
+                if (hostExit) return hostExitRecord();
+            }
+            if (halted) {
+                halted = false;
+                return CpuExit.of(CpuExit.Reason.HALT);
+            }
+        }
+    }
+
+    private CpuExit hostExitRecord() {
+        hostExit = false;
+        return new CpuExit(CpuExit.Reason.HOST_VECTOR, hostVector, hostHasError ? hostError : 0, hostHasError);
+    }
+
+    /** Delivers a hardware exception, escalating to #DF and to shutdown as the SDM says. */
+    private void exception(int v, int e, boolean h) {
+        for (int tries = 0; tries < 8; tries++) {
+            try {
+                deliver(v, e, h, false);
+                return;
+            } catch (Fault f) {
+                int nv = fVector;
+                if (v == DF_V) {
+                    shutdown = true;
+                    return;
+                }
+                if ((contributory(v) && contributory(nv)) || (v == PF_V && (contributory(nv) || nv == PF_V))) {
+                    v = DF_V;
+                    e = 0;
+                    h = true;
+                } else {
+                    v = nv;
+                    e = fError;
+                    h = fHasError;
+                }
+            }
+        }
+        shutdown = true;
+    }
+
+    // ---------------------------------------------------------------- CPUID, MSR
+
+    @Override
+    void cpuid() {
+        int leaf = r[0];
+        if (leaf == 0) {
+            r[0] = 1;
+            r[3] = 0x756E6547; // "Genu"
+            r[2] = 0x49656E69; // "ineI"
+            r[1] = 0x6C65746E; // "ntel"
+            return;
+        }
+        r[0] = 0x683; // family 6, model 8, stepping 3
+        r[3] = 0;
+        r[1] = 0;
+        r[2] = FEATURES_BASE | (fpu.present() ? 1 : 0) | (fpu.hasFxsr() ? 1 << 24 : 0);
+    }
+
+    @Override
+    void rdmsr() {
+        needCpl0();
+        if (r[1] == 0x10) {
+            long t = icount + tscOffset;
+            r[0] = (int) t;
+            r[2] = (int) (t >>> 32);
+            return;
+        }
+        throw fault(GP, 0);
+    }
+
+    @Override
+    void wrmsr() {
+        needCpl0();
+        if (r[1] == 0x10) {
+            long t = (r[0] & 0xFFFFFFFFL) | ((long) r[2] << 32);
+            tscOffset = t - icount;
+            return;
+        }
+        throw fault(GP, 0);
+    }
+
+    // ---------------------------------------------------------------- x87 hookup
+
+    @Override
+    void fpu(int op, int modrm) {
+        if ((cr0 & 0xC) != 0) throw fault(NM); // EM or TS
+        if (!fpu.present()) throw fault(NM);
+        fpu.execute(op, modrm, eaSeg, eaOff, o32);
+    }
+
+    @Override
+    void fwait() {
+        if ((cr0 & 0xA) == 0xA) throw fault(NM); // MP and TS
+        if (fpu.present() && fpu.hasPendingException() && (cr0 & 0x20) != 0) throw fault(MF);
+    }
+
+    @Override
+    void grp15(int modrm) {
+        int k = (modrm >> 3) & 7;
+        if (modrm >= 0xC0 || k > 1 || !fpu.hasFxsr()) throw fault(UD);
+        if ((cr0 & 0xC) != 0) throw fault(NM);
+        if ((eaOff & 15) != 0) throw fault(GP, 0);
+        if (k == 0) fpu.fxsave(eaSeg, eaOff);
+        else fpu.fxrstor(eaSeg, eaOff);
+    }
+
+    // FpuHost
+    @Override
+    public int readByte(int seg, int offset) {
+        return read8(seg, offset);
+    }
+
+    @Override
+    public int readWord(int seg, int offset) {
+        return read16(seg, offset);
+    }
+
+    @Override
+    public int readDword(int seg, int offset) {
+        return read32(seg, offset);
+    }
+
+    @Override
+    public void writeByte(int seg, int offset, int value) {
+        write8(seg, offset, value);
+    }
+
+    @Override
+    public void writeWord(int seg, int offset, int value) {
+        write16(seg, offset, value);
+    }
+
+    @Override
+    public void writeDword(int seg, int offset, int value) {
+        write32(seg, offset, value);
+    }
+
+    @Override
+    public void checkWritable(int seg, int offset, int length) {
+        probeWrite(lin(seg, offset, length, 2), length);
+    }
+
+    @Override
+    public void setAx(int value) {
+        setReg16(0, value);
+    }
+
+    @Override
+    public void setCompareFlags(int zpc) {
+        setArith(zpc & (ZF | PF | CF));
+    }
+
+    @Override
+    public int instructionEip() {
+        return startEip;
+    }
+
+    @Override
+    public int codeSelector() {
+        return sel[1];
+    }
+
+    // ---------------------------------------------------------------- Cpu
+
+    @Override
+    public int reg(int n) {
+        return r[n];
+    }
+
+    @Override
+    public void setReg(int n, int value) {
+        r[n] = value;
+    }
+
+    @Override
+    public int eip() {
+        return eip;
+    }
+
+    @Override
+    public void setEip(int value) {
+        eip = value;
+    }
+
+    @Override
+    public int eflags() {
+        return getFlags();
+    }
+
+    @Override
+    public void setEflags(int value) {
+        lop = L_EAGER;
+        flags = (value & 0x003F7FD5) | 2;
+    }
+
+    @Override
+    public int cr(int n) {
+        switch (n) {
+            case 0: return cr0;
+            case 2: return cr2;
+            case 3: return cr3;
+            case 4: return cr4;
+            default: throw new IllegalArgumentException("no CR" + n);
+        }
+    }
+
+    @Override
+    public void setCr(int n, int value) {
+        switch (n) {
+            case 0: cr0 = value | 0x10; flushTlbAll(); break;
+            case 2: cr2 = value; break;
+            case 3: cr3 = value; flushTlbNonGlobal(); break;
+            case 4: cr4 = value; flushTlbAll(); break;
+            default: throw new IllegalArgumentException("no CR" + n);
+        }
+    }
+
+    @Override
+    public int gdtBase() {
+        return gdtBase;
+    }
+
+    @Override
+    public int gdtLimit() {
+        return gdtLimit;
+    }
+
+    @Override
+    public void setGdt(int base, int lim) {
+        gdtBase = base;
+        gdtLimit = lim & 0xFFFF;
+    }
+
+    @Override
+    public int idtBase() {
+        return idtBase;
+    }
+
+    @Override
+    public int idtLimit() {
+        return idtLimit;
+    }
+
+    @Override
+    public void setIdt(int base, int lim) {
+        idtBase = base;
+        idtLimit = lim & 0xFFFF;
+    }
+
+    @Override
+    public int selector(int seg) {
+        return sel[seg];
+    }
+
+    @Override
+    public int segmentBase(int seg) {
+        return sbase[seg];
+    }
+
+    @Override
+    public int segmentLimit(int seg) {
+        return slimit[seg];
+    }
+
+    @Override
+    public int segmentAccess(int seg) {
+        return sacc[seg];
+    }
+
+    @Override
+    public void setSegment(int seg, int selector, int base, int lim, int access) {
+        if (seg == CS) setCpl(selector & 3);
+        cacheSegment(seg, selector, base, lim, access);
+    }
+
+    @Override
+    public int loadSegment(int seg, int selector) {
+        int saveEip = eip;
+        try {
+            if (seg == CS) {
+                if ((selector & 0xFFFC) == 0) throw fault(GP, 0);
+                if (!readDesc(selector)) throw fault(GP, selector & 0xFFFC);
+                int saveCpl = cpl;
+                setCpl(selector & 3);
+                try {
+                    checkDirectCode(selector);
+                } catch (Fault f) {
+                    setCpl(saveCpl);
+                    throw f;
+                }
+                setAccessed(selector);
+                setCS(selector, selector & 3);
+            } else {
+                loadSeg(seg, selector);
+            }
+            return -1;
+        } catch (Fault f) {
+            eip = saveEip;
+            return fVector;
+        }
+    }
+
+    @Override
+    public void setTaskRegister(int selector, int base, int lim, int access) {
+        trSel = selector;
+        trBase = base;
+        trLimit = lim;
+        trAcc = access;
+    }
+
+    @Override
+    public int taskRegisterSelector() {
+        return trSel;
+    }
+
+    @Override
+    public void setLdt(int selector, int base, int lim) {
+        ldtSel = selector;
+        ldtBase = base;
+        ldtLimit = lim;
+    }
+
+    @Override
+    public int cpl() {
+        return cpl;
+    }
+
+    @Override
+    public void setHostRegion(int start, int end) {
+        hostStart = start;
+        hostEnd = end;
+    }
+
+    @Override
+    public void requestExit() {
+        exitRequested = true;
+    }
+
+    @Override
+    public long instructionsRetired() {
+        return icount;
+    }
+
+    @Override
+    public void flushTlb() {
+        flushTlbAll();
+    }
+
+    @Override
+    public void invalidatePage(int linear) {
+        flushTlbPage(linear);
+    }
+
+    @Override
+    public void physicalWritten(long address, int length) {
+        // the interpreter decodes from live memory: nothing cached to drop
+    }
+
+    @Override
+    public void physicalMapChanged() {
+        flushTlbAll();
+    }
+
+    @Override
+    public void saveFpu(byte[] into108) {
+        fpu.fnsave(into108);
+    }
+
+    @Override
+    public void restoreFpu(byte[] from108) {
+        fpu.frstor(from108);
+    }
+
+    /** Debug registers (DR0..DR7), for tests. */
+    int debugRegister(int n) {
+        return dr[n];
+    }
+}

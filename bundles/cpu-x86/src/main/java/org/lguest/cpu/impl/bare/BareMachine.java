@@ -1,0 +1,274 @@
+package org.lguest.cpu.impl.bare;
+
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.lguest.cpu.Cpu;
+import org.lguest.cpu.CpuExit;
+import org.lguest.cpu.IoPorts;
+import org.lguest.cpu.PhysicalMemory;
+import org.lguest.cpu.impl.X86Cpu;
+
+/**
+ * A bare PC-like machine around one processor: RAM, COM1 and QEMU's
+ * isa-debug-exit. It boots multiboot (v1) ELF kernels the way
+ * {@code qemu-system-i386 -kernel} does.
+ *
+ * <p>Command line: {@code BareMachine [--mem MiB] KERNEL [command line words...]}.
+ * Serial output (COM1 data port 0x3F8) goes to stdout; a write of v to port
+ * 0xF4 ends the run with exit status {@code (v << 1) | 1}; a triple fault
+ * prints a message on stderr and exits with status 2; HLT with nothing to wake
+ * the processor exits with status 0 (no interrupt sources exist).
+ *
+ * <p>Programmatic use (needs only the JDK and this jar):
+ * <pre>
+ *   BareMachine m = new BareMachine(128);          // MiB of RAM
+ *   m.load(Path.of("kernel.elf"), "scale=0");       // multiboot ELF + command line
+ *   int status = m.run(System.out, 1_000_000_000L); // serial output, instruction budget
+ * </pre>
+ * {@link #run} returns the exit status as above, {@link #TRIPLE_FAULT} (2),
+ * {@link #HALTED} (0), or {@link #BUDGET_EXHAUSTED} (-1) when the budget ran out.
+ * {@link #cpu()} gives the processor for inspection.
+ *
+ * <p>Boot state: PT_LOAD segments at their physical addresses; the multiboot
+ * information structure at 0x9000 (mem_lower/mem_upper, command line and a
+ * memory map); EAX = 0x2BADB002, EBX = its address; flat ring-0 code and data
+ * segments (selectors 0x08 and 0x10), paging off, interrupts off.
+ */
+public final class BareMachine {
+    public static final int HALTED = 0, TRIPLE_FAULT = 2, BUDGET_EXHAUSTED = -1;
+    static final int INFO = 0x9000;
+
+    private final int memMiB;
+    private final Ram ram;
+    private final Ports ports = new Ports();
+    private final X86Cpu cpu;
+
+    public BareMachine(int memMiB) {
+        if (memMiB < 2 || memMiB > 3072) throw new IllegalArgumentException("memory must be 2..3072 MiB");
+        this.memMiB = memMiB;
+        this.ram = new Ram(memMiB * 256);
+        this.cpu = new X86Cpu(ram, ports);
+    }
+
+    public Cpu cpu() {
+        return cpu;
+    }
+
+    /** Loads a multiboot ELF32 kernel and prepares the boot state. */
+    public void load(Path kernel, String cmdline) throws IOException {
+        byte[] img = Files.readAllBytes(kernel);
+        ByteBuffer b = ByteBuffer.wrap(img).order(ByteOrder.LITTLE_ENDIAN);
+        if (img.length < 52 || b.getInt(0) != 0x464C457F || img[4] != 1) {
+            throw new IOException(kernel + ": not an ELF32 file");
+        }
+        boolean mb = false;
+        for (int i = 0; i + 12 <= Math.min(img.length, 8192); i += 4) {
+            if (b.getInt(i) == 0x1BADB002 && b.getInt(i) + b.getInt(i + 4) + b.getInt(i + 8) == 0) {
+                mb = true;
+                break;
+            }
+        }
+        if (!mb) throw new IOException(kernel + ": no multiboot header in the first 8 KiB");
+        int entry = b.getInt(24);
+        int phoff = b.getInt(28);
+        int phentsize = b.getShort(42) & 0xFFFF, phnum = b.getShort(44) & 0xFFFF;
+        for (int i = 0; i < phnum; i++) {
+            int p = phoff + i * phentsize;
+            if (b.getInt(p) != 1) continue; // PT_LOAD
+            int off = b.getInt(p + 4), paddr = b.getInt(p + 12), filesz = b.getInt(p + 16), memsz = b.getInt(p + 20);
+            if ((paddr & 0xFFFFFFFFL) + (memsz & 0xFFFFFFFFL) > (long) memMiB << 20) {
+                throw new IOException(kernel + ": segment at 0x" + Integer.toHexString(paddr) + " beyond RAM");
+            }
+            for (int k = 0; k < memsz; k++) ram.write8(paddr + k, k < filesz ? img[off + k] : 0);
+        }
+        // multiboot information
+        String cl = kernel.toString() + (cmdline == null || cmdline.isEmpty() ? "" : " " + cmdline);
+        int clAddr = INFO + 0x100, mmapAddr = INFO + 0x800;
+        byte[] cb = cl.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        for (int k = 0; k < Math.min(cb.length, 0x6FF); k++) ram.write8(clAddr + k, cb[k]);
+        ram.write8(clAddr + Math.min(cb.length, 0x6FF), 0);
+        long[][] map = {{0, 0x9FC00, 1}, {0x9FC00, 0x400, 2}, {0xF0000, 0x10000, 2},
+            {0x100000, ((long) memMiB << 20) - 0x100000, 1}};
+        int q = mmapAddr;
+        for (long[] e : map) {
+            ram.write32(q, 20);
+            ram.write32(q + 4, (int) e[0]);
+            ram.write32(q + 8, (int) (e[0] >>> 32));
+            ram.write32(q + 12, (int) e[1]);
+            ram.write32(q + 16, (int) (e[1] >>> 32));
+            ram.write32(q + 20, (int) e[2]);
+            q += 24;
+        }
+        ram.write32(INFO, 0x1 | 0x4 | 0x40);
+        ram.write32(INFO + 4, 639);
+        ram.write32(INFO + 8, memMiB * 1024 - 1024);
+        ram.write32(INFO + 16, clAddr);
+        ram.write32(INFO + 44, q - mmapAddr);
+        ram.write32(INFO + 48, mmapAddr);
+        cpu.setReg(Cpu.EAX, 0x2BADB002);
+        cpu.setReg(Cpu.EBX, INFO);
+        cpu.setEip(entry);
+        cpu.setEflags(2);
+        cpu.setSegment(Cpu.CS, 0x08, 0, -1, 0xCF9B00);
+        for (int s : new int[] {Cpu.ES, Cpu.SS, Cpu.DS, Cpu.FS, Cpu.GS}) cpu.setSegment(s, 0x10, 0, -1, 0xCF9300);
+    }
+
+    /** Runs until isa-debug-exit, a halt, a triple fault or the budget; see the class comment for the result. */
+    public int run(OutputStream serial, long maxInstructions) {
+        ports.serial = serial;
+        ports.exitStatus = Integer.MIN_VALUE;
+        ports.cpu = cpu;
+        long left = maxInstructions;
+        try {
+            while (true) {
+                long before = cpu.instructionsRetired();
+                CpuExit x = cpu.run(Math.min(left, 1L << 30));
+                left -= cpu.instructionsRetired() - before;
+                if (ports.exitStatus != Integer.MIN_VALUE) return ports.exitStatus;
+                switch (x.reason()) {
+                    case HALT:
+                        return HALTED;
+                    case SHUTDOWN:
+                        return TRIPLE_FAULT;
+                    case BUDGET:
+                        if (left <= 0) return BUDGET_EXHAUSTED;
+                        break;
+                    default:
+                        break;
+                }
+            }
+        } finally {
+            try {
+                serial.flush();
+            } catch (IOException e) {
+                // nothing more to do
+            }
+        }
+    }
+
+    public static void main(String[] args) throws IOException {
+        int mem = 128;
+        int i = 0;
+        if (args.length >= 2 && args[0].equals("--mem")) {
+            mem = Integer.parseInt(args[1]);
+            i = 2;
+        }
+        if (i >= args.length) {
+            System.err.println("usage: BareMachine [--mem MiB] KERNEL [kernel command line words...]");
+            System.exit(64);
+        }
+        Path kernel = Path.of(args[i]);
+        StringBuilder cl = new StringBuilder();
+        for (int k = i + 1; k < args.length; k++) {
+            if (cl.length() > 0) cl.append(' ');
+            cl.append(args[k]);
+        }
+        BareMachine m = new BareMachine(mem);
+        m.load(kernel, cl.toString());
+        OutputStream out = new LineFlushing(new BufferedOutputStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), 1 << 14));
+        int status = m.run(out, Long.MAX_VALUE);
+        if (status == TRIPLE_FAULT) {
+            PrintStream err = System.err;
+            err.printf("BareMachine: triple fault (processor shutdown) at EIP=0x%08x CS=0x%04x after %d instructions%n",
+                    m.cpu.eip(), m.cpu.selector(Cpu.CS), m.cpu.instructionsRetired());
+        } else if (status == HALTED) {
+            System.err.printf("BareMachine: processor halted with nothing to wake it (EIP=0x%08x)%n", m.cpu.eip());
+        }
+        System.exit(status);
+    }
+
+    /** Flushes at each newline. */
+    static final class LineFlushing extends OutputStream {
+        private final OutputStream out;
+
+        LineFlushing(OutputStream out) {
+            this.out = out;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+            if (b == '\n') out.flush();
+        }
+
+        @Override
+        public void flush() throws IOException {
+            out.flush();
+        }
+    }
+
+    /** RAM in lazily allocated 4 KiB frames. */
+    static final class Ram implements PhysicalMemory {
+        private final byte[][] frames;
+
+        Ram(int count) {
+            frames = new byte[count][];
+        }
+
+        @Override
+        public int frameCount() {
+            return frames.length;
+        }
+
+        @Override
+        public byte[] frame(int pfn) {
+            if (pfn < 0 || pfn >= frames.length) return null;
+            byte[] f = frames[pfn];
+            if (f == null) frames[pfn] = f = new byte[PAGE_SIZE];
+            return f;
+        }
+
+        void write8(int pa, int v) {
+            frame(pa >>> 12)[pa & 0xFFF] = (byte) v;
+        }
+
+        void write32(int pa, int v) {
+            for (int k = 0; k < 4; k++) write8(pa + k, v >>> (8 * k));
+        }
+    }
+
+    /** COM1 (transmit only) and isa-debug-exit. */
+    static final class Ports implements IoPorts {
+        OutputStream serial;
+        volatile int exitStatus = Integer.MIN_VALUE;
+        Cpu cpu;
+        private final int[] uart = new int[8];
+
+        @Override
+        public int in(int port, int size) {
+            if (port >= 0x3F8 && port <= 0x3FF && size == 1) {
+                switch (port - 0x3F8) {
+                    case 5: return 0x60; // transmitter empty
+                    case 6: return 0xB0; // DCD, DSR, CTS
+                    case 0: return 0;
+                    case 2: return 0x01; // no interrupt pending
+                    default: return uart[port - 0x3F8];
+                }
+            }
+            return size == 1 ? 0xFF : size == 2 ? 0xFFFF : -1;
+        }
+
+        @Override
+        public void out(int port, int size, int value) {
+            if (port == 0x3F8 && (uart[3] & 0x80) == 0) {
+                try {
+                    serial.write(value & 0xFF);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            } else if (port > 0x3F8 && port <= 0x3FF) {
+                uart[port - 0x3F8] = value & 0xFF;
+            } else if (port == 0xF4) {
+                exitStatus = ((value & (size == 1 ? 0xFF : size == 2 ? 0xFFFF : -1)) << 1) | 1;
+                cpu.requestExit();
+            }
+        }
+    }
+}
