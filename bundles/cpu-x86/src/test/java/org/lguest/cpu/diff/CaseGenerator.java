@@ -3,6 +3,7 @@ package org.lguest.cpu.diff;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.function.Predicate;
 
@@ -37,8 +38,17 @@ final class CaseGenerator {
     private final int userDs;
     private final List<Form> forms;
     private final byte[] pattern;
+    private final Set<String> avoid;
 
     CaseGenerator(long seed, int userCs, int userDs, Predicate<Form> include) {
+        this(seed, userCs, userDs, include, Set.of());
+    }
+
+    /**
+     * @param avoid the {@link KnownCpuGaps} features ("feature ...") whose triggering states are not generated
+     */
+    CaseGenerator(long seed, int userCs, int userDs, Predicate<Form> include, Set<String> avoid) {
+        this.avoid = Set.copyOf(avoid);
         this.seed = seed;
         this.userCs = userCs;
         this.userDs = userDs;
@@ -163,7 +173,20 @@ final class CaseGenerator {
             if (chance(92)) {
                 return Layout.DATA + (r.nextInt(0x100, Layout.DATA_SIZE - 0x100) & ~3) + (chance(5) ? 2 : 0);
             }
+            if (avoid.contains(KnownCpuGaps.PAGE_CROSSING)) {
+                return Layout.DATA + pick(new int[] {0, 0x40, 0x1fc0, 0x1ffc, 0x2000});
+            }
             return Layout.DATA + pick(new int[] {0, 2, 4, 8, 0x10, 0x1ff0, 0x1ff8, 0x1ffc, 0x1ffe, 0x2000});
+        }
+
+        /** Whether this form's memory destination must stay writable (a known gap avoided). */
+        boolean safeRmw() {
+            if (!avoid.contains(KnownCpuGaps.FAULTING_RMW)) {
+                return false;
+            }
+            UndefinedBehaviour.Rule rule = form.flags();
+            return form.lockable() || rule == UndefinedBehaviour.Rule.SHIFT || rule == UndefinedBehaviour.Rule.ROTATE
+                    || rule == UndefinedBehaviour.Rule.RCROTATE || rule == UndefinedBehaviour.Rule.SHIFT_DOUBLE;
         }
 
         void patch(int address, long value, int size) {
@@ -190,7 +213,8 @@ final class CaseGenerator {
 
         DiffCase build() {
             form = forms.get(r.nextInt(forms.size()));
-            offset = chance(2) ? Layout.CODE_SIZE - r.nextInt(1, 9) : Layout.CODE_OFFSET;
+            offset = chance(2) && !avoid.contains(KnownCpuGaps.PAGE_END_FETCH) ? Layout.CODE_SIZE - r.nextInt(1, 9)
+                    : Layout.CODE_OFFSET;
             start = Layout.CODE + offset;
             Kind kind = form.kind();
             o16 = form.opsize() && chance(22);
@@ -209,7 +233,7 @@ final class CaseGenerator {
             if (chance(kind == Kind.STRING ? 50 : 12)) {
                 eflags |= UndefinedBehaviour.DF;
             }
-            if (chance(3)) {
+            if (!avoid.contains(KnownCpuGaps.ALIGNMENT_CHECK) && chance(3)) {
                 eflags |= UndefinedBehaviour.AC;
             }
             width = operandWidth();
@@ -217,10 +241,13 @@ final class CaseGenerator {
             boolean memoryForm = form.hasModrm() && form.mod() != 'r';
             boolean usesAddress = memoryForm || kind == Kind.STRING || kind == Kind.XLAT || form.has("Ob")
                     || form.has("Ov") || kind == Kind.LOOP;
-            a16 = usesAddress && chance(kind == Kind.STRING || kind == Kind.LOOP ? 10 : 6);
+            a16 = usesAddress && chance(kind == Kind.STRING || kind == Kind.LOOP ? 10 : 6) && !safeRmw();
             if ((memoryForm || kind == Kind.STRING || kind == Kind.XLAT || form.has("Ob") || form.has("Ov"))
                     && chance(15)) {
                 seg = chance(88) ? pick(new int[] {0, 1, 2, 3}) : pick(new int[] {4, 5});
+                if (safeRmw() && (seg == 1 || seg >= 4)) {
+                    seg = 3;
+                }
             }
             if (kind == Kind.STRING && chance(60)) {
                 boolean cmp = form.mnemonic().startsWith("CMPS") || form.mnemonic().startsWith("SCAS");
@@ -235,6 +262,9 @@ final class CaseGenerator {
                 opcode[opcode.length - 1] += r.nextInt(8);
             }
 
+            if (kind == Kind.IRET || kind == Kind.RETF) {
+                regs[4] = Layout.DATA + (r.nextInt(0x100, Layout.DATA_SIZE - 0x100) & ~3);
+            }
             prepareKind(kind);
             if (form.hasModrm()) {
                 if (!modrm(kind)) {
@@ -242,7 +272,7 @@ final class CaseGenerator {
                 }
             }
             immediates(kind);
-            lock = form.lockable() && mod >= 0 && mod != 3 ? chance(35) : chance(1);
+            lock = form.lockable() && mod >= 0 && mod != 3 ? chance(35) : !form.mnemonic().startsWith("VER") && chance(1);
             afterOperands(kind);
             if (!accessesAreSafe(kind)) {
                 return null;
@@ -331,7 +361,7 @@ final class CaseGenerator {
                 um[i] = undefinedMemory.get(i);
             }
             return new DiffCase(index, form, describe(), offset, code.toByteArray(), regs.clone(), eflags, patches,
-                    undefinedFlags(), undefinedRegBits.clone(), um);
+                    undefinedFlags(), undefinedRegBits.clone(), um, faultLeeway(kind));
         }
 
         int operandWidth() {
@@ -403,7 +433,7 @@ final class CaseGenerator {
                     }
                 }
                 return Layout.DATA + off;
-            } else if (p < 93) {
+            } else if (p < 93 && !avoid.contains(KnownCpuGaps.PAGE_CROSSING)) {
                 int k = r.nextInt(0, Math.max(count, 1)) * size;
                 return down ? Layout.DATA + k - (chance(50) ? 1 : 0) : Layout.DATA + Layout.DATA_SIZE - k - size
                         + (chance(50) ? 1 : 0);
@@ -417,7 +447,10 @@ final class CaseGenerator {
         int memoryTarget(int size, boolean selectorLoad) {
             int p = r.nextInt(100);
             int s = Math.max(size, 1);
-            if (p < 80 || (selectorLoad && p < 92)) {
+            if (p >= 80 && p < 86 && avoid.contains(KnownCpuGaps.PAGE_CROSSING)) {
+                p = 0;
+            }
+            if (p < 80 || (selectorLoad && p < 92) || safeRmw()) {
                 int off = r.nextInt(0, Layout.DATA_SIZE - s + 1);
                 if (chance(65) && Integer.bitCount(s) == 1) {
                     off &= -s;
@@ -471,13 +504,13 @@ final class CaseGenerator {
             memSize = memorySize();
             if (kind == Kind.BT_MEM && !pinned[regField]) {
                 // The bit offset in the G register moves the address: keep it small, sometimes extreme.
-                int bitOffset = chance(80) ? r.nextInt(-512, 1024) : pick(BOUNDARY32);
+                int bitOffset = chance(80) || safeRmw() ? r.nextInt(-512, 1024) : pick(BOUNDARY32);
                 regs[regField] = bitOffset;
                 pinned[regField] = true;
             }
             if (a16) {
                 dispSize = mod == 1 ? 1 : mod == 2 || (mod == 0 && rm == 6) ? 2 : 0;
-                disp = dispSize == 1 ? (byte) r.nextInt() : r.nextInt() & 0xffff;
+                disp = dispSize == 0 ? 0 : dispSize == 1 ? (byte) r.nextInt() : r.nextInt() & 0xffff;
                 return true;
             }
             if (rm == 4) {
@@ -494,7 +527,7 @@ final class CaseGenerator {
                 baseReg = rm;
             }
             dispSize = mod == 1 ? 1 : mod == 2 || baseReg < 0 ? 4 : 0;
-            disp = dispSize == 1 ? (chance(30) ? pick(new int[] {0, 0x7f, -0x80, 4, -4}) : (byte) r.nextInt()) : r.nextInt();
+            disp = dispSize == 0 ? 0 : dispSize == 1 ? (chance(30) ? pick(new int[] {0, 0x7f, -0x80, 4, -4}) : (byte) r.nextInt()) : r.nextInt();
             boolean selectorLoad = kind == Kind.LOAD_FAR || kind == Kind.MOV_TO_SREG || kind == Kind.SEL_QUERY
                     || kind == Kind.CALLF_IND || kind == Kind.JMPF_IND;
             int t = kind == Kind.BT_MEM ? Layout.DATA + r.nextInt(0x100, Layout.DATA_SIZE - 0x100)
@@ -574,7 +607,7 @@ final class CaseGenerator {
                             imm8(value(8));
                         }
                     }
-                    case "Iw" -> immN(chance(60) ? r.nextInt(0, 0x41) & ~1 : r.nextInt(0x10000), 2);
+                    case "Iw" -> immN(chance(60) || kind == Kind.RETF ? r.nextInt(0, 0x41) & ~1 : r.nextInt(0x10000), 2);
                     case "Iz" -> immN(value(v * 8), v);
                     case "Iv" -> immN(value(v * 8), v);
                     case "Ob", "Ov" -> {
@@ -770,6 +803,10 @@ final class CaseGenerator {
             }
         }
 
+        boolean mapped(int address) {
+            return Layout.inData(address, 1) || Layout.inCode(address);
+        }
+
         boolean accessesAreSafe(Kind kind) {
             if (memoryOperand() && !a16 && memSize > 0 && seg != 4 && seg != 5) {
                 int size = memSize;
@@ -780,6 +817,12 @@ final class CaseGenerator {
                     size = o16 ? 2 : 4;
                 }
                 if (!Layout.safe(a, size)) {
+                    return false;
+                }
+                if (safeRmw() && !Layout.inData(a, size)) {
+                    return false;
+                }
+                if (avoid.contains(KnownCpuGaps.PAGE_CROSSING) && mapped(a) != mapped(a + size - 1)) {
                     return false;
                 }
                 if (kind == Kind.LOAD_FAR || kind == Kind.MOV_TO_SREG || kind == Kind.SEL_QUERY
@@ -835,6 +878,14 @@ final class CaseGenerator {
                 undefinedMemory.add(regs[4] - 2 - Layout.DATA);
                 undefinedMemory.add(2);
             }
+        }
+
+        int faultLeeway(Kind kind) {
+            return switch (kind) {
+                case POPA -> DiffCase.FAULT_REGS_UNDEFINED;
+                case IRET, RETF -> DiffCase.FAULT_ORDER_UNDEFINED;
+                default -> 0;
+            };
         }
 
         int undefinedFlags() {

@@ -36,13 +36,14 @@ final class Comparison {
                 d.add(String.format("error code: host %#x, java %#x", host.errorCode(), java.errorCode()));
             }
         }
-        if (host.vector() == 14 && java.vector() == 14 && host.cr2() != java.cr2()) {
+        boolean completed = host.eip() != c.entry();
+        boolean faultOrderFree = !completed && (c.faultLeeway() & DiffCase.FAULT_ORDER_UNDEFINED) != 0;
+        if (host.vector() == 14 && java.vector() == 14 && host.cr2() != java.cr2() && !faultOrderFree) {
             d.add(String.format("CR2: host %08x, java %08x", host.cr2(), java.cr2()));
         }
         if (host.eip() != java.eip()) {
             d.add(String.format("EIP: host %08x, java %08x", host.eip(), java.eip()));
         }
-        boolean completed = host.eip() != c.entry();
         int flagMask = UndefinedBehaviour.COMPARED_FLAGS & ~(completed ? c.undefinedFlags() : 0);
         int fd = (host.eflags() ^ java.eflags()) & flagMask;
         if (fd != 0) {
@@ -51,7 +52,8 @@ final class Comparison {
                     c.undefinedFlags() == 0 ? "none" : UndefinedBehaviour.flagNames(c.undefinedFlags())));
         }
         for (int i = 0; i < 8; i++) {
-            int mask = completed ? ~c.undefinedRegBits()[i] : ~0;
+            int mask = completed ? ~c.undefinedRegBits()[i]
+                    : (c.faultLeeway() & DiffCase.FAULT_REGS_UNDEFINED) != 0 ? 0 : ~0;
             if (((host.regs()[i] ^ java.regs()[i]) & mask) != 0) {
                 d.add(String.format("%s: host %08x, java %08x (initial %08x)", REG[i], host.regs()[i], java.regs()[i],
                         c.regs()[i]));

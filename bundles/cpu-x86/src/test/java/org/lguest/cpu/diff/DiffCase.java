@@ -19,9 +19,17 @@ import java.util.List;
  * @param undefinedFlags EFLAGS bits not compared when the instruction completes
  * @param undefinedRegBits per register, the bits not compared when the instruction completes
  * @param undefinedMemory pairs (data-area offset, length) not compared when the instruction completes
+ * @param faultLeeway   {@link #FAULT_REGS_UNDEFINED} and/or {@link #FAULT_ORDER_UNDEFINED}
  */
 record DiffCase(long index, OpcodeTable.Form form, String description, int codeOffset, byte[] code, int[] regs,
-                int eflags, List<Patch> patches, int undefinedFlags, int[] undefinedRegBits, int[] undefinedMemory) {
+                int eflags, List<Patch> patches, int undefinedFlags, int[] undefinedRegBits, int[] undefinedMemory,
+                int faultLeeway) {
+
+    /** When the instruction faults, the general registers are not compared (see {@link UndefinedBehaviour}). */
+    static final int FAULT_REGS_UNDEFINED = 1;
+    /** When the instruction page-faults, which of its accesses faults first (CR2) is not compared. */
+    static final int FAULT_ORDER_UNDEFINED = 2;
+
 
     record Patch(int offset, byte[] bytes) {
     }

@@ -51,13 +51,14 @@ final class DifferentialRun {
     }
 
     static Result run(long seed, long cases, Path helper, Supplier<CpuFactory> factory,
-                      Predicate<OpcodeTable.Form> include, int examples, int examplesPerGroup) throws Exception {
+                      Predicate<OpcodeTable.Form> include, java.util.Set<String> avoid, int examples,
+                      int examplesPerGroup) throws Exception {
         long t0 = System.nanoTime();
         byte[] pattern = CaseGenerator.patternFor(seed);
         Result result = new Result();
         try (HostCpu host = new HostCpu(helper, pattern)) {
             HostCpu.Header h = host.header();
-            CaseGenerator gen = new CaseGenerator(seed, h.userCs(), h.userDs(), include);
+            CaseGenerator gen = new CaseGenerator(seed, h.userCs(), h.userDs(), include, avoid);
             JavaCpuRig rig = new JavaCpuRig(factory, h, pattern);
             Comparison cmp = new Comparison(pattern);
             BlockingQueue<DiffCase> queue = new ArrayBlockingQueue<>(50_000);
@@ -102,7 +103,9 @@ final class DifferentialRun {
                     result.byGroup.merge(group, 1L, Long::sum);
                     Map<String, Long> kinds = result.whatDiffers.computeIfAbsent(group, k -> new TreeMap<>());
                     for (String d : diffs) {
-                        kinds.merge(kindOf(d), 1L, Long::sum);
+                        for (String k : kindsOf(d, ho, jo)) {
+                            kinds.merge(k, 1L, Long::sum);
+                        }
                     }
                     int seen = perGroup.merge(group, 1, Integer::sum);
                     if (result.examples.size() < examples && seen <= examplesPerGroup) {
@@ -122,18 +125,27 @@ final class DifferentialRun {
         return result;
     }
 
-    private static String kindOf(String difference) {
+    /** Short names for the summary: "ending #PF/#BP", "flag OF", "EAX", "memory", "error code 0x6/0x4". */
+    private static List<String> kindsOf(String difference, Outcome host, Outcome java) {
         int colon = difference.indexOf(':');
         String k = colon < 0 ? difference : difference.substring(0, colon);
         if (k.startsWith("EFLAGS differ in ")) {
-            return "flags " + k.substring("EFLAGS differ in ".length());
+            List<String> flags = new ArrayList<>();
+            for (String f : k.substring("EFLAGS differ in ".length()).split(" ")) {
+                flags.add("flag " + f);
+            }
+            return flags;
         }
         if (k.startsWith("memory")) {
-            return "memory";
+            return List.of("memory");
         }
         if (k.equals("ending")) {
-            return "ending";
+            return List.of("ending " + Outcome.vectorName(host.vector()) + "/"
+                    + (java.vector() < 0 ? String.valueOf(java.other()) : Outcome.vectorName(java.vector())));
         }
-        return k;
+        if (k.equals("error code")) {
+            return List.of(String.format("error code %#x/%#x", host.errorCode(), java.errorCode()));
+        }
+        return List.of(k);
     }
 }

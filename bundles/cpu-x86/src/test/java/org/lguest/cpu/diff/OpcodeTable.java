@@ -101,7 +101,14 @@ final class OpcodeTable {
             "8F /1-/7: XOP prefix on some AMD hosts",
             "C6/C7 /7 (XABORT/XBEGIN) and 0F C7 /2-/7 (XSAVE*, RDRAND, RDSEED, RDPID, VMX): extensions",
             "0F 01 /5, 0F 00 /6-/7, 0F 37 GETSEC, 0F A6/A7, 0F 7A/7B: vendor- and model-specific",
-            "FS/GS-relative accesses are generated only as faults (both selectors are null on the host)");
+            "FS/GS-relative accesses are generated only as faults (both selectors are null on the host)",
+            "C6/C7 /1-/6 and 0F BA /0-/3 with a memory operand: AMD hosts translate the address (and page-fault)"
+                    + " before raising #UD; generated with register operands only",
+            "LOCK VERR/VERW: AMD hosts execute them, Intel raises #UD",
+            "IRET and RETF with fewer than 20 bytes of stack left in the data area: the host (a 64-bit kernel's"
+                    + " compatibility mode) touches stack slots beyond the three it pops",
+            "RETF imm16 releasing the stack beyond the data area: the host touches the released stack before"
+                    + " checking the new CS; imm16 is kept small");
 
     static final List<Form> FORMS;
 
@@ -259,8 +266,8 @@ final class OpcodeTable {
         f("c6", "/0", "MOV", "Eb,Ib");
         f("c7", "/0", "MOV", "Ev,Iz");
         for (int i = 1; i < 7; i++) {
-            f("c6", "/" + i, "(bad C6)", "Eb,Ib");
-            f("c7", "/" + i, "(bad C7)", "Ev,Iz");
+            f("c6", "/" + i + "r", "(bad C6)", "Eb,Ib");
+            f("c7", "/" + i + "r", "(bad C7)", "Ev,Iz");
         }
         f("c8", "", "ENTER", "Iw,Ib", Kind.ENTER);
         f("c9", "", "LEAVE", "", Kind.LEAVE);
@@ -374,7 +381,7 @@ final class OpcodeTable {
         f("0f ba", "/6", "BTR", "Ev,Ib", Kind.NORMAL, bt, true);
         f("0f ba", "/7", "BTC", "Ev,Ib", Kind.NORMAL, bt, true);
         for (int i = 0; i < 4; i++) {
-            f("0f ba", "/" + i, "(bad 0F BA)", "Ev,Ib");
+            f("0f ba", "/" + i + "r", "(bad 0F BA)", "Ev,Ib");
         }
         UndefinedBehaviour.Rule shd = UndefinedBehaviour.Rule.SHIFT_DOUBLE;
         f("0f a4", "/r", "SHLD", "Ev,Gv,Ib", shd);

@@ -36,6 +36,10 @@ package org.lguest.cpu.diff;
  * <li>LAR: bits 16..19 of the destination (Intel: "00FxFF00H", x undefined; AMD copies the limit bits).</li>
  * <li>PUSH of a segment register with 32-bit operand size: the upper two bytes of the stack slot
  *     (recent Intel processors write only 16 bits; others zero-extend). Likewise the CS slot of a 32-bit far CALL.</li>
+ * <li>POPA that faults part-way: the registers (AMD processors load some of them before the fault; the
+ *     instruction is restartable either way). {@link DiffCase#FAULT_REGS_UNDEFINED}</li>
+ * <li>IRET and far RET that page-fault: CR2 (which stack slot is touched first differs: AMD reads the
+ *     highest slot first). {@link DiffCase#FAULT_ORDER_UNDEFINED}</li>
  * <li>BSF/BSR with a zero source: Intel leaves the destination "undefined", AMD documents it unchanged, and
  *     every Intel processor since the P6 leaves it unchanged too: it is compared as unchanged.</li>
  * </ul>
