@@ -163,7 +163,8 @@ public final class X86Cpu extends Interp implements Cpu, FpuHost {
     @Override
     void fpu(int op, int modrm) {
         if ((cr0 & 0xC) != 0) throw fault(NM); // EM or TS
-        if (!fpu.present()) throw fault(NM);
+        if (!FpuUnit.isDefined(op, modrm)) throw fault(UD);
+        if (FpuUnit.isWaiting(op, modrm) && fpu.hasPendingException() && (cr0 & 0x20) != 0) throw fault(MF);
         fpu.execute(op, modrm, eaSeg, eaOff, o32);
     }
 
