@@ -127,6 +127,9 @@ final class CaseGenerator {
         int memSize;
         int ea;
         final ByteArrayOutputStream imm = new ByteArrayOutputStream();
+        final ByteArrayOutputStream x87Before = new ByteArrayOutputStream();
+        final ByteArrayOutputStream x87After = new ByteArrayOutputStream();
+        int x87Loads;
         int branchTarget;
         boolean relBranch;
         int relSize;
@@ -274,6 +277,9 @@ final class CaseGenerator {
             immediates(kind);
             lock = form.lockable() && mod >= 0 && mod != 3 ? chance(35) : !form.mnemonic().startsWith("VER") && chance(1);
             afterOperands(kind);
+            if (kind == Kind.X87) {
+                x87Setup();
+            }
             if (!accessesAreSafe(kind)) {
                 return null;
             }
@@ -340,6 +346,14 @@ final class CaseGenerator {
             if (len > 15) {
                 return null;
             }
+            byte[] bytes = code.toByteArray();
+            if (kind == Kind.X87) {
+                ByteArrayOutputStream all = new ByteArrayOutputStream();
+                all.writeBytes(x87Before.toByteArray());
+                all.writeBytes(bytes);
+                all.writeBytes(x87After.toByteArray());
+                bytes = all.toByteArray();
+            }
             masks();
             List<DiffCase.Patch> patches = new ArrayList<>();
             for (int i = 0; i < Layout.DATA_SIZE; ) {
@@ -360,8 +374,10 @@ final class CaseGenerator {
             for (int i = 0; i < um.length; i++) {
                 um[i] = undefinedMemory.get(i);
             }
-            return new DiffCase(index, form, describe(), offset, code.toByteArray(), regs.clone(), eflags, patches,
-                    undefinedFlags(), undefinedRegBits.clone(), um, faultLeeway(kind));
+            return new DiffCase(index, form, describe(), offset, bytes, regs.clone(), eflags, patches,
+                    undefinedFlags(), undefinedRegBits.clone(), um, faultLeeway(kind), kind == Kind.X87,
+                    kind == Kind.X87 ? X87Values.undefinedStatus(form.mnemonic())
+                            | (form.mnemonic().equals("FXAM") && x87Loads == 0 ? X87Values.C1 : 0) : 0);
         }
 
         int operandWidth() {
@@ -479,6 +495,12 @@ final class CaseGenerator {
                 case "Mp" -> v + 2;
                 case "Ma" -> 2 * v;
                 case "Mq" -> 8;
+                case "Mfs", "Md" -> 4;
+                case "Mfd" -> 8;
+                case "Mft", "Mbcd" -> 10;
+                case "Mw", "Mcw" -> 2;
+                case "Menv" -> 28;
+                case "Mstate" -> 108;
                 default -> 0;
             };
         }
@@ -822,6 +844,9 @@ final class CaseGenerator {
                 if (safeRmw() && !Layout.inData(a, size)) {
                     return false;
                 }
+                if ("Menv".equals(form.rmOperand()) && !Layout.inData(a, size)) {
+                    return false; // an environment from elsewhere could mark stale host registers valid
+                }
                 if (avoid.contains(KnownCpuGaps.PAGE_CROSSING) && mapped(a) != mapped(a + size - 1)) {
                     return false;
                 }
@@ -877,6 +902,83 @@ final class CaseGenerator {
             if (mn.equals("CALLF") && !o16 && Layout.inData(regs[4] - 2, 2)) {
                 undefinedMemory.add(regs[4] - 2 - Layout.DATA);
                 undefinedMemory.add(2);
+            }
+        }
+
+        /**
+         * An x87 case runs, after FNINIT: up to three loads of interesting values (FLD m64fp, FLD m80fp,
+         * FILD m32int from the top of the data area), sometimes FLDCW with random masks, rounding and
+         * precision, then the instruction under test, then sometimes FWAIT (so an unmasked exception shows
+         * as #MF there). The memory operand of the instruction gets a value of its type.
+         */
+        void x87Setup() {
+            int n = r.nextInt(0, 4);
+            x87Loads = n;
+            for (int i = 0; i < n; i++) {
+                int a = Layout.DATA + X87Values.AREA + 16 * i;
+                int p = r.nextInt(10);
+                if (p < 5) {
+                    x87Before.writeBytes(new byte[] {(byte) 0xdd, 0x05});
+                    patch(a, X87Values.f64(r), 8);
+                } else if (p < 8) {
+                    x87Before.writeBytes(new byte[] {(byte) 0xdb, 0x2d});
+                    patchBytes(a, X87Values.f80(r));
+                } else {
+                    x87Before.writeBytes(new byte[] {(byte) 0xdb, 0x05});
+                    patch(a, value(32), 4);
+                }
+                for (int k = 0; k < 4; k++) {
+                    x87Before.write(a >>> (8 * k));
+                }
+            }
+            boolean unmasked = false;
+            if (chance(25)) {
+                int a = Layout.DATA + X87Values.AREA + 0x80;
+                int cw = (r.nextInt() & 0x0f3f) | 0x0040 | (unmaskedX87() ? 0 : 0x3f);
+                unmasked = (cw & 0x3f) != 0x3f;
+                patch(a, cw, 2);
+                x87Before.writeBytes(new byte[] {(byte) 0xd9, 0x2d});
+                for (int k = 0; k < 4; k++) {
+                    x87Before.write(a >>> (8 * k));
+                }
+            }
+            if (chance(unmasked ? 70 : 20)) {
+                x87After.write(0x9b);
+            }
+            if (memoryOperand() && !a16 && Layout.inData(ea, 1)) {
+                switch (form.rmOperand()) {
+                    case "Mfs" -> patch(ea, X87Values.f32(r), 4);
+                    case "Mfd" -> patch(ea, X87Values.f64(r), 8);
+                    case "Mft" -> patchBytes(ea, X87Values.f80(r));
+                    case "Mw" -> patch(ea, value(16), 2);
+                    case "Md" -> patch(ea, value(32), 4);
+                    case "Mq" -> patch(ea, chance(50) ? (long) value(32) : r.nextLong(), 8);
+                    case "Mbcd" -> patchBytes(ea, X87Values.bcd(r));
+                    case "Mcw" -> patch(ea, (r.nextInt() & 0x0f3f) | (chance(70) || !unmaskedX87() ? 0x3f : 0), 2);
+                    case "Menv", "Mstate" -> {
+                        int step = o16 ? 2 : 4; // 14/94-byte or 28/108-byte layout
+                        if (!unmaskedX87()) {
+                            patch(ea, (r.nextInt() & 0x0f00) | 0x007f, 2);
+                            patch(ea + step, r.nextInt() & 0x7f7f, 2);
+                        }
+                        if (form.rmOperand().equals("Menv")) {
+                            // Registers FNINIT left alone hold whatever the host computed before: keep them empty.
+                            patch(ea + 2 * step, 0xffff, 2);
+                        }
+                    }
+                    default -> { }
+                }
+
+            }
+        }
+
+        boolean unmaskedX87() {
+            return !avoid.contains(KnownCpuGaps.X87_UNMASKED);
+        }
+
+        void patchBytes(int address, byte[] b) {
+            for (int i = 0; i < b.length; i++) {
+                patch(address + i, b[i], 1);
             }
         }
 

@@ -44,7 +44,8 @@ class CaseGeneratorTest {
         CaseGenerator g = new CaseGenerator(3, CS, DS, f -> true);
         for (long i = 0; i < 100_000; i++) {
             DiffCase c = g.generate(i);
-            assertTrue(c.code().length >= 1 && c.code().length <= 15, c.description());
+            // x87 cases carry their operand loads before the instruction and an FWAIT after it.
+            assertTrue(c.code().length >= 1 && c.code().length <= (c.fpu() ? 48 : 15), c.description());
             assertTrue(Layout.safe(c.regs()[4] - 256, 512), "ESP stays by the data area: " + c.description());
         }
     }

@@ -64,6 +64,9 @@ final class Comparison {
                 d.add(String.format("%s: host %04x, java %04x", SEG[s], host.selectors()[s], java.selectors()[s]));
             }
         }
+        if (c.fpu() && host.fpu() != null && java.fpu() != null) {
+            fpuDifferences(c, host.fpu(), java.fpu(), d);
+        }
         TreeSet<Integer> words = new TreeSet<>(host.memory().keySet());
         words.addAll(java.memory().keySet());
         for (int w : words) {
@@ -77,6 +80,56 @@ final class Comparison {
             }
         }
         return d;
+    }
+
+    private static int u16(byte[] b, int o) {
+        return (b[o] & 0xff) | (b[o + 1] & 0xff) << 8;
+    }
+
+    /**
+     * The FNSAVE images: control, status and tag words, and the registers that are not empty. The
+     * instruction and data pointers (bytes 12..27) are not compared.
+     */
+    static void fpuDifferences(DiffCase c, byte[] h, byte[] j, List<String> d) {
+        if (u16(h, 0) != u16(j, 0)) {
+            d.add(String.format("x87 control word: host %04x, java %04x", u16(h, 0), u16(j, 0)));
+        }
+        int swMask = ~c.fpuStatusUndefined() & 0xffff;
+        String m = c.form() == null ? "" : c.form().mnemonic();
+        if ((m.startsWith("FDIV") || m.startsWith("FIDIV")) && (u16(h, 4) & X87Values.ZE) != 0) {
+            swMask &= ~X87Values.DE; // see X87Values#DE
+        }
+        if (((u16(h, 4) ^ u16(j, 4)) & swMask) != 0) {
+            d.add(String.format("x87 status word: host %04x, java %04x (compared bits %04x)", u16(h, 4), u16(j, 4),
+                    swMask));
+        }
+        int tw = u16(h, 8);
+        if (tw != u16(j, 8)) {
+            d.add(String.format("x87 tag word: host %04x, java %04x", tw, u16(j, 8)));
+        }
+        int top = u16(h, 4) >> 11 & 7;
+        for (int i = 0; i < 8; i++) {
+            int phys = (top + i) & 7;
+            if ((tw >> (2 * phys) & 3) == 3 && (u16(j, 8) >> (2 * phys) & 3) == 3) {
+                continue;
+            }
+            boolean same = true;
+            for (int k = 0; k < 10; k++) {
+                same &= h[28 + 10 * i + k] == j[28 + 10 * i + k];
+            }
+            if (!same) {
+                d.add(String.format("x87 ST(%d): host %s, java %s", i, ext(h, 28 + 10 * i), ext(j, 28 + 10 * i)));
+            }
+        }
+    }
+
+    private static String ext(byte[] b, int o) {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format("%04x:", u16(b, o + 8)));
+        for (int k = 7; k >= 0; k--) {
+            sb.append(String.format("%02x", b[o + k] & 0xff));
+        }
+        return sb.toString();
     }
 
     static String ending(Outcome o) {

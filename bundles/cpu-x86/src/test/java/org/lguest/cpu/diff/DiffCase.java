@@ -20,10 +20,12 @@ import java.util.List;
  * @param undefinedRegBits per register, the bits not compared when the instruction completes
  * @param undefinedMemory pairs (data-area offset, length) not compared when the instruction completes
  * @param faultLeeway   {@link #FAULT_REGS_UNDEFINED} and/or {@link #FAULT_ORDER_UNDEFINED}
+ * @param fpu           whether the case starts from FNINIT and compares the FNSAVE image afterwards
+ * @param fpuStatusUndefined x87 status-word bits not compared
  */
 record DiffCase(long index, OpcodeTable.Form form, String description, int codeOffset, byte[] code, int[] regs,
                 int eflags, List<Patch> patches, int undefinedFlags, int[] undefinedRegBits, int[] undefinedMemory,
-                int faultLeeway) {
+                int faultLeeway, boolean fpu, int fpuStatusUndefined) {
 
     /** When the instruction faults, the general registers are not compared (see {@link UndefinedBehaviour}). */
     static final int FAULT_REGS_UNDEFINED = 1;

@@ -71,7 +71,7 @@ final class HostCpu implements AutoCloseable {
     }
 
     void send(DiffCase c) throws IOException {
-        out.write(1);
+        out.write(c.fpu() ? 3 : 1);
         out.write(c.codeOffset());
         out.write(c.codeOffset() >>> 8);
         out.write(c.code().length);
@@ -125,10 +125,12 @@ final class HostCpu implements AutoCloseable {
             readFully(buf, 0, 6);
             mem.put((buf[0] & 0xff) | (buf[1] & 0xff) << 8, le(2));
         }
+        byte[] fpu = null;
         if ((tag & 2) != 0) {
-            readFully(new byte[108], 0, 108);
+            fpu = new byte[108];
+            readFully(fpu, 0, 108);
         }
-        return new Outcome(trapno, err, cr2, eip, eflags, regs, sel, mem, null);
+        return new Outcome(trapno, err, cr2, eip, eflags, regs, sel, mem, null, fpu);
     }
 
     private int le(int o) {

@@ -42,7 +42,7 @@ class HostHelperTest {
 
     static Outcome run(String hex, int eflags, int[] regs, List<DiffCase.Patch> patches) throws Exception {
         DiffCase c = new DiffCase(0, null, hex, Layout.CODE_OFFSET, HexFormat.of().parseHex(hex.replace(" ", "")),
-                regs, eflags, patches, 0, new int[8], new int[0], 0);
+                regs, eflags, patches, 0, new int[8], new int[0], 0, false, 0);
         host.send(c);
         host.flush();
         return host.receive();

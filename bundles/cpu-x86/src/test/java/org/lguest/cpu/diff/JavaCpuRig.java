@@ -38,6 +38,16 @@ final class JavaCpuRig {
     private static final int PD = 0, PT_CODE = 1, PT_DATA = 2, PT_SYS = 3, CODE_FRAME = 4, DATA_FRAME = 5,
             GDT_FRAME = 7, IDT_FRAME = 8, STACK_FRAME = 9, FRAMES = 16;
 
+    /** The state FNINIT leaves, in FNSAVE layout: CW 0x037F, SW 0, all tags empty. */
+    static final byte[] FNINIT_IMAGE = new byte[108];
+
+    static {
+        FNINIT_IMAGE[0] = 0x7f;
+        FNINIT_IMAGE[1] = 0x03;
+        FNINIT_IMAGE[8] = (byte) 0xff;
+        FNINIT_IMAGE[9] = (byte) 0xff;
+    }
+
     private final Supplier<CpuFactory> factory;
     private final HostCpu.Header host;
     private final byte[] pattern;
@@ -192,7 +202,7 @@ final class JavaCpuRig {
             result = execute(c);
         } catch (RuntimeException | StackOverflowError | AssertionError e) {
             result = new Outcome(-1, 0, 0, 0, 0, new int[8], new int[6], dataChanges(),
-                    "the emulator threw " + e);
+                    "the emulator threw " + e, null);
             cpu = newCpu();
         }
         restoreData();
@@ -213,6 +223,9 @@ final class JavaCpuRig {
         }
         cpu.setEflags((c.eflags() & 0x0025_0fd5) | 0x202);
         cpu.setCr(2, 0);
+        if (c.fpu()) {
+            cpu.restoreFpu(FNINIT_IMAGE);
+        }
         cpu.setEip(c.entry());
         CpuExit exit = cpu.run(BUDGET);
         int vector = exit.reason() == CpuExit.Reason.HOST_VECTOR ? exit.vector() : -1;
@@ -224,8 +237,13 @@ final class JavaCpuRig {
         for (int s = 0; s < 6; s++) {
             sel[s] = cpu.selector(s);
         }
+        byte[] fpu = null;
+        if (c.fpu()) {
+            fpu = new byte[108];
+            cpu.saveFpu(fpu);
+        }
         return new Outcome(vector, exit.errorCode(), cpu.cr(2), cpu.eip(), cpu.eflags(), regs, sel, dataChanges(),
-                vector < 0 ? "run ended with " + exit.reason() : null);
+                vector < 0 ? "run ended with " + exit.reason() : null, fpu);
     }
 
     private Map<Integer, Integer> dataChanges() {

@@ -21,6 +21,8 @@ final class KnownCpuGaps {
     static final String FAULTING_RMW = "feature faulting read-modify-write";
     /** With this key present, no instruction runs over the end of the code page into the unmapped page. */
     static final String PAGE_END_FETCH = "feature instruction crossing the code page end";
+    /** With this key present, x87 cases keep every exception masked (FLDCW, FLDENV, FRSTOR images). */
+    static final String X87_UNMASKED = "feature x87 unmasked exceptions";
     /** With this key present, no single memory access straddles a mapped and an unmapped page. */
     static final String PAGE_CROSSING = "feature page-crossing access";
 
@@ -37,6 +39,12 @@ final class KnownCpuGaps {
                     + " running over the end of the code page performs its memory access, or raises #UD (LOCK, invalid"
                     + " encodings), instead of the instruction-fetch #PF at the next page; LOCK before a non-lockable"
                     + " instruction at the page end is not rejected"),
+            Map.entry(X87_UNMASKED, "unmasked x87 exceptions (CW mask bits clear): on #IA the host still sets"
+                    + " C3 C2 C0 (FCOM*) or ZF PF CF (FCOMI*) to unordered, java leaves them; an unmasked #D on FLD"
+                    + " m64fp still loads on the host; FIST/FST/FBSTP to a not-present page: the host page-faults"
+                    + " before the unmasked exception, java skips the store and reports #MF at the next FWAIT"),
+            Map.entry("FSQRT", "wrong results, e.g. FSQRT of 32767.5 gives 4004:d41262c5a68ef779 instead of"
+                    + " 4006:b50498b169a3bdde"),
             Map.entry("SYSEXIT", "raises #UD; an i686 (family 6 model >= 3) raises #GP(0) at CPL 3"),
             Map.entry("MOV Cd,Rd", "CR1, CR5-CR7 must raise #UD before the CPL check (java: #GP(0))"),
             Map.entry("MOV Rd,Cd", "CR1, CR5-CR7 must raise #UD before the CPL check (java: #GP(0))"),

@@ -19,7 +19,7 @@ final class OpcodeTable {
         NORMAL, PUSH, POP, POP_SREG, PUSHA, POPA, PUSHF, POPF,
         CALL_REL, CALL_IND, CALLF_DIR, CALLF_IND, JMP_REL, JMP_IND, JMPF_DIR, JMPF_IND,
         JCC, LOOP, RET, RETF, IRET, ENTER, LEAVE, INT, STRING, LOAD_FAR, MOV_TO_SREG,
-        SEL_QUERY, BT_MEM, BOUND, XLAT, ARPL
+        SEL_QUERY, BT_MEM, BOUND, XLAT, ARPL, X87
     }
 
     /**
@@ -93,7 +93,12 @@ final class OpcodeTable {
             "0F 01 with mod=3 (MONITOR, XGETBV, SWAPGS, CLAC, ... ) except LMSW: extensions newer than the i686, or host-dependent",
             "F1 ICEBP/INT1: under a hypervisor the host reports it with the EIP of the instruction, not after it",
             "D6 SALC: undocumented",
-            "D8-DF x87: compared separately once the x87 unit is in (FNSAVE image)",
+            "x87: FISTTP (SSE3); F2XM1 FYL2X FYL2XP1 FPTAN FPATAN FSIN FCOS FSINCOS (results beyond the"
+                    + " architected accuracy differ between implementations); FNSTENV/FNSAVE (they store the"
+                    + " FPU instruction and data pointers, which hosts fill differently); the undocumented aliases"
+                    + " (FSTP1, FCOM2, FCOMP3, FXCH4, FCOMP5, FSTP8/9, FFREEP) and FENI/FDISI/FSETPM",
+            "x87 comparison leaves out FIP/FCS/FOP/FDP/FDS of the FNSAVE image and the contents of empty"
+                    + " registers; C0/C2/C3 only compared after instructions that define them",
             "0F 10-17, 0F 28-2F, 0F 50-7F, 0F C2-C6, 0F D0-FF, 0F 38 xx, 0F 3A xx, 0F AE, 0F 0D, 0F 0E, 0F 0F, 0F 78/79, 0F B8, 0F FF:"
                     + " MMX/SSE/3DNow!/later extensions the i686 model does not have (or whose meaning differs between vendors)",
             "F2/F3 before 0F B8/BC/BD: POPCNT/TZCNT/LZCNT on the host, BSF/BSR on an i686",
@@ -225,7 +230,6 @@ final class OpcodeTable {
         f("98", "", "CWDE", "v");
         f("99", "", "CDQ", "v");
         f("9a", "", "CALLF", "Ap", Kind.CALLF_DIR);
-        f("9b", "", "WAIT", "");
         f("9c", "", "PUSHF", "", Kind.PUSHF);
         f("9d", "", "POPF", "", Kind.POPF);
         f("9e", "", "SAHF", "");
@@ -405,7 +409,88 @@ final class OpcodeTable {
         f("0f c1", "/r", "XADD", "Ev,Gv", Kind.NORMAL, none, true);
         f("0f c7", "/1m", "CMPXCHG8B", "Mq", Kind.NORMAL, none, true);
         f("0f c8", "", "BSWAP", "Zv");
+        x87();
         FORMS = Collections.unmodifiableList(new ArrayList<>(forms));
+    }
+
+    private static void x(String opcode, String modrm, String mnemonic, String operand) {
+        f(opcode, modrm, mnemonic, operand, Kind.X87);
+    }
+
+    /** D8-DF. Memory operand tokens: Mfs m32fp, Mfd m64fp, Mft m80fp, Mw m16int, Md m32int, Mq m64int, Mbcd, Menv, Mstate, Mcw. */
+    private static void x87() {
+        String[] arith = {"FADD", "FMUL", "FCOM", "FCOMP", "FSUB", "FSUBR", "FDIV", "FDIVR"};
+        String[] iarith = {"FIADD", "FIMUL", "FICOM", "FICOMP", "FISUB", "FISUBR", "FIDIV", "FIDIVR"};
+        for (int i = 0; i < 8; i++) {
+            x("d8", "/" + i + "m", arith[i] + " m32fp", "Mfs");
+            x("dc", "/" + i + "m", arith[i] + " m64fp", "Mfd");
+            x("da", "/" + i + "m", iarith[i] + " m32int", "Md");
+            x("de", "/" + i + "m", iarith[i] + " m16int", "Mw");
+            x(String.format("d8 %02x", 0xc0 + 8 * i), "", arith[i] + " ST,STi", "Zst");
+        }
+        String[] rev = {"FADD", "FMUL", null, null, "FSUBR", "FSUB", "FDIVR", "FDIV"};
+        for (int i = 0; i < 8; i++) {
+            if (rev[i] != null) {
+                x(String.format("dc %02x", 0xc0 + 8 * i), "", rev[i] + " STi,ST", "Zst");
+                x(String.format("de %02x", 0xc0 + 8 * i), "", rev[i] + "P STi,ST", "Zst");
+            }
+        }
+        x("de d9", "", "FCOMPP", "");
+        x("d9", "/0m", "FLD m32fp", "Mfs");
+        x("d9", "/2m", "FST m32fp", "Mfs");
+        x("d9", "/3m", "FSTP m32fp", "Mfs");
+        x("d9", "/4m", "FLDENV", "Menv");
+        x("d9", "/5m", "FLDCW", "Mcw");
+        x("d9", "/7m", "FNSTCW", "Mcw");
+        x("d9", "/1m", "(bad D9 /1)", "Mfs");
+        x("d9 c0", "", "FLD STi", "Zst");
+        x("d9 c8", "", "FXCH", "Zst");
+        x("d9 d0", "", "FNOP", "");
+        String[] d9 = {"e0 FCHS", "e1 FABS", "e4 FTST", "e5 FXAM", "e8 FLD1", "e9 FLDL2T", "ea FLDL2E", "eb FLDPI",
+            "ec FLDLG2", "ed FLDLN2", "ee FLDZ", "f4 FXTRACT", "f5 FPREM1", "f6 FDECSTP", "f7 FINCSTP", "f8 FPREM",
+            "fa FSQRT", "fc FRNDINT", "fd FSCALE"};
+        for (String s : d9) {
+            x("d9 " + s.substring(0, 2), "", s.substring(3), "");
+        }
+        x("da c0", "", "FCMOVB", "Zst");
+        x("da c8", "", "FCMOVE", "Zst");
+        x("da d0", "", "FCMOVBE", "Zst");
+        x("da d8", "", "FCMOVU", "Zst");
+        x("da e9", "", "FUCOMPP", "");
+        x("db", "/0m", "FILD m32int", "Md");
+        x("db", "/2m", "FIST m32int", "Md");
+        x("db", "/3m", "FISTP m32int", "Md");
+        x("db", "/5m", "FLD m80fp", "Mft");
+        x("db", "/7m", "FSTP m80fp", "Mft");
+        x("db c0", "", "FCMOVNB", "Zst");
+        x("db c8", "", "FCMOVNE", "Zst");
+        x("db d0", "", "FCMOVNBE", "Zst");
+        x("db d8", "", "FCMOVNU", "Zst");
+        x("db e2", "", "FNCLEX", "");
+        x("db e3", "", "FNINIT", "");
+        x("db e8", "", "FUCOMI", "Zst");
+        x("db f0", "", "FCOMI", "Zst");
+        x("dd", "/0m", "FLD m64fp", "Mfd");
+        x("dd", "/2m", "FST m64fp", "Mfd");
+        x("dd", "/3m", "FSTP m64fp", "Mfd");
+        x("dd", "/4m", "FRSTOR", "Mstate");
+        x("dd", "/7m", "FNSTSW m16", "Mcw");
+        x("dd c0", "", "FFREE", "Zst");
+        x("dd d0", "", "FST STi", "Zst");
+        x("dd d8", "", "FSTP STi", "Zst");
+        x("dd e0", "", "FUCOM", "Zst");
+        x("dd e8", "", "FUCOMP", "Zst");
+        x("df", "/0m", "FILD m16int", "Mw");
+        x("df", "/2m", "FIST m16int", "Mw");
+        x("df", "/3m", "FISTP m16int", "Mw");
+        x("df", "/4m", "FBLD", "Mbcd");
+        x("df", "/5m", "FILD m64int", "Mq");
+        x("df", "/6m", "FBSTP", "Mbcd");
+        x("df", "/7m", "FISTP m64int", "Mq");
+        x("df e0", "", "FNSTSW AX", "");
+        x("df e8", "", "FUCOMIP", "Zst");
+        x("df f0", "", "FCOMIP", "Zst");
+        x("9b", "", "FWAIT", "");
     }
 
     private OpcodeTable() {

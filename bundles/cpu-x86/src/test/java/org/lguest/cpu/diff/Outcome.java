@@ -16,9 +16,10 @@ import java.util.Map;
  * @param selectors ES CS SS DS FS GS
  * @param memory    data-area dwords that differ from the run's pattern: dword index to value
  * @param other     for vector -1: what happened instead (budget exhausted, an exception in the emulator, ...)
+ * @param fpu       the 108-byte FNSAVE image after the case, for x87 cases (else null)
  */
 record Outcome(int vector, int errorCode, int cr2, int eip, int eflags, int[] regs, int[] selectors,
-               Map<Integer, Integer> memory, String other) {
+               Map<Integer, Integer> memory, String other, byte[] fpu) {
 
     static boolean hasErrorCode(int vector) {
         return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17;
