@@ -844,6 +844,10 @@ final class CaseGenerator {
                 if (safeRmw() && !Layout.inData(a, size)) {
                     return false;
                 }
+                long lo = Layout.DATA + X87Values.AREA;
+                if (kind == Kind.X87 && (a & 0xffffffffL) < lo + 0x90 && (a & 0xffffffffL) + size > lo) {
+                    return false; // the operand would overwrite the values and control word loaded before it
+                }
                 if ("Menv".equals(form.rmOperand()) && !Layout.inData(a, size)) {
                     return false; // an environment from elsewhere could mark stale host registers valid
                 }
