@@ -295,7 +295,7 @@ int helper_main(void) {
         if (!(tag & TAG_CASE)) die("bad case tag");
         u32 off = in_u16();
         u32 len = in_u8();
-        if (off + len >= PAGE + 16 || len > 64) die("bad code placement");
+        if (off >= PAGE || len > 64) die("bad code placement");
         memset(code_rw + prev_off, 0xcc, prev_len);
         u8 code[64];
         in_bytes(code, len);
