@@ -9,7 +9,7 @@ import org.lguest.cpu.PhysicalMemory;
  * The processor: the public {@link Cpu} surface, the run loop, exception
  * delivery with double and triple fault, CPUID, MSRs and the x87 hookup.
  */
-public final class X86Cpu extends Interp implements Cpu, FpuHost {
+public final class X86Cpu extends Fast implements Cpu, FpuHost {
     private volatile boolean exitRequested;
     private boolean shutdown;
     private final FpuUnit fpu;
@@ -61,10 +61,32 @@ public final class X86Cpu extends Interp implements Cpu, FpuHost {
             limit = single ? icount + 1 : Math.min(end, icount + 16384);
             try {
                 while (icount < limit) {
-                    step();
+                    int a = sbase[1] + eip;
+                    if ((a & ~0xFFF) == fetchPage && csD) {
+                        Insn in = fetchCode[a & 0xFFF];
+                        if (in != null) {
+                            Block b = in.block;
+                            if (b != null) {
+                                if (icount + b.n <= limit) {
+                                    inBlock = true;
+                                    int done = b.code.run(this, b.ins);
+                                    inBlock = false;
+                                    icount += done;
+                                    continue;
+                                }
+                            } else if (blocksEnabled && in != Insn.GENERIC && ++in.hits == HOT) {
+                                compileBlock(in, a & 0xFFF);
+                            }
+                        }
+                    }
+                    stepFast();
                     icount++;
                 }
             } catch (Fault f) {
+                if (inBlock) {
+                    icount += bpos;
+                    inBlock = false;
+                }
                 eip = startEip;
                 r[4] = startEsp;
                 exception(fVector, fError, fHasError);
@@ -84,6 +106,15 @@ public final class X86Cpu extends Interp implements Cpu, FpuHost {
                 return CpuExit.of(CpuExit.Reason.HALT);
             }
         }
+    }
+
+    static final int HOT = 32;
+    /** compiled blocks on (system property lguest.cpu.blocks=false turns them off) */
+    private final boolean blocksEnabled = !"false".equals(System.getProperty("lguest.cpu.blocks"));
+
+    private void compileBlock(Insn head, int off) {
+        Insn[] ins = BlockCompiler.collect(this, fetchBuf, fetchCode, off);
+        if (ins != null && fetchCode[off] == head) head.block = BlockCompiler.compile(ins);
     }
 
     private CpuExit hostExitRecord() {
@@ -414,6 +445,7 @@ public final class X86Cpu extends Interp implements Cpu, FpuHost {
     @Override
     public void requestExit() {
         exitRequested = true;
+        limit = 0; // ends the current chunk soon (read by the running thread at its next instruction boundary)
     }
 
     @Override
@@ -433,11 +465,22 @@ public final class X86Cpu extends Interp implements Cpu, FpuHost {
 
     @Override
     public void physicalWritten(long address, int length) {
-        // the interpreter decodes from live memory: nothing cached to drop
+        if (code.isEmpty() || length <= 0) return;
+        for (long a = address & ~0xFFFL; a < address + length; a += 0x1000) {
+            if (a >>> 12 >= mem.frameCount()) break;
+            byte[] f = mem.frame((int) (a >>> 12));
+            Insn[] d = f == null ? null : code.get(f);
+            if (d == null) continue;
+            int from = (int) Math.max(a, address) & 0xFFF;
+            int to = (int) Math.min(a + 0x1000, address + length);
+            dropCode(d, from, to - (int) Math.max(a, address));
+        }
     }
 
     @Override
     public void physicalMapChanged() {
+        code.clear();
+        fetchCode = null;
         flushTlbAll();
     }
 
