@@ -130,6 +130,7 @@ final class CaseGenerator {
         final ByteArrayOutputStream x87Before = new ByteArrayOutputStream();
         final ByteArrayOutputStream x87After = new ByteArrayOutputStream();
         int x87Loads;
+        boolean tooLong;
         int branchTarget;
         boolean relBranch;
         int relSize;
@@ -310,6 +311,15 @@ final class CaseGenerator {
             }
 
             ByteArrayOutputStream code = new ByteArrayOutputStream();
+            if (kind != Kind.X87 && (seg < 0 || seg == 3) && !avoid.contains(KnownCpuGaps.LENGTH_LIMIT) && chance(1)) {
+                // Longer than 15 bytes with redundant DS overrides: #GP(0) before anything happens.
+                tooLong = true;
+                int rest = opcode.length + (form.hasModrm() ? 1 + (sib ? 1 : 0) + dispSize : 0) + imm.size()
+                        + (relBranch ? relSize : 0) + prefixes.size();
+                for (int i = rest; i < 16 + r.nextInt(2); i++) {
+                    code.write(0x3e);
+                }
+            }
             for (int p : prefixes) {
                 code.write(p);
             }
@@ -345,7 +355,7 @@ final class CaseGenerator {
                     }
                 }
             }
-            if (len > 15) {
+            if (len > 15 && !tooLong) {
                 return null;
             }
             byte[] bytes = code.toByteArray();
@@ -1009,7 +1019,7 @@ final class CaseGenerator {
         }
 
         String describe() {
-            StringBuilder sb = new StringBuilder();
+            StringBuilder sb = new StringBuilder(tooLong ? "(over 15 bytes) " : "");
             for (int p : prefixes) {
                 sb.append(switch (p) {
                     case 0x66 -> "o16 ";

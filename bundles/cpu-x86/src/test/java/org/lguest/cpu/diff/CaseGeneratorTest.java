@@ -45,7 +45,8 @@ class CaseGeneratorTest {
         for (long i = 0; i < 100_000; i++) {
             DiffCase c = g.generate(i);
             // x87 cases carry their operand loads before the instruction and an FWAIT after it.
-            assertTrue(c.code().length >= 1 && c.code().length <= (c.fpu() ? 48 : 15), c.description());
+            int limit = c.fpu() ? 48 : c.description().startsWith("(over 15 bytes)") ? 17 : 15;
+            assertTrue(c.code().length >= 1 && c.code().length <= limit, c.description());
             assertTrue(Layout.safe(c.regs()[4] - 256, 512), "ESP stays by the data area: " + c.description());
         }
     }

@@ -136,6 +136,15 @@ class HostHelperTest {
     }
 
     @Test
+    void anInstructionLongerThan15BytesIsAGeneralProtectionFault() throws Exception {
+        Outcome o = run("3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 90", 0x2); // 15 prefixes + NOP
+        assertEquals(13, o.vector());
+        assertEquals(0, o.errorCode());
+        assertEquals(START, o.eip());
+        assertEquals(3, run("3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 3e 90", 0x2).vector(), "15 bytes are fine");
+    }
+
+    @Test
     void aJumpLandsOnAnInt3InTheCodePage() throws Exception {
         Outcome o = run("eb 10", 0x2);
         assertEquals(START + 2 + 0x10 + 1, o.eip());

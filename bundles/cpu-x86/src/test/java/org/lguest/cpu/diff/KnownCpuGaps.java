@@ -21,6 +21,8 @@ final class KnownCpuGaps {
     static final String FAULTING_RMW = "feature faulting read-modify-write";
     /** With this key present, no instruction runs over the end of the code page into the unmapped page. */
     static final String PAGE_END_FETCH = "feature instruction crossing the code page end";
+    /** With this key present, no instruction is made longer than 15 bytes with redundant prefixes. */
+    static final String LENGTH_LIMIT = "feature 15-byte instruction limit";
     /** With this key present, x87 cases keep every exception masked (FLDCW, FLDENV, FRSTOR images). */
     static final String X87_UNMASKED = "feature x87 unmasked exceptions";
     /** With this key present, no single memory access straddles a mapped and an unmapped page. */
@@ -45,6 +47,8 @@ final class KnownCpuGaps {
                     + " before the unmasked exception, java skips the store and reports #MF at the next FWAIT"),
             Map.entry("FSQRT", "wrong results, e.g. FSQRT of 32767.5 gives 4004:d41262c5a68ef779 instead of"
                     + " 4006:b50498b169a3bdde"),
+            Map.entry(LENGTH_LIMIT, "an instruction longer than 15 bytes (here: redundant DS prefixes) executes"
+                    + " instead of raising #GP(0) at its first byte"),
             Map.entry("SYSEXIT", "raises #UD; an i686 (family 6 model >= 3) raises #GP(0) at CPL 3"),
             Map.entry("MOV Cd,Rd", "CR1, CR5-CR7 must raise #UD before the CPL check (java: #GP(0))"),
             Map.entry("MOV Rd,Cd", "CR1, CR5-CR7 must raise #UD before the CPL check (java: #GP(0))"),
