@@ -213,11 +213,45 @@ final class BlockCompiler {
                 addEip(code, pending);
                 pending = 0;
             }
-            call(code, in, i);
+            if (fullFlagWriter(in) && flagsDead(ins, i)) callNoFlags(code, in);
+            else call(code, in, i);
         }
         addEip(code, pending);
         code.ldc(ins.length);
         code.ireturn();
+    }
+
+    /** Writes every arithmetic flag without reading any, and cannot fault. */
+    static boolean fullFlagWriter(Insn in) {
+        int k = in.kind;
+        if ((k >= Fast.K_RR && k < Fast.K_RR + 8) || (k >= Fast.K_RI && k < Fast.K_RI + 8)) {
+            int op = k & 7;
+            return op != 2 && op != 3;
+        }
+        return k == Fast.K_SHL_RI || k == Fast.K_SHR_RI || k == Fast.K_SAR_RI;
+    }
+
+    /** Neither reads nor writes flags and cannot fault. */
+    static boolean flagNeutral(Insn in) {
+        switch (in.kind) {
+            case Fast.K_MOV_RR32: case Fast.K_LEA: case Fast.K_NOP: case Fast.K_CDQ: case Fast.K_CWDE:
+                return true;
+            case Fast.K_MOV_R_IMM:
+                return true;
+            case Fast.K_MOVX:
+                return !in.mem;
+            default:
+                return false;
+        }
+    }
+
+    /** Whether instruction i's flags are overwritten before anything can observe them. */
+    static boolean flagsDead(Insn[] ins, int i) {
+        for (int j = i + 1; j < ins.length; j++) {
+            if (fullFlagWriter(ins[j])) return true;
+            if (!flagNeutral(ins[j])) return false;
+        }
+        return false;
     }
 
     private static void ea(CodeBuilder code, Insn in, boolean withSeg) {
@@ -226,6 +260,27 @@ final class BlockCompiler {
         code.ldc(in.index);
         code.ldc(in.scale);
         code.ldc(in.disp);
+    }
+
+    private static void callNoFlags(CodeBuilder code, Insn in) {
+        int k = in.kind;
+        code.aload(1);
+        if (k >= Fast.K_RR && k < Fast.K_RR + 8) {
+            code.ldc(k - Fast.K_RR);
+            code.ldc(in.rm);
+            code.ldc(in.reg);
+            code.invokevirtual(CD_FAST, "hRRnf", MT_III);
+        } else if (k >= Fast.K_RI && k < Fast.K_RI + 8) {
+            code.ldc(k - Fast.K_RI);
+            code.ldc(in.rm);
+            code.ldc(in.imm);
+            code.invokevirtual(CD_FAST, "hRInf", MT_III);
+        } else {
+            code.ldc(k);
+            code.ldc(in.rm);
+            code.ldc(in.imm);
+            code.invokevirtual(CD_FAST, "hShiftRInf", MT_III);
+        }
     }
 
     private static void call(CodeBuilder code, Insn in, int i) {
@@ -339,6 +394,37 @@ final class BlockCompiler {
             code.ldc(in.rm);
             code.ldc(in.imm);
             code.invokevirtual(CD_FAST, "hImulRI", MT_IIII);
+        } else if (k == Fast.K_JMP_RM || k == Fast.K_CALL_RM) {
+            if (in.mem) {
+                ea(code, in, true);
+                code.invokevirtual(CD_FAST, k == Fast.K_JMP_RM ? "hJmpM" : "hCallM", MT_5);
+            } else {
+                code.ldc(in.rm);
+                code.invokevirtual(CD_FAST, k == Fast.K_JMP_RM ? "hJmpR" : "hCallR", MT_I);
+            }
+        } else if (k == Fast.K_PUSH_IMM) {
+            code.ldc(in.imm);
+            code.invokevirtual(CD_FAST, "hPushI", MT_I);
+        } else if (k == Fast.K_IMUL_RM && !in.mem) {
+            code.ldc(in.sz);
+            code.ldc(in.reg);
+            code.ldc(in.rm);
+            code.invokevirtual(CD_FAST, "hImulRR", MT_III);
+        } else if (k == Fast.K_CMOV && !in.mem) {
+            code.ldc(in.op);
+            code.ldc(in.sz);
+            code.ldc(in.reg);
+            code.ldc(in.rm);
+            code.invokevirtual(CD_FAST, "hCmovRR", MT_IIII);
+        } else if (k == Fast.K_SETCC && !in.mem) {
+            code.ldc(in.op);
+            code.ldc(in.rm);
+            code.invokevirtual(CD_FAST, "hSetccR", MT_II);
+        } else if (k == Fast.K_GRP3 && !in.mem) {
+            code.ldc(in.op);
+            code.ldc(in.sz);
+            code.ldc(in.rm);
+            code.invokevirtual(CD_FAST, "hGrp3R", MT_III);
         } else {
             String h = "exec";
             code.aload(2);

@@ -77,6 +77,37 @@ abstract class Fast extends Interp {
         }
     }
 
+    /** reg-reg ALU whose flags are dead (overwritten before anything can read them): the result only */
+    final void hRRnf(int k, int d, int s) {
+        switch (k) {
+            case 0: r[d] += r[s]; return;
+            case 1: r[d] |= r[s]; return;
+            case 4: r[d] &= r[s]; return;
+            case 5: r[d] -= r[s]; return;
+            case 6: r[d] ^= r[s]; return;
+            case 7: return;
+            default: r[d] = alu32(k, r[d], r[s]);
+        }
+    }
+
+    final void hRInf(int k, int d, int b) {
+        switch (k) {
+            case 0: r[d] += b; return;
+            case 1: r[d] |= b; return;
+            case 4: r[d] &= b; return;
+            case 5: r[d] -= b; return;
+            case 6: r[d] ^= b; return;
+            case 7: return;
+            default: r[d] = alu32(k, r[d], b);
+        }
+    }
+
+    final void hShiftRInf(int k, int d, int c) {
+        if (k == K_SHL_RI) r[d] <<= c;
+        else if (k == K_SHR_RI) r[d] >>>= c;
+        else r[d] >>= c;
+    }
+
     final void hMovRR(int d, int s) {
         r[d] = r[s];
     }
@@ -278,6 +309,52 @@ abstract class Fast extends Interp {
 
     final void hImulRI(int sz, int reg, int rm, int imm) {
         setReg(reg, sz, imul2(getReg(rm, sz), imm, sz));
+    }
+
+    final void hJmpM(int seg, int base, int index, int scale, int disp) {
+        eip = read32(seg, eaC(base, index, scale, disp));
+    }
+
+    final void hCallM(int seg, int base, int index, int scale, int disp) {
+        int t = read32(seg, eaC(base, index, scale, disp));
+        push32(eip);
+        eip = t;
+    }
+
+    final void hJmpR(int rm) {
+        eip = r[rm];
+    }
+
+    final void hCallR(int rm) {
+        int t = r[rm];
+        push32(eip);
+        eip = t;
+    }
+
+    final void hPushI(int v) {
+        push32(v);
+    }
+
+    final void hImulRR(int sz, int reg, int rm) {
+        setReg(reg, sz, imul2(getReg(reg, sz), getReg(rm, sz), sz));
+    }
+
+    final void hCmovRR(int cc, int sz, int reg, int rm) {
+        if (condFast(cc)) setReg(reg, sz, getReg(rm, sz));
+    }
+
+    final void hSetccR(int cc, int rm) {
+        setReg8(rm, condFast(cc) ? 1 : 0);
+    }
+
+    final void hGrp3R(int k, int sz, int rm) {
+        int v = getReg(rm, sz);
+        switch (k) {
+            case 2: setReg(rm, sz, ~v); return;
+            case 3: setReg(rm, sz, alu(5, 0, v, sz)); return;
+            case 4: case 5: mul(k == 5, v, sz); return;
+            default: div(k == 7, v, sz);
+        }
     }
 
     final void hLoad32(Insn in) {
