@@ -278,7 +278,9 @@ final class CaseGenerator {
                 }
             }
             immediates(kind);
-            lock = form.lockable() && mod >= 0 && mod != 3 ? chance(35) : !form.mnemonic().startsWith("VER") && chance(1);
+            lock = form.lockable() && mod >= 0 && mod != 3 ? chance(35)
+                    : !form.mnemonic().startsWith("VER") && !form.mnemonic().startsWith("MOV Cd")
+                    && !form.mnemonic().startsWith("MOV Rd,C") && chance(1);
             afterOperands(kind);
             if (kind == Kind.X87) {
                 x87Setup();

@@ -110,6 +110,7 @@ final class OpcodeTable {
             "C6/C7 /1-/6 and 0F BA /0-/3 with a memory operand: AMD hosts translate the address (and page-fault)"
                     + " before raising #UD; generated with register operands only",
             "LOCK VERR/VERW: AMD hosts execute them, Intel raises #UD",
+            "LOCK MOV to/from CR0: AMD's alternative encoding of CR8 (#GP(0) at CPL 3 there, #UD on an i686)",
             "IRET and RETF with fewer than 20 bytes of stack left in the data area: the host (a 64-bit kernel's"
                     + " compatibility mode) touches stack slots beyond the three it pops",
             "RETF imm16 releasing the stack beyond the data area: the host touches the released stack before"
