@@ -17,6 +17,15 @@ final class Comparison {
 
     private final byte[] pattern;
 
+    private static final int Cpu_CS = 1, Cpu_SS = 2;
+    /**
+     * A null selector with RPL 1..3 in DS, ES, FS or GS reads back from the host as 0 when the host kernel
+     * switched tasks in between (Linux reloads such selectors as 0, e.g. its AMD null-segment workaround):
+     * seen twice in 10,000,000 cases under load. Java reporting the loaded RPL then is not a mismatch; in
+     * every other case the host reports the RPL and it is compared.
+     */
+    static final String NULL_SELECTOR_RPL = "host 0 vs java 1..3 in DS/ES/FS/GS";
+
     Comparison(byte[] pattern) {
         this.pattern = pattern;
     }
@@ -60,6 +69,10 @@ final class Comparison {
             }
         }
         for (int s = 0; s < 6; s++) {
+            if (s != Cpu_CS && s != Cpu_SS && host.selectors()[s] == 0 && java.selectors()[s] >= 1
+                    && java.selectors()[s] <= 3) {
+                continue; // see NULL_SELECTOR_RPL
+            }
             if (host.selectors()[s] != java.selectors()[s]) {
                 d.add(String.format("%s: host %04x, java %04x", SEG[s], host.selectors()[s], java.selectors()[s]));
             }

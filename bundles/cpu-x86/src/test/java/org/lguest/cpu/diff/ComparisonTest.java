@@ -92,6 +92,18 @@ class ComparisonTest {
     }
 
     @Test
+    void aNullSelectorsRplIsForgivenOnlyWhenTheHostKernelZeroedIt() {
+        DiffCase c = aCase(0, new int[8], new int[0]);
+        Outcome host = outcome(3, 0, 0, START + 3, 0x202, 0, Map.of());
+        int[] javaSel = {0x2b, 0x23, 0x2b, 0x3, 0, 0};
+        Outcome java = new Outcome(3, 0, 0, START + 3, 0x202, new int[8], javaSel, Map.of(), null, null);
+        Outcome hostZero = new Outcome(3, 0, 0, START + 3, 0x202, new int[8], new int[] {0x2b, 0x23, 0x2b, 0, 0, 0},
+                Map.of(), null, null);
+        assertTrue(CMP.differences(c, hostZero, java).isEmpty());
+        assertEquals(List.of("DS: host 002b, java 0003"), CMP.differences(c, host, java));
+    }
+
+    @Test
     void anEmulatorThatDidNotReachAVectorIsAMismatch() {
         DiffCase c = aCase(0, new int[8], new int[0]);
         Outcome java = new Outcome(-1, 0, 0, 0, 0, new int[8], new int[6], Map.of(), "run ended with BUDGET", null);
