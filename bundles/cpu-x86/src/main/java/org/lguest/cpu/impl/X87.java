@@ -587,12 +587,9 @@ final class X87 {
             return;
         }
         if (reg == 2 || reg == 3) {
-            int r = a.compare(stSe(0), stSig(0), bSe, bSig, false);
-            if (r >= 0) {
-                setCompareCc(r);
-                if (reg == 3) {
-                    pop();
-                }
+            setCompareCc(a.compare(stSe(0), stSig(0), bSe, bSig, false));
+            if (reg == 3 && !a.blocked()) {
+                pop();
             }
             return;
         }
@@ -655,9 +652,6 @@ final class X87 {
             r = CMP_UNORDERED;
         } else {
             r = a.compare(stSe(0), stSig(0), stSe(i), stSig(i), quiet);
-            if (r < 0) {
-                return;
-            }
         }
         if (eflags) {
             host.setCompareFlags(switch (r) {
@@ -670,8 +664,10 @@ final class X87 {
         } else {
             setCompareCc(r);
         }
-        for (int k = 0; k < pops; k++) {
-            pop();
+        if (!a.blocked()) {
+            for (int k = 0; k < pops; k++) {
+                pop();
+            }
         }
     }
 
@@ -943,9 +939,9 @@ final class X87 {
                 sig |= QUIET_BIT;
             }
             if (a.memDenormal) {
-                a.exc |= DE;
+                a.exc |= DE; // signalled, but the load still happens
             }
-            if (a.blocked()) {
+            if ((a.exc & ~a.masks & IE) != 0) {
                 return;
             }
         }

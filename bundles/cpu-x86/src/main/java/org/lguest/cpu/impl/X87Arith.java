@@ -231,9 +231,17 @@ final class X87Arith {
         boolean oMasked = (masks & OE) != 0;
         boolean tiny = false;
         if (e < 1) {
-            if (fmt == FMT_EXT && !uMasked) {
+            if (fmt == FMT_EXT && !uMasked && e + BIAS_ADJUST >= 1) {
                 e += BIAS_ADJUST;
                 exc |= UE;
+            } else if (fmt == FMT_EXT && !uMasked) {
+                // beyond even the bias-adjusted range (FSCALE): a signed zero, as the hardware gives
+                exc |= UE | PE;
+                setZero(sign);
+                outSign = sign;
+                outExp = 0;
+                outSig = 0;
+                return;
             } else {
                 tiny = true;
                 int sh = 1 - e;
@@ -295,32 +303,35 @@ final class X87Arith {
                 }
             }
         }
-        if (inexact) {
-            exc |= PE;
-        }
-        if (tiny && (inexact || !uMasked)) {
-            exc |= UE;
+        if (tiny && !uMasked) {
+            exc |= UE; // unmasked underflow: no PE (a memory store is then suppressed)
+        } else {
+            if (inexact) {
+                exc |= PE;
+            }
+            if (tiny && inexact) {
+                exc |= UE;
+            }
         }
         roundedUp = inc;
         if (e >= maxE) {
-            if (fmt == FMT_EXT && !oMasked) {
+            if (fmt == FMT_EXT && !oMasked && e - BIAS_ADJUST < maxE) {
                 e -= BIAS_ADJUST;
                 exc |= OE;
-                if (e >= maxE) { // beyond even the adjusted range
-                    e = maxE;
-                    hi = INT_BIT;
-                }
             } else {
                 exc |= OE;
-                if (!oMasked) {
+                if (!oMasked && fmt != FMT_EXT) {
                     // memory destination: caller does not store
+                    exc &= ~PE;
                     outSign = sign;
                     outExp = maxE;
                     outSig = INT_BIT;
                     return;
                 }
                 exc |= PE;
-                boolean toInf = switch (rc) {
+                // masked response; a register result beyond even the bias-adjusted range
+                // (FSCALE with unmasked OE) becomes infinity whatever the rounding, as on the hardware
+                boolean toInf = fmt == FMT_EXT && !oMasked || switch (rc) {
                     case RC_NEAREST -> true;
                     case RC_DOWN -> sign != 0;
                     case RC_UP -> sign == 0;
@@ -430,6 +441,13 @@ final class X87Arith {
                 int sign = sa ^ sb;
                 if ((ca == INF && cb == INF) || (ca == ZERO && cb == ZERO)) {
                     invalid();
+                    return;
+                }
+                if (cb == ZERO && ca != INF) { // zero divide takes precedence over a denormal dividend
+                    exc |= ZE;
+                    if (!blocked()) {
+                        setInf(sign);
+                    }
                     return;
                 }
                 if (checkDenormal(ca, cb)) {
@@ -555,16 +573,14 @@ final class X87Arith {
         }
         unpack(se, sig);
         int k = ue - BIAS;
-        int shift = (k & 1) == 0 ? 67 : 68;
-        // radicand X = um << shift (132 bits), processed two bits at a time from bit 131
-        long rh = 0, rl = 0, q = 0; // remainder (128-bit), root (66 bits)
-        for (int i = 0; i < 66; i++) {
-            int b = 131 - 2 * i; // higher bit of the pair
+        // root q = floor(sqrt(X)) with X = um << shift (128 bits), leading root bit at 63
+        int shift = (k & 1) == 0 ? 63 : 64;
+        long rh = 0, rl = 0, q = 0; // remainder X - q^2 (up to 67 bits), root
+        for (int i = 0; i < 64; i++) {
+            int b = 127 - 2 * i; // higher bit of the pair
             int pair = (bitOf(um, b - shift) << 1) | bitOf(um, b - 1 - shift);
-            // R = (R << 2) | pair
             rh = (rh << 2) | (rl >>> 62);
             rl = (rl << 2) | pair;
-            // T = (Q << 2) | 1
             long th = q >>> 62;
             long tl = (q << 2) | 1;
             boolean ge = Long.compareUnsigned(rh, th) > 0 || (rh == th && Long.compareUnsigned(rl, tl) >= 0);
@@ -577,10 +593,13 @@ final class X87Arith {
                 q <<= 1;
             }
         }
-        long hi = q >>> 2;
-        long lo = q << 62;
-        if (rh != 0 || rl != 0) {
-            lo |= 1;
+        // sqrt(X) - q is above one half exactly when X - q^2 > q (it is never exactly one half)
+        long hi = q;
+        long lo;
+        if (rh != 0 || Long.compareUnsigned(rl, q) > 0) {
+            lo = INT_BIT | 1;
+        } else {
+            lo = (rl != 0) ? 1 : 0;
         }
         round(0, (k >> 1) + BIAS, hi, lo, p, FMT_EXT);
     }
@@ -594,22 +613,24 @@ final class X87Arith {
 
     static final int CMP_GT = 0, CMP_LT = 1, CMP_EQ = 2, CMP_UNORDERED = 3;
 
-    /** Compares a with b. Returns CMP_* or -1 when an unmasked exception blocks the flags update. */
+    /**
+     * Compares a with b and returns CMP_*. The condition codes are set from the
+     * result even when an unmasked exception is detected (as the hardware
+     * does); the caller then does not pop ({@link #blocked()}).
+     */
     int compare(int aSe, long aSig, int bSe, long bSig, boolean quiet) {
         int ca = classify(aSe, aSig), cb = classify(bSe, bSig);
         if (ca == UNSUPPORTED || cb == UNSUPPORTED) {
             exc |= IE;
-            return blocked() ? -1 : CMP_UNORDERED;
+            return CMP_UNORDERED;
         }
         if (isNaN(ca) || isNaN(cb)) {
             if (ca == SNAN || cb == SNAN || !quiet) {
                 exc |= IE;
             }
-            return blocked() ? -1 : CMP_UNORDERED;
+            return CMP_UNORDERED;
         }
-        if (checkDenormal(ca, cb)) {
-            return -1;
-        }
+        checkDenormal(ca, cb);
         int c = compareValues(aSe, aSig, ca, bSe, bSig, cb);
         return c < 0 ? CMP_LT : c > 0 ? CMP_GT : CMP_EQ;
     }
