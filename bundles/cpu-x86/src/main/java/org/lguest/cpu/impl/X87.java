@@ -467,7 +467,14 @@ final class X87 {
                 return; // FNOP (D9 D0)
             }
             case 3 -> {
-                storeSt(i, true); // FSTP1 alias
+                // D9 D8+i (FSTP1, "FSTPNCE"): FSTP ST(i) without the stack check; with ST(0)
+                // empty the hardware just pops, leaving ST(i) alone and signalling nothing
+                if (isEmpty(0)) {
+                    pop();
+                    setC1(false);
+                } else {
+                    storeSt(i, true);
+                }
                 return;
             }
             default -> { }
@@ -486,9 +493,8 @@ final class X87 {
             }
             case 0xE4 -> { // FTST
                 if (isEmpty(0)) {
-                    if (underflow()) {
-                        setCc(0b1101);
-                    }
+                    underflow();
+                    setCc(0b1101);
                     return;
                 }
                 int r = a.compare(stSe(0), stSig(0), 0, 0, false);
@@ -574,15 +580,14 @@ final class X87 {
         int bSe = a.rse;
         long bSig = a.rsig;
         if (isEmpty(0)) {
-            if (underflow()) {
-                if (reg == 2 || reg == 3) {
-                    setCc(0b1101);
-                    if (reg == 3) {
-                        pop();
-                    }
-                } else {
-                    setSt(0, INDEF_SE, INDEF_SIG);
+            boolean masked = underflow();
+            if (reg == 2 || reg == 3) {
+                setCc(0b1101); // unordered, even when IE is unmasked
+                if (reg == 3 && masked) {
+                    pop();
                 }
+            } else if (masked) {
+                setSt(0, INDEF_SE, INDEF_SIG);
             }
             return;
         }
@@ -646,9 +651,7 @@ final class X87 {
     private void compareSt(int i, boolean quiet, int pops, boolean eflags) {
         int r;
         if (isEmpty(0) || isEmpty(i)) {
-            if (!underflow()) {
-                return;
-            }
+            underflow(); // the flags say unordered even when IE is unmasked
             r = CMP_UNORDERED;
         } else {
             r = a.compare(stSe(0), stSig(0), stSe(i), stSig(i), quiet);
