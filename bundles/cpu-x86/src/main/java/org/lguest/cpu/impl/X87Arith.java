@@ -234,7 +234,9 @@ final class X87Arith {
         boolean uMasked = (masks & UE) != 0;
         boolean oMasked = (masks & OE) != 0;
         boolean tiny = false;
-        if (e < 1) {
+        // Tininess is detected after rounding (as the recorded hardware does): a value just
+        // below the smallest normal that rounds up to it at precision p is not tiny.
+        if (e < 1 && !(e == 0 && carriesToNormal(sign, hi, lo, p))) {
             if (fmt == FMT_EXT && !uMasked && e + BIAS_ADJUST >= 1) {
                 e += BIAS_ADJUST;
                 exc |= UE;
@@ -362,6 +364,22 @@ final class X87Arith {
             rse = (sign << 15) | e;
             rsig = hi;
         }
+    }
+
+    /** Whether rounding the normalised hi:lo to p bits (unbounded exponent) carries out to the next power of two. */
+    private boolean carriesToNormal(int sign, long hi, long lo, int p) {
+        long mask = p >= 64 ? 0 : (1L << (64 - p)) - 1;
+        if ((hi | mask) != -1L) {
+            return false;
+        }
+        long r = hi & mask;
+        boolean inexact = r != 0 || lo != 0;
+        return switch (rc) {
+            case RC_NEAREST -> p >= 64 ? Long.compareUnsigned(lo, INT_BIT) >= 0 : r >= (1L << (63 - p));
+            case RC_DOWN -> inexact && sign != 0;
+            case RC_UP -> inexact && sign == 0;
+            default -> false;
+        };
     }
 
     // =====================================================================

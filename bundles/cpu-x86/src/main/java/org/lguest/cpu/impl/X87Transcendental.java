@@ -326,7 +326,15 @@ final class X87Transcendental {
             return;
         }
         double l;
-        if (kx <= 1000) {
+        if (sx != 0 && kx == -1) {
+            // x in [-1, -0.5]: 1 + x is exact in 80 bits; take log2 of it
+            int saveExc = a.exc;
+            a.arith(ADD, xSe, xSig, BIAS, INT_BIT, 64);
+            int uSe = a.rse;
+            long uSig = a.rsig;
+            a.exc = saveExc;
+            l = expo(uSe, uSig) + StrictMath.log(a.toJavaDouble(BIAS, a.extractSignificand(uSe, uSig))) / LN2;
+        } else if (kx <= 1000) {
             l = StrictMath.log1p(a.toJavaDouble(xSe, xSig)) / LN2;
         } else {
             l = kx + StrictMath.log(a.toJavaDouble(BIAS, mx)) / LN2; // 1 + x = x here
