@@ -10,43 +10,31 @@ import java.math.BigInteger;
  *
  * <p>Special operands (NaNs, infinities, zeros, signs, out-of-domain values)
  * follow the x87 rules, with the out-of-range behaviour of the hardware the
- * vectors were recorded on. Finite results are computed through Java doubles
- * ({@link StrictMath}, reproducible across JVMs), with these refinements so
- * the error stays near one double ulp (2^-53 relative) for every argument:
- * <ul>
- * <li>FSIN/FCOS/FSINCOS/FPTAN reduce the full 64-bit argument exactly modulo
- *     pi/2 (pi to 320 bits, integer arithmetic) and evaluate on the reduced
- *     argument as a double-double;
- * <li>FYL2X/FYL2XP1 take log2 of the argument in double (near 1 from the exact
- *     80-bit x - 1) and multiply by y in exact 80-bit arithmetic, so y keeps
- *     its 64 bits and the exponent range is the extended one;
- * <li>for tiny arguments the result is x (or 1) adjusted by less than an ulp
- *     in the right direction and rounded exactly under RC (sin x = x - e,
- *     tan x = x + e, cos x = 1 - e, atan(y/x) = y/x - e, 2^x - 1 = x ln 2,
- *     y log2(1 + x) = y x log2 e).
- * </ul>
- * C1 is the rounding direction only where the result is rounded in 80 bits
- * (tiny arguments); otherwise it is 0.
+ * vectors were recorded on. Finite results are evaluated in fixed point with
+ * 320 fraction bits ({@link X87Fixed}) and rounded once to 64 bits under RC,
+ * which also gives C1. FSIN/FCOS/FSINCOS/FPTAN first reduce the argument
+ * exactly modulo pi/2 where pi is the x87's own 66-bit approximation, as the
+ * hardware does. For tiny arguments the result is x (or 1) moved by less than
+ * an ulp in the right direction and rounded under RC (sin x = x - e, tan x =
+ * x + e, cos x = 1 - e, atan(y/x) = y/x - e); for 2^x - 1 and y log2(1 + x)
+ * with |x| below 2^-120 the first-order term is used.
  */
 final class X87Transcendental {
     static final int F2XM1 = 0, FYL2X = 1, FYL2XP1 = 2, FPATAN = 3, FSIN = 4, FCOS = 5, FSINCOS = 6, FPTAN = 7;
 
-    private static final double LN2 = 0.6931471805599453;
-    // ln 2 and log2 e rounded to nearest 64-bit significands
+    // ln 2 and log2 e rounded to nearest 64-bit significands (first-order terms for tiny arguments)
     private static final int LN2_SE = 0x3FFE;
     private static final long LN2_SIG = 0xB17217F7D1CF79ACL;
     private static final int L2E_SE = 0x3FFF;
     private static final long L2E_SIG = 0xB8AA3B295C17F0BCL;
 
-    /** Bits of fraction in {@link #PI_OVER_2}. */
-    private static final int PI_BITS = 320;
-    /** floor(pi/2 * 2^PI_BITS). */
     /**
      * pi/2 as the x87 uses it for argument reduction: pi truncated to 66
      * significant bits (the recorded vectors match 66 bits exactly, and miss
-     * with 65 or 70 and more), scaled by 2^PI_BITS.
+     * with 65 or 70 and more), in fixed point.
      */
-    private static final BigInteger PI_OVER_2 = truncate(piScaled(PI_BITS), 66);
+    private static final BigInteger PI_OVER_2 = truncate(X87Fixed.PI, 66).shiftRight(1);
+    private static final BigInteger PI = X87Fixed.PI;
 
     private static BigInteger truncate(BigInteger p, int bits) {
         int drop = p.bitLength() - bits;
@@ -63,27 +51,6 @@ final class X87Transcendental {
         this.a = a;
     }
 
-    /** floor(pi * 2^(bits - 1)) by Machin's formula pi = 16 atan(1/5) - 4 atan(1/239), computed with guard bits. */
-    private static BigInteger piScaled(int bits) {
-        int guard = 32;
-        BigInteger one = BigInteger.ONE.shiftLeft(bits + guard);
-        BigInteger pi = atanInv(5, one).shiftLeft(4).subtract(atanInv(239, one).shiftLeft(2));
-        return pi.shiftRight(guard + 1);
-    }
-
-    /** atan(1/n) * one, by its Taylor series. */
-    private static BigInteger atanInv(int n, BigInteger one) {
-        BigInteger n2 = BigInteger.valueOf((long) n * n);
-        BigInteger term = one.divide(BigInteger.valueOf(n));
-        BigInteger sum = term;
-        for (int k = 1; term.signum() != 0; k++) {
-            term = term.divide(n2);
-            BigInteger t = term.divide(BigInteger.valueOf(2L * k + 1));
-            sum = (k & 1) != 0 ? sum.subtract(t) : sum.add(t);
-        }
-        return sum;
-    }
-
     private static int sign(int se) {
         return (se >> 15) & 1;
     }
@@ -92,11 +59,35 @@ final class X87Transcendental {
         return a.extractExponent(se, sig);
     }
 
-    /** Result = v (finite double), exactly; signals PE. */
-    private void setDouble(double v) {
-        a.fromJavaDouble(v);
+    /** Result = v * 2^(extra - F) (v in fixed point), rounded to 64 bits under RC; signals PE (and C1 via roundedUp). */
+    private void setFixed(BigInteger v, int extra) {
+        int sgn = v.signum() < 0 ? 1 : 0;
+        BigInteger mag = v.abs();
+        if (mag.signum() == 0) {
+            setZero(sgn);
+            a.exc |= PE;
+            return;
+        }
+        int bl = mag.bitLength();
+        long hi, lo;
+        if (bl > 128) {
+            BigInteger top = mag.shiftRight(bl - 128);
+            hi = top.shiftRight(64).longValue();
+            lo = top.longValue();
+            if (mag.getLowestSetBit() < bl - 128) {
+                lo |= 1;
+            }
+        } else {
+            BigInteger top = mag.shiftLeft(128 - bl);
+            hi = top.shiftRight(64).longValue();
+            lo = top.longValue();
+        }
+        a.round(sgn, bl - 1 - X87Fixed.F + extra + BIAS, hi, lo, 64, FMT_EXT);
+        // the hardware treats these results as inexact even when they happen to be exact
         a.exc |= PE;
-        a.roundedUp = false;
+        if ((a.rse & 0x7FFF) == 0 && a.rsig != 0) {
+            a.exc |= UE;
+        }
     }
 
     private void setValue(int se, long sig) {
@@ -158,13 +149,16 @@ final class X87Transcendental {
             a.exc |= PE;
             return;
         }
-        if (k < -60) {
+        if (k < -120) {
             a.arith(MUL, se, sig, LN2_SE, LN2_SIG, 64);
             a.exc |= PE;
             return;
         }
-        double x = a.toJavaDouble(se, sig);
-        setDouble(StrictMath.expm1(x * LN2));
+        BigInteger x = X87Fixed.of(a.extractSignificand(se, sig), k);
+        if (sign(se) != 0) {
+            x = x.negate();
+        }
+        setFixed(X87Fixed.expm1(X87Fixed.mul(x, X87Fixed.LN2)), 0);
     }
 
     /** FYL2X, FYL2XP1, FPATAN with y = ST(1), x = ST(0); result in a.rse/a.rsig. */
@@ -185,32 +179,20 @@ final class X87Transcendental {
         }
     }
 
-    /** y * l in 80-bit arithmetic (l a finite nonzero double); signals PE. */
-    private void timesDouble(int ySe, long ySig, double l) {
-        int saveExc = a.exc;
-        a.fromJavaDouble(l);
-        a.exc = saveExc;
-        a.arith(MUL, ySe, ySig, a.rse, a.rsig, 64);
-        inexactResult();
-    }
-
-    /** The hardware's result is never exact here: PE, and UE for a tiny (denormal) result. */
-    private void inexactResult() {
-        a.exc |= PE;
-        if ((a.rse & 0x7FFF) == 0 && a.rsig != 0) {
-            a.exc |= UE;
+    /** y * l (l = a logarithm in fixed point), rounded once; signals PE. */
+    private void timesFixed(int ySe, long ySig, BigInteger l) {
+        BigInteger my = new BigInteger(Long.toUnsignedString(a.extractSignificand(ySe, ySig)));
+        BigInteger p = l.multiply(my);
+        if (sign(ySe) != 0) {
+            p = p.negate();
         }
+        setFixed(p, expo(ySe, ySig) - 63);
     }
 
-    /** x - 1, exactly (x in [0.5, 2]), as a double. */
-    private double minusOne(int xSe, long xSig) {
-        int saveExc = a.exc, saveRc = a.rc;
-        a.rc = RC_NEAREST;
-        a.arith(SUB, xSe, xSig, BIAS, INT_BIT, 64);
-        double t = a.toJavaDouble(a.rse, a.rsig);
-        a.exc = saveExc;
-        a.rc = saveRc;
-        return t;
+    /** log2 of m * 2^k (m a normalised significand) in fixed point. */
+    private static BigInteger log2(long m, int k) {
+        BigInteger lnm = X87Fixed.lnMantissa(X87Fixed.of(m, 0));
+        return BigInteger.valueOf(k).shiftLeft(X87Fixed.F).add(X87Fixed.div(lnm, X87Fixed.LN2));
     }
 
     private void fyl2x(int ySe, long ySig, int cy, int xSe, long xSig, int cx) {
@@ -263,13 +245,7 @@ final class X87Transcendental {
             setZero(sy ^ (below1 ? 1 : 0));
             return;
         }
-        double l;
-        if (kx >= -1 && kx <= 0) {
-            l = StrictMath.log1p(minusOne(xSe, xSig)) / LN2;
-        } else {
-            l = kx + StrictMath.log(a.toJavaDouble(BIAS, mx)) / LN2;
-        }
-        timesDouble(ySe, ySig, l);
+        timesFixed(ySe, ySig, log2(mx, kx));
     }
 
     private void fyl2xp1(int ySe, long ySig, int cy, int xSe, long xSig, int cx) {
@@ -319,27 +295,23 @@ final class X87Transcendental {
             a.exc |= PE;
             return;
         }
-        if (kx < -64) {
+        if (kx < -120) {
             // y * x * log2(e), rounded once in 80 bits
             a.multiply3(ySe, ySig, xSe, xSig, L2E_SE, L2E_SIG);
             a.exc |= PE;
             return;
         }
-        double l;
-        if (sx != 0 && kx == -1) {
-            // x in [-1, -0.5]: 1 + x is exact in 80 bits; take log2 of it
-            int saveExc = a.exc;
-            a.arith(ADD, xSe, xSig, BIAS, INT_BIT, 64);
-            int uSe = a.rse;
-            long uSig = a.rsig;
-            a.exc = saveExc;
-            l = expo(uSe, uSig) + StrictMath.log(a.toJavaDouble(BIAS, a.extractSignificand(uSe, uSig))) / LN2;
-        } else if (kx <= 1000) {
-            l = StrictMath.log1p(a.toJavaDouble(xSe, xSig)) / LN2;
+        BigInteger l;
+        if (kx > 400) {
+            l = log2(mx, kx); // 1 + x = x to far more than 64 bits
         } else {
-            l = kx + StrictMath.log(a.toJavaDouble(BIAS, mx)) / LN2; // 1 + x = x here
+            BigInteger x = X87Fixed.of(mx, kx);
+            if (sx != 0) {
+                x = x.negate();
+            }
+            l = X87Fixed.div(X87Fixed.ln1p(x), X87Fixed.LN2);
         }
-        timesDouble(ySe, ySig, l);
+        timesFixed(ySe, ySig, l);
     }
 
     private void fpatan(int ySe, long ySig, int cy, int xSe, long xSig, int cx) {
@@ -347,10 +319,21 @@ final class X87Transcendental {
             return;
         }
         int sy = sign(ySe), sx = sign(xSe);
-        double yd, xd;
+        BigInteger angle; // in [0, pi], the sign of y applied at the end
         if (cy == ZERO || cy == INF || cx == ZERO || cx == INF) {
-            yd = cy == ZERO ? 0.0 : cy == INF ? Double.POSITIVE_INFINITY : 1.0;
-            xd = cx == ZERO ? 0.0 : cx == INF ? Double.POSITIVE_INFINITY : 1.0;
+            if (cy == ZERO) {
+                angle = sx == 0 ? BigInteger.ZERO : PI; // x = -0 counts as negative
+            } else if (cy == INF) {
+                angle = cx != INF ? PI.shiftRight(1) : sx == 0 ? PI.shiftRight(2) : PI.multiply(BigInteger.valueOf(3)).shiftRight(2);
+            } else if (cx == ZERO) {
+                angle = PI.shiftRight(1);
+            } else { // x infinite, y finite
+                angle = sx == 0 ? BigInteger.ZERO : PI;
+            }
+            if (angle.signum() == 0) {
+                setZero(sy);
+                return;
+            }
         } else {
             int ky = expo(ySe, ySig), kx = expo(xSe, xSig);
             if (sx == 0 && ky - kx < -64) {
@@ -361,22 +344,25 @@ final class X87Transcendental {
                 a.exc |= PE;
                 return;
             }
-            int s = Math.max(ky, kx);
-            yd = StrictMath.scalb(a.toJavaDouble(BIAS, a.extractSignificand(ySe, ySig)), ky - s);
-            xd = StrictMath.scalb(a.toJavaDouble(BIAS, a.extractSignificand(xSe, xSig)), kx - s);
+            BigInteger my = X87Fixed.of(a.extractSignificand(ySe, ySig), 0);
+            BigInteger mx = X87Fixed.of(a.extractSignificand(xSe, xSig), 0);
+            int d = ky - kx;
+            boolean yBigger = d > 0 || (d == 0 && my.compareTo(mx) > 0);
+            BigInteger t;
+            if (yBigger) {
+                t = d >= X87Fixed.F ? BigInteger.ZERO : X87Fixed.div(mx, my).shiftRight(d);
+            } else {
+                t = -d >= X87Fixed.F ? BigInteger.ZERO : X87Fixed.div(my, mx).shiftRight(-d);
+            }
+            angle = X87Fixed.atan(t);
+            if (yBigger) {
+                angle = PI.shiftRight(1).subtract(angle);
+            }
+            if (sx != 0) {
+                angle = PI.subtract(angle);
+            }
         }
-        if (sy != 0) {
-            yd = -yd;
-        }
-        if (sx != 0) {
-            xd = -xd;
-        }
-        double r = StrictMath.atan2(yd, xd);
-        if (r == 0) {
-            setZero(sy);
-            return;
-        }
-        setDouble(r);
+        setFixed(sy != 0 ? angle.negate() : angle, 0);
     }
 
     /** FSIN, FCOS, FSINCOS, FPTAN on a value with |x| < 2^63 (the caller handles larger ones). */
@@ -435,28 +421,14 @@ final class X87Transcendental {
             a.roundedUp = up;
             return;
         }
-        // exact reduction: x = n * pi/2 + r, |r| <= pi/4, r as the double-double rh + rl
-        long m = a.extractSignificand(se, sig);
-        int shift = PI_BITS + k - 63; // x * 2^PI_BITS = m << shift
-        BigInteger num = BigInteger.valueOf(m >>> 1).shiftLeft(1).or(BigInteger.valueOf(m & 1));
-        num = shift >= 0 ? num.shiftLeft(shift) : num.shiftRight(-shift);
-        BigInteger[] qr = num.add(PI_OVER_2.shiftRight(1)).divideAndRemainder(PI_OVER_2);
+        // exact reduction: x = n * pi/2 + r, |r| <= pi/4 (pi/2 is the x87's 66-bit one)
+        BigInteger num = X87Fixed.of(a.extractSignificand(se, sig), k);
+        BigInteger half = PI_OVER_2.shiftRight(1);
+        BigInteger[] qr = num.add(half).divideAndRemainder(PI_OVER_2);
         int quadrant = qr[0].intValue() & 3;
-        BigInteger r = qr[1].subtract(PI_OVER_2.shiftRight(1)); // num - n * PI_OVER_2
-        double rh = 0, rl = 0;
-        if (r.signum() != 0) {
-            int rs = r.signum();
-            BigInteger mag = r.abs();
-            int bl = mag.bitLength();
-            BigInteger top = bl > 106 ? mag.shiftRight(bl - 106) : mag.shiftLeft(106 - bl);
-            int scale = bl - 106 - PI_BITS;
-            rh = rs * StrictMath.scalb((double) top.shiftRight(53).longValue(), scale + 53);
-            rl = rs * StrictMath.scalb((double) top.and(BigInteger.ONE.shiftLeft(53).subtract(BigInteger.ONE)).longValue(), scale);
-        }
-        double sr = StrictMath.sin(rh), cr = StrictMath.cos(rh);
-        double sinR = sr + cr * rl;
-        double cosR = cr - sr * rl;
-        double s, co;
+        BigInteger r = qr[1].subtract(half); // num - n * PI_OVER_2, exact
+        BigInteger sinR = X87Fixed.sin(r), cosR = X87Fixed.cos(r);
+        BigInteger s, co;
         switch (quadrant) {
             case 0 -> {
                 s = sinR;
@@ -464,45 +436,48 @@ final class X87Transcendental {
             }
             case 1 -> {
                 s = cosR;
-                co = -sinR;
+                co = sinR.negate();
             }
             case 2 -> {
-                s = -sinR;
-                co = -cosR;
+                s = sinR.negate();
+                co = cosR.negate();
             }
             default -> {
-                s = -cosR;
+                s = cosR.negate();
                 co = sinR;
             }
         }
         if (sign(se) != 0) {
-            s = -s;
+            s = s.negate();
         }
         switch (fn) {
             case FSIN -> {
-                setDouble(s);
+                setFixed(s, 0);
                 firstSe = a.rse;
                 firstSig = a.rsig;
             }
             case FCOS -> {
-                setDouble(co);
+                setFixed(co, 0);
                 firstSe = a.rse;
                 firstSig = a.rsig;
             }
             case FSINCOS -> {
-                setDouble(s);
-                firstSe = a.rse;
-                firstSig = a.rsig;
-                setDouble(co);
+                setFixed(co, 0);
                 secondSe = a.rse;
                 secondSig = a.rsig;
+                boolean cosUp = a.roundedUp;
+                setFixed(s, 0);
+                firstSe = a.rse;
+                firstSig = a.rsig;
+                a.roundedUp = C1_FROM_COS ? cosUp : a.roundedUp;
             }
             default -> { // FPTAN
-                setDouble(s / co);
+                setFixed(X87Fixed.div(s, co), 0);
                 firstSe = a.rse;
                 firstSig = a.rsig;
             }
         }
-        a.roundedUp = false;
     }
+
+    static final boolean C1_FROM_COS = Boolean.getBoolean("x87.c1cos");
 }

@@ -22,8 +22,10 @@ import org.junit.jupiter.api.Test;
  * FLD b; FLD a; [FFREE]; EFLAGS := eflagsIn; the instruction; FNSAVE. The
  * status word, the tag word, the non-empty ST(0)..ST(2), the 10 bytes of the
  * memory operand and ZF/PF/CF must match bit for bit. The transcendental
- * instructions (marked approximate) are computed through doubles here: their
- * finite results must agree to 2^-50 relative, C1 is not compared.
+ * instructions (marked approximate) are not correctly rounded on the
+ * hardware: their finite results must agree within 16 units of the last
+ * bit, and C1 is not compared (run with -Dx87.strict=true to see the exact
+ * differences).
  * Set X87_VECTORS to a file of more vectors to replay those too.
  */
 class X87HardwareVectorsTest {
@@ -39,7 +41,7 @@ class X87HardwareVectorsTest {
         int opc = (int) hex(f[0]);
         int modrm = (int) hex(f[1]);
         int mt = Integer.parseInt(f[2]);
-        boolean approx = f[3].equals("1");
+        boolean approx = f[3].equals("1") && !Boolean.getBoolean("x87.strict");
         int setup = Integer.parseInt(f[4]);
         int cw = (int) hex(f[5]);
         int eflIn = (int) hex(f[6]);
@@ -116,23 +118,24 @@ class X87HardwareVectorsTest {
         return d.isEmpty() ? null : String.format("%02X %02X", opc, modrm) + " [" + line + "]:" + d;
     }
 
-    /** Finite nonzero values of the same sign within 2^-50 relative (denormals included). */
+    /** Finite nonzero values of the same sign within 16 units of the 64th significant bit (denormals: of the last bit held). */
     static boolean close(int se, long sig, int gse, long gsig) {
         int c1 = X87Arith.classify(se, sig), c2 = X87Arith.classify(gse, gsig);
         boolean f1 = c1 == X87Arith.NORMAL || c1 == X87Arith.DENORMAL, f2 = c2 == X87Arith.NORMAL || c2 == X87Arith.DENORMAL;
         if (!f1 || !f2 || (se & 0x8000) != (gse & 0x8000)) {
             return false;
         }
-        X87Arith u = new X87Arith();
-        int e1 = u.extractExponent(se, sig), e2 = u.extractExponent(gse, gsig);
-        long m1 = u.extractSignificand(se, sig), m2 = u.extractSignificand(gse, gsig);
-        if (Math.abs(e1 - e2) > 1) {
-            return false;
-        }
-        double x = Math.scalb((double) (m1 >>> 11), e1 - e2), y = (double) (m2 >>> 11);
-        // denormal results carry fewer bits: allow 2^-50 of the larger value, or 4 units of the last place held
-        double tol = Math.max(Math.scalb(1.0, 53 - 50 + 1), (sig != 0 && (se & 0x7FFF) == 0) ? Math.scalb(4.0, Long.numberOfLeadingZeros(sig) - 11) : 0);
-        return Math.abs(x - y) <= tol;
+        // compare as integers in units of the smaller value's last significand bit
+        java.math.BigInteger x = value(se, sig), y = value(gse, gsig);
+        int e = Math.min(Math.max(se & 0x7FFF, 1), Math.max(gse & 0x7FFF, 1));
+        java.math.BigInteger unit = java.math.BigInteger.ONE.shiftLeft(e - 1);
+        return x.subtract(y).abs().compareTo(unit.shiftLeft(4)) <= 0;
+    }
+
+    /** |value| * 2^(16383 + 63 - 1): an integer for every finite 80-bit value. */
+    static java.math.BigInteger value(int se, long sig) {
+        int e = Math.max(se & 0x7FFF, 1);
+        return new java.math.BigInteger(Long.toUnsignedString(sig)).shiftLeft(e - 1);
     }
 
     static List<String> replayAll(BufferedReader in) throws IOException {
