@@ -503,36 +503,6 @@ final class X87Arith {
         }
     }
 
-    /**
-     * a * b * c for finite nonzero normal or denormal operands, with the 128-bit
-     * product of a and b kept to 64 bits plus a sticky bit before the second
-     * multiplication, and one final rounding to 64 bits (no intermediate
-     * overflow or underflow).
-     */
-    void multiply3(int aSe, long aSig, int bSe, long bSig, int cSe, long cSig) {
-        int sign = ((aSe ^ bSe ^ cSe) >> 15) & 1;
-        unpack(aSe, aSig);
-        int ea = ue;
-        long ma = um;
-        unpack(bSe, bSig);
-        int eb = ue;
-        long mb = um;
-        unpack(cSe, cSig);
-        long hi = Math.unsignedMultiplyHigh(ma, mb), lo = ma * mb;
-        int s = 0;
-        if (hi >= 0) {
-            hi = (hi << 1) | (lo >>> 63);
-            lo <<= 1;
-            s = 1;
-        }
-        boolean sticky = lo != 0;
-        long h2 = Math.unsignedMultiplyHigh(hi, um), l2 = hi * um;
-        if (sticky) {
-            l2 |= 1;
-        }
-        round(sign, ea + eb + ue - 2 * BIAS + 2 - s, h2, l2, 64, FMT_EXT);
-    }
-
     private void addFinite(int sa, int ea, long ma, int sb, int eb, long mb, int p) {
         if (ea < eb || (ea == eb && Long.compareUnsigned(ma, mb) < 0)) {
             int t = sa; sa = sb; sb = t;

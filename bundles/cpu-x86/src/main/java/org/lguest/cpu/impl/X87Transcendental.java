@@ -17,16 +17,14 @@ import java.math.BigInteger;
  * hardware does. For tiny arguments the result is x (or 1) moved by less than
  * an ulp in the right direction and rounded under RC (sin x = x - e, tan x =
  * x + e, cos x = 1 - e, atan(y/x) = y/x - e); for 2^x - 1 and y log2(1 + x)
- * with |x| below 2^-120 the first-order term is used.
+ * with |x| below 2^-120 the first-order term (x ln 2, y x log2 e) is
+ * rounded.
  */
 final class X87Transcendental {
     static final int F2XM1 = 0, FYL2X = 1, FYL2XP1 = 2, FPATAN = 3, FSIN = 4, FCOS = 5, FSINCOS = 6, FPTAN = 7;
 
-    // ln 2 and log2 e rounded to nearest 64-bit significands (first-order terms for tiny arguments)
-    private static final int LN2_SE = 0x3FFE;
-    private static final long LN2_SIG = 0xB17217F7D1CF79ACL;
-    private static final int L2E_SE = 0x3FFF;
-    private static final long L2E_SIG = 0xB8AA3B295C17F0BCL;
+    /** log2(e) in fixed point. */
+    private static final BigInteger L2E = X87Fixed.div(X87Fixed.ONE, X87Fixed.LN2);
 
     /**
      * pi/2 as the x87 uses it for argument reduction: pi truncated to 66
@@ -49,6 +47,10 @@ final class X87Transcendental {
 
     X87Transcendental(X87Arith a) {
         this.a = a;
+    }
+
+    private static BigInteger unsigned(long m) {
+        return new BigInteger(Long.toUnsignedString(m));
     }
 
     private static int sign(int se) {
@@ -150,8 +152,9 @@ final class X87Transcendental {
             return;
         }
         if (k < -120) {
-            a.arith(MUL, se, sig, LN2_SE, LN2_SIG, 64);
-            a.exc |= PE;
+            // 2^x - 1 = x ln 2 (the next term is 2^-121 of it)
+            BigInteger p = unsigned(a.extractSignificand(se, sig)).multiply(X87Fixed.LN2);
+            setFixed(sign(se) != 0 ? p.negate() : p, k - 63);
             return;
         }
         BigInteger x = X87Fixed.of(a.extractSignificand(se, sig), k);
@@ -296,9 +299,9 @@ final class X87Transcendental {
             return;
         }
         if (kx < -120) {
-            // y * x * log2(e), rounded once in 80 bits
-            a.multiply3(ySe, ySig, xSe, xSig, L2E_SE, L2E_SIG);
-            a.exc |= PE;
+            // y log2(1 + x) = y x log2(e) (the next term is 2^-121 of it)
+            BigInteger p = unsigned(mx).multiply(L2E).multiply(unsigned(a.extractSignificand(ySe, ySig)));
+            setFixed((sx ^ sy) != 0 ? p.negate() : p, kx - 63 + expo(ySe, ySig) - 63);
             return;
         }
         BigInteger l;
@@ -465,11 +468,9 @@ final class X87Transcendental {
                 setFixed(co, 0);
                 secondSe = a.rse;
                 secondSig = a.rsig;
-                boolean cosUp = a.roundedUp;
-                setFixed(s, 0);
+                setFixed(s, 0); // C1 from the sine, as the recorded vectors show
                 firstSe = a.rse;
                 firstSig = a.rsig;
-                a.roundedUp = C1_FROM_COS ? cosUp : a.roundedUp;
             }
             default -> { // FPTAN
                 setFixed(X87Fixed.div(s, co), 0);
@@ -478,6 +479,4 @@ final class X87Transcendental {
             }
         }
     }
-
-    static final boolean C1_FROM_COS = Boolean.getBoolean("x87.c1cos");
 }
