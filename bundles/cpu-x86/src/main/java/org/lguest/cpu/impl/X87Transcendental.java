@@ -15,8 +15,9 @@ import java.math.BigInteger;
  * which also gives C1. FSIN/FCOS/FSINCOS/FPTAN first reduce the argument
  * exactly modulo pi/2 where pi is the x87's own 66-bit approximation, as the
  * hardware does. For tiny arguments the result is x (or 1) moved by less than
- * an ulp in the right direction and rounded under RC (sin x = x - e, tan x =
- * x + e, cos x = 1 - e, atan(y/x) = y/x - e); for 2^x - 1 and y log2(1 + x)
+ * an ulp in the right direction and rounded under RC (sin x = x - e,
+ * cos x = 1 - e, atan(y/x) = y/x - e; tan x as the hardware rounds it: as if
+ * below x, or above x for a denormal x); for 2^x - 1 and y log2(1 + x)
  * with |x| below 2^-120 the first-order term (x ln 2, y x log2 e) is
  * rounded.
  */
@@ -400,10 +401,11 @@ final class X87Transcendental {
         }
         int k = expo(se, sig);
         if (k < -40) {
-            // sin x = x - e, tan x = x + e, cos x = 1 - e (e far below an ulp)
+            // sin x = x - e, cos x = 1 - e (e far below an ulp); tan x as the hardware rounds it
             boolean up = false;
             if (fn != FCOS) {
-                nudged(se, sig, fn == FPTAN ? 1 : -1);
+                // the recorded hardware rounds tiny tangents as if just below x, denormal ones as if just above
+                nudged(se, sig, fn == FPTAN && c == DENORMAL ? 1 : -1);
                 up = a.roundedUp;
             }
             int vSe = a.rse;
