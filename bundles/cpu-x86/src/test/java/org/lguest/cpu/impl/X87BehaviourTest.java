@@ -649,13 +649,26 @@ class X87BehaviourTest {
     // ---- transcendental
 
     @Test
-    void fsinOfOneIsWithinADoubleUlpOfTheHardware() {
-        loadDouble(1.0);
-        op(0xD9, 0xFE);
-        assertEquals(0x3FFE, fpu.stSe(0));
-        long hw = 0xD76AA47848677021L;
-        assertTrue(Math.abs(fpu.stSig(0) - hw) < (1L << 12), String.format("sin(1) = %016x, hardware %016x", fpu.stSig(0), hw));
-        assertFlags(0x0020, 0x0420, "PE, C2 clear");
+    void transcendentalsOfSimpleArgumentsMatchTheHardwareBitForBit() {
+        // {instruction modrm, ST(0), ST(1), expected se, expected significand, expected C1}
+        Object[][] cases = {
+            {0xFE, 1.0, null, 0x3FFE, 0xD76AA47848677021L, true, "sin 1"},
+            {0xFF, 1.0, null, 0x3FFE, 0x8A51407DA8345C92L, true, "cos 1"},
+            {0xF3, 1.0, 1.0, 0x3FFE, 0xC90FDAA22168C235L, true, "atan(1/1) = pi/4"},
+            {0xF1, 10.0, 1.0, 0x4000, 0xD49A784BCD1B8AFEL, false, "1 * log2 10"},
+            {0xF0, 0.5, null, 0x3FFD, 0xD413CCCFE7799211L, false, "2^0.5 - 1"},
+        };
+        for (Object[] c : cases) {
+            op(0xDB, 0xE3);
+            if (c[2] != null) {
+                loadDouble((Double) c[2]);
+            }
+            loadDouble((Double) c[1]);
+            op(0xD9, (Integer) c[0]);
+            assertSt(0, (Integer) c[3], (Long) c[4], (String) c[6]);
+            assertEquals((Boolean) c[5], (sw() & X87.SW_C1) != 0, c[6] + ": C1 (rounded up)");
+            assertFlags(0x0020, 0x0420, c[6] + ": PE, C2 clear");
+        }
     }
 
     @Test
@@ -671,12 +684,8 @@ class X87BehaviourTest {
         loadDouble(1.0);
         op(0xD9, 0xF2);
         assertSt(0, 0x3FFF, Long.MIN_VALUE, "1.0 pushed");
-        assertEquals(Math.tan(1.0), Double.longBitsToDouble(0) + fpuValue(1), 1e-15);
-    }
-
-    double fpuValue(int i) {
-        X87Arith u = new X87Arith();
-        return u.toJavaDouble(fpu.stSe(i), fpu.stSig(i));
+        // tan 1 correctly rounded; the recorded hardware gives ...2DC6 (one unit above, C1 set)
+        assertSt(1, 0x3FFF, 0xC75922E5F71D2DC5L, "tan 1");
     }
 
     @Test
@@ -754,6 +763,18 @@ class X87BehaviourTest {
         assertEquals(0xEEEE, host.readWord(0, 0x60E), "nothing beyond 14 bytes");
         fpu.execute(0xD9, 0x25, DS, 0x600, false); // FLDENV, 16-bit
         assertEquals(0x037F, fpu.controlWord());
+    }
+
+    @Test
+    void sixteenBitFnsaveAndFrstorUseNinetyFourBytes() {
+        loadDouble(-2.5);
+        host.writeWord(0, 0x700 + 94, 0xBEEF);
+        fpu.execute(0xDD, 0x35, DS, 0x700, false); // FNSAVE, 16-bit
+        assertEquals(0xBEEF, host.readWord(0, 0x700 + 94), "nothing beyond 94 bytes");
+        assertEquals(0xC000, host.readWord(0, 0x700 + 14 + 8), "ST(0) exponent at 14 + 8");
+        assertEquals(0xFFFF, fpu.tagWord(), "reinitialised");
+        fpu.execute(0xDD, 0x25, DS, 0x700, false); // FRSTOR, 16-bit
+        assertEquals(-2.5, storeDouble());
     }
 
     @Test
