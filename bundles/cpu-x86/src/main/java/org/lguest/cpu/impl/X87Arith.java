@@ -548,23 +548,18 @@ final class X87Arith {
     }
 
     private void divFinite(int sign, int ea, long ma, int eb, long mb, int p) {
-        long r = ma;
-        boolean carry = false;
-        long qh = 0, ql = 0;
-        for (int i = 0; i < 66; i++) {
-            boolean bit = carry || Long.compareUnsigned(r, mb) >= 0;
-            if (bit) {
-                r -= mb;
-                if (i < 64) {
-                    qh |= 1L << (63 - i);
-                } else {
-                    ql |= 1L << (127 - i);
-                }
-            }
-            carry = r < 0;
-            r <<= 1;
+        // ma / mb = top + q1 / 2^64 + q2 / 2^128 + remainder (both significands normalised)
+        long top = 0;
+        if (Long.compareUnsigned(ma, mb) >= 0) {
+            top = 1;
+            ma -= mb;
         }
-        if (r != 0 || carry) {
+        long q1 = divlu(ma, 0, mb);
+        long q2 = divlu(divRemainder, 0, mb);
+        boolean inexact = divRemainder != 0 || (q2 & 1) != 0;
+        long qh = (top << 63) | (q1 >>> 1);
+        long ql = (q1 << 63) | (q2 >>> 1);
+        if (inexact) {
             ql |= 1;
         } else if (minusEpsilon) {
             // exact quotient, but the caller's true value is a hair smaller in magnitude
@@ -574,6 +569,41 @@ final class X87Arith {
             ql--;
         }
         round(sign, ea - eb + BIAS, qh, ql, p, FMT_EXT);
+    }
+
+    /** Remainder of the last {@link #divlu}. */
+    private long divRemainder;
+
+    /**
+     * (u1:u0) / v for a normalised v (bit 63 set) and u1 < v: the 64-bit
+     * quotient, the remainder in {@link #divRemainder} (long division in
+     * base 2^32, after Hacker's Delight's divlu).
+     */
+    private long divlu(long u1, long u0, long v) {
+        final long b = 1L << 32;
+        long vn1 = v >>> 32, vn0 = v & 0xFFFFFFFFL;
+        long un1 = u0 >>> 32, un0 = u0 & 0xFFFFFFFFL;
+        long q1 = Long.divideUnsigned(u1, vn1);
+        long rhat = u1 - q1 * vn1;
+        while (Long.compareUnsigned(q1, b) >= 0 || Long.compareUnsigned(q1 * vn0, (rhat << 32) | un1) > 0) {
+            q1--;
+            rhat += vn1;
+            if (Long.compareUnsigned(rhat, b) >= 0) {
+                break;
+            }
+        }
+        long un21 = (u1 << 32) + un1 - q1 * v;
+        long q0 = Long.divideUnsigned(un21, vn1);
+        rhat = un21 - q0 * vn1;
+        while (Long.compareUnsigned(q0, b) >= 0 || Long.compareUnsigned(q0 * vn0, (rhat << 32) | un0) > 0) {
+            q0--;
+            rhat += vn1;
+            if (Long.compareUnsigned(rhat, b) >= 0) {
+                break;
+            }
+        }
+        divRemainder = (un21 << 32) + un0 - q0 * v;
+        return (q1 << 32) + q0;
     }
 
     /** Square root with precision p. */
