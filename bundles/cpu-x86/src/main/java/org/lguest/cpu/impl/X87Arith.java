@@ -934,47 +934,6 @@ final class X87Arith {
     }
 
     // =====================================================================
-    // Conversions to and from Java doubles (for the transcendental functions)
-
-    /** The nearest double to a finite or infinite value, without touching the flags. */
-    double toJavaDouble(int se, long sig) {
-        int saveExc = exc, saveRc = rc, saveMasks = masks;
-        boolean saveUp = roundedUp;
-        int sRse = rse;
-        long sRsig = rsig;
-        rc = RC_NEAREST;
-        masks = 0x3F;
-        double d = Double.longBitsToDouble(toDouble(se, sig));
-        exc = saveExc;
-        rc = saveRc;
-        masks = saveMasks;
-        roundedUp = saveUp;
-        rse = sRse;
-        rsig = sRsig;
-        return d;
-    }
-
-    /** rse/rsig = the double d, exactly (NaN becomes the indefinite). */
-    void fromJavaDouble(double d) {
-        if (Double.isNaN(d)) {
-            setIndefinite();
-            return;
-        }
-        boolean saveMem = memDenormal;
-        fromDouble(Double.doubleToRawLongBits(d));
-        memDenormal = saveMem;
-    }
-
-    /** Rounds the double d to the destination with precision p (it is exact at 53 bits or more). */
-    void fromJavaDoubleRounded(double d, int p) {
-        fromJavaDouble(d);
-        if (p < 53 && classify(rse, rsig) == NORMAL) {
-            int sign = (rse >> 15) & 1;
-            round(sign, rse & 0x7FFF, rsig, 0, p, FMT_EXT);
-        }
-    }
-
-    // =====================================================================
     // Remainders, scaling, extraction
 
     /** Quotient bits of the last complete {@link #remainder}; C2 result. */
@@ -1027,32 +986,23 @@ final class X87Arith {
             int dd = d - n; // reduce a by b * 2^dd, leaving a remainder of exponent about eb + dd
             long r = reduce(ma, mb, n);
             incomplete = true;
-            round(sa, eb + dd, r, 0, 64, FMT_EXT);
-            if ((rsig == 0)) {
-                setZero(sa);
-            }
+            round(sa, eb + dd, r, 0, 64, FMT_EXT); // exact (a zero remainder gives a signed zero)
             return;
         }
-        int resSign = sa;
-        long r;
-        long q;
-        int re;
         if (d < 0) {
-            q = 0;
-            r = ma;
-            re = ea;
             if (ieee && d == -1 && Long.compareUnsigned(ma, mb) > 0) {
                 // |a| > |b|/2: the result is a - b = -(2mb - ma) at a's scale; 2mb - ma < mb fits in 64 bits
                 quotient = 1;
                 round(sa ^ 1, ea, (mb << 1) - ma, 0, 64, FMT_EXT);
                 return;
             }
-            round(resSign, re, r, 0, 64, FMT_EXT);
+            round(sa, ea, ma, 0, 64, FMT_EXT); // |a| < |b|: a itself (a denormal stays one)
             return;
         }
+        int resSign = sa;
         // d in [0, 63]: r = (ma * 2^d) mod mb, q = low bits of the quotient
-        r = ma;
-        q = 0;
+        long r = ma;
+        long q = 0;
         boolean carry = false;
         for (int i = 0; i <= d; i++) {
             q <<= 1;
