@@ -414,7 +414,10 @@ final class X87 {
             }
             case 0xDD -> {
                 switch (reg) {
-                    case 0 -> emptyMask |= 1 << phys(i); // FFREE
+                    case 0 -> { // FFREE (clears C1 on the recorded hardware)
+                        emptyMask |= 1 << phys(i);
+                        setC1(false);
+                    }
                     case 1 -> fxch(i);
                     case 2 -> storeSt(i, false);
                     case 3 -> storeSt(i, true);
@@ -428,6 +431,7 @@ final class X87 {
                     case 0 -> { // FFREEP
                         emptyMask |= 1 << phys(i);
                         pop();
+                        setC1(false);
                     }
                     case 1 -> fxch(i);
                     case 2, 3 -> storeSt(i, true);
@@ -446,7 +450,8 @@ final class X87 {
         switch (reg) {
             case 0 -> { // FLD ST(i)
                 if (isEmpty(i)) {
-                    if (underflow() && pushCheck()) {
+                    // underflow takes precedence: C1 = 0, and the indefinite is pushed even over a full stack
+                    if (underflow()) {
                         push(INDEF_SE, INDEF_SIG);
                     }
                     return;
@@ -564,6 +569,7 @@ final class X87 {
     /** Writes the arithmetic unit's result to ST(dst) (C1 = rounded up) and pops, unless an unmasked exception blocks it. */
     private void writeResult(int dst, boolean popAfter) {
         if (a.blocked()) {
+            setC1(false); // the hardware clears C1 when an unmasked exception suppresses the result
             return;
         }
         setStResult(dst);
@@ -663,7 +669,6 @@ final class X87 {
                 case CMP_EQ -> 0x40;
                 default -> 0x45;
             });
-            setC1(false);
         } else {
             setCompareCc(r);
         }
@@ -772,11 +777,9 @@ final class X87 {
 
     private void fxtract() {
         if (isEmpty(0)) {
-            if (underflow()) {
+            if (underflow()) { // C1 = 0, and both indefinites go in even over a full stack
                 setSt(0, INDEF_SE, INDEF_SIG);
-                if (pushCheck()) {
-                    push(INDEF_SE, INDEF_SIG);
-                }
+                push(INDEF_SE, INDEF_SIG);
             }
             return;
         }
@@ -820,25 +823,32 @@ final class X87 {
             expSig = a.rsig;
         }
         if (a.blocked()) {
+            setC1(false);
             return;
         }
         setSt(0, expSe, expSig);
         push(sigSe, sigSig);
+        setC1(false);
     }
 
     private void fprem(boolean ieee) {
         if (isEmpty(0) || isEmpty(1)) {
+            sw &= ~SW_C2; // C1 and C2 cleared, C0 and C3 kept (as recorded)
             if (underflow()) {
                 setSt(0, INDEF_SE, INDEF_SIG);
             }
             return;
         }
+        int c0 = classify(stSe(0), stSig(0)), c1 = classify(stSe(1), stSig(1));
         a.remainder(stSe(0), stSig(0), stSe(1), stSig(1), ieee);
         if (a.blocked()) {
+            sw &= ~(SW_C1 | SW_C2);
             return;
         }
         setStResult(0);
-        if (a.incomplete) {
+        if (c0 == UNSUPPORTED || c1 == UNSUPPORTED || isNaN(c0) || isNaN(c1) || c0 == INF || c1 == ZERO) {
+            sw &= ~(SW_C1 | SW_C2); // NaN or invalid: C0 and C3 kept
+        } else if (a.incomplete) {
             setCc(0b0100);
         } else {
             int q = a.quotient;
@@ -945,6 +955,7 @@ final class X87 {
                 a.exc |= DE; // signalled, but the load still happens
             }
             if ((a.exc & ~a.masks & IE) != 0) {
+                setC1(false);
                 return;
             }
         }
@@ -1086,9 +1097,7 @@ final class X87 {
             }
         }
         if (storeBlocked()) {
-            if ((a.exc & SF) != 0) {
-                setC1(false);
-            }
+            setC1(false);
             return;
         }
         switch (bits) {
@@ -1138,9 +1147,7 @@ final class X87 {
             }
         }
         if (storeBlocked()) {
-            if ((a.exc & SF) != 0) {
-                setC1(false);
-            }
+            setC1(false);
             return;
         }
         if (indefinite) {
