@@ -884,6 +884,9 @@ final class X87 {
     /** FSIN, FCOS, FPTAN, FSINCOS. */
     private void trig(int fn) {
         boolean pushes = fn == X87Transcendental.FPTAN || fn == X87Transcendental.FSINCOS;
+        if (isEmpty(0) || (pushes && !isEmpty(7))) {
+            sw &= ~SW_C2; // a stack fault clears C2 (as recorded)
+        }
         if (isEmpty(0)) {
             if (underflow()) {
                 setSt(0, INDEF_SE, INDEF_SIG);
@@ -911,6 +914,7 @@ final class X87 {
         }
         t.trig(fn, se, sig);
         if (a.blocked()) {
+            sw &= ~(SW_C1 | SW_C2);
             return;
         }
         sw &= ~SW_C2;
