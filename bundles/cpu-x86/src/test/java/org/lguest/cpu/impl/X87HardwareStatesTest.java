@@ -18,13 +18,16 @@ import org.junit.jupiter.api.Test;
  * Instructions executed from random states, recorded on a real x87
  * (x87-states.c): FRSTOR of a random image (any TOP, tags, condition codes,
  * sticky flags, reserved bits, register contents, precision and rounding,
- * no unmasked exception pending); one of the 120 non-transcendental
- * encodings; FNSAVE. The image after the instruction must match byte for
+ * no unmasked exception pending); one of the 128 encodings; FNSAVE. For the
+ * eight transcendental encodings C1 is ignored and the registers may differ
+ * by 16 units of the last bit (the hardware is not correctly rounded). The image after the instruction must match byte for
  * byte except the instruction and operand pointers (bytes 12..27, which hold
  * the recording machine's addresses), and so must the memory operand and
  * ZF/PF/CF. Set X87_STATES to a file of more such lines to replay those too.
  */
 class X87HardwareStatesTest {
+    static final java.util.List<Integer> TRANSCENDENTAL = java.util.List.of(0xF0, 0xF1, 0xF2, 0xF3, 0xF9, 0xFB, 0xFE, 0xFF);
+
     static String replay(String line) {
         String[] f = line.split(" ");
         int opc = Integer.parseInt(f[0], 16), modrm = Integer.parseInt(f[1], 16);
@@ -46,6 +49,18 @@ class X87HardwareStatesTest {
         fpu.fnsave(got);
         for (int i = 12; i < 28; i++) {
             got[i] = expected[i];
+        }
+        if (opc == 0xD9 && TRANSCENDENTAL.indexOf(modrm) >= 0) {
+            // not correctly rounded on the hardware: C1 ignored, registers within 16 units of the last bit
+            got[5] = (byte) ((got[5] & ~0x02) | (expected[5] & 0x02));
+            for (int k = 0; k < 8; k++) {
+                int p = 28 + 10 * k;
+                int se = X87.getShort(expected, p + 8), gse = X87.getShort(got, p + 8);
+                long sig = X87.getLong(expected, p), gsig = X87.getLong(got, p);
+                if ((se != gse || sig != gsig) && X87HardwareVectorsTest.close(se, sig, gse, gsig)) {
+                    System.arraycopy(expected, p, got, p, 10);
+                }
+            }
         }
         StringBuilder d = new StringBuilder();
         if (!X87HardwareImagesTest.hex(got).equals(f[7])) {
