@@ -1,5 +1,5 @@
-// x87 reference vectors, recorded on the real CPU (x86-64 user mode; FNSAVE gives the 32-bit protected-mode image).
-// Each line: opcode modrm memtype setup cw eflagsIn aSe aSig bSe bSig memLo memHi  sw tw st0 st1 st2 (se sig) memLo memHi eflagsOut
+// x87 vectors from random states, recorded on the real CPU (x86-64 user mode): FRSTOR a random image, run one instruction, FNSAVE.
+// Each line: opcode modrm memtype eflagsIn <image in> memLo memHi <image out> memLo memHi eflagsOut. Build: gcc -O1 x87-states.c; run: ./a.out COUNT SEED
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
