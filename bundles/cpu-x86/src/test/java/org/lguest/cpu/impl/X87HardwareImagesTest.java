@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
  * loaded with FRSTOR, and random 512-byte images loaded with FXRSTOR, then
  * stored with FNSAVE. The stored image must match the hardware's byte for
  * byte: reserved bits, tags recomputed from the contents, ES/B recomputed
- * from the flags and masks, pointers and registers as loaded.
+ * from the flags and masks, pointers and registers as loaded. Also the
+ * control instructions (x87-control.c) from random states.
  */
 class X87HardwareImagesTest {
     static byte[] hex(String s) {
@@ -68,5 +69,55 @@ class X87HardwareImagesTest {
         }
         assertEquals(200, n, "image count");
         assertTrue(bad.isEmpty(), bad.size() + " images differ:\n" + String.join("\n", bad.subList(0, Math.min(5, bad.size()))));
+    }
+
+    @Test
+    void controlInstructionsFromRandomStatesMatchTheHardware() throws IOException {
+        // op -> opcode, modrm (memory forms at 0x300), op32
+        int[][] enc = {{0xD9, 0x35, 1}, {0xD9, 0x25, 1}, {0xDB, 0xE2, 0}, {0xDB, 0xE3, 0}, {0xD9, 0x2D, 1}, {0, 0, 0}, {0xD9, 0x35, 0}};
+        List<String> bad = new ArrayList<>();
+        int n = 0;
+        try (InputStream s = getClass().getResourceAsStream("x87-control.txt")) {
+            assertNotNull(s, "x87-control.txt resource");
+            BufferedReader r = new BufferedReader(new InputStreamReader(s, StandardCharsets.US_ASCII));
+            String line;
+            while ((line = r.readLine()) != null) {
+                if (line.startsWith("#") || line.isBlank()) {
+                    continue;
+                }
+                n++;
+                String[] f = line.split(" ");
+                int op = Integer.parseInt(f[0]);
+                X87TestHost host = new X87TestHost();
+                X87 fpu = new X87(host);
+                fpu.frstor(hex(f[1]));
+                System.arraycopy(hex(f[2]), 0, host.mem, 0x300, 28);
+                if (op == 5) {
+                    fpu.execute(0xD9, 0x3D, 3, 0x300, true); // FNSTCW
+                    fpu.execute(0xDD, 0x3D, 3, 0x302, true); // FNSTSW m16
+                    fpu.execute(0xDF, 0xE0, 0, 0, true); // FNSTSW AX
+                } else {
+                    fpu.execute(enc[op][0], enc[op][1], 3, 0x300, enc[op][2] != 0);
+                }
+                byte[] got = new byte[108];
+                fpu.fnsave(got);
+                byte[] mem = java.util.Arrays.copyOfRange(host.mem, 0x300, 0x300 + 28);
+                String d = "";
+                if (!hex(got).equals(f[3])) {
+                    d += "\n   image    " + hex(got) + "\n   expected " + f[3];
+                }
+                if (!hex(mem).equals(f[4])) {
+                    d += "\n   memory   " + hex(mem) + "\n   expected " + f[4];
+                }
+                if (op == 5 && host.ax != Integer.parseInt(f[5], 16)) {
+                    d += "\n   AX " + Integer.toHexString(host.ax) + " expected " + f[5];
+                }
+                if (!d.isEmpty()) {
+                    bad.add("op " + op + " from " + f[1] + d);
+                }
+            }
+        }
+        assertEquals(140, n, "vector count");
+        assertTrue(bad.isEmpty(), bad.size() + " differ:\n" + String.join("\n", bad.subList(0, Math.min(5, bad.size()))));
     }
 }
