@@ -100,7 +100,11 @@ class X87BehaviourTest {
         assertTrue(X87.isWaiting(0xD9, 0x20), "FLDENV waits");
         assertTrue(X87.isWaiting(0xDD, 0x20), "FRSTOR waits");
         assertTrue(X87.isWaiting(0xD8, 0xC1), "FADD waits");
-        assertTrue(X87.isWaiting(0xD9, 0xD0), "FNOP waits");
+        assertTrue(X87.isWaiting(0xD9, 0xD0), "FNOP waits (it raises #MF on the hardware)");
+        assertTrue(X87.isWaiting(0xDD, 0xC1), "FFREE waits");
+        assertFalse(X87.isWaiting(0xDB, 0xE0), "FNENI does not raise #MF on the hardware");
+        assertFalse(X87.isWaiting(0xDB, 0xE1), "FNDISI");
+        assertFalse(X87.isWaiting(0xDB, 0xE4), "FNSETPM");
     }
 
     // ---- stack
