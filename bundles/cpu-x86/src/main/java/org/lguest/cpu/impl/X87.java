@@ -435,7 +435,11 @@ final class X87 {
                     }
                     case 1 -> fxch(i);
                     case 2, 3 -> storeSt(i, true);
-                    case 4 -> host.setAx(statusWord()); // FNSTSW AX
+                    case 4 -> {
+                        if (modrm == 0xE0) {
+                            host.setAx(statusWord()); // FNSTSW AX
+                        }
+                    }
                     case 5 -> compareSt(i, true, 1, true); // FUCOMIP
                     case 6 -> compareSt(i, false, 1, true); // FCOMIP
                     default -> { }
