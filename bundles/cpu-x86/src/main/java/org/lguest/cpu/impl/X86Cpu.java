@@ -199,8 +199,8 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
 
     @Override
     void fpu(int op, int modrm) {
+        if (!FpuUnit.isDefined(op, modrm)) throw fault(UD); // the x87 README: #UD before #NM, as the hardware does
         if ((cr0 & 0xC) != 0) throw fault(NM); // EM or TS
-        if (!FpuUnit.isDefined(op, modrm)) throw fault(UD);
         if (FpuUnit.isWaiting(op, modrm) && fpu.hasPendingException() && (cr0 & 0x20) != 0) throw fault(MF);
         fpu.execute(op, modrm, eaSeg, eaOff, o32);
     }
