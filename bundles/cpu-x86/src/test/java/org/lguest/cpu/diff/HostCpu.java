@@ -1,0 +1,181 @@
+package org.lguest.cpu.diff;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The host processor, reached through the native helper
+ * (src/test/native/helper.c): cases go to its standard input, outcomes come
+ * back on its standard output, in the format described there and in
+ * README-difftest.md. One process runs any number of cases.
+ */
+final class HostCpu implements AutoCloseable {
+
+    /** What the helper reports about the host before the first case. */
+    record Header(int codeAddress, int dataAddress, int dataSize, int[] selectors, int larCs, int lslCs, int larDs,
+                  int lslDs) {
+        int userCs() {
+            return selectors[1];
+        }
+
+        int userDs() {
+            return selectors[3];
+        }
+    }
+
+    private final Process process;
+    private final OutputStream out;
+    private final InputStream in;
+    private final Header header;
+    private final byte[] buf = new byte[256];
+
+    HostCpu(Path helper, byte[] pattern) throws IOException {
+        if (!Files.isExecutable(helper)) {
+            throw new IOException("native helper " + helper.toAbsolutePath()
+                    + " not built: run src/test/native/build.sh target/native (mvn runs it in process-test-classes)");
+        }
+        process = new ProcessBuilder(helper.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        out = new BufferedOutputStream(process.getOutputStream(), 1 << 16);
+        in = new BufferedInputStream(process.getInputStream(), 1 << 16);
+        writeInt(0x31434644);
+        writeInt(pattern.length);
+        out.write(pattern);
+        out.flush();
+        if (readInt() != 0x31524644) {
+            throw new IOException("native helper answered with a bad header");
+        }
+        int code = readInt();
+        int data = readInt();
+        int size = readInt();
+        int[] sel = new int[6];
+        for (int i = 0; i < 6; i++) {
+            sel[i] = readInt();
+        }
+        header = new Header(code, data, size, sel, readInt(), readInt(), readInt(), readInt());
+        if (code != Layout.CODE || data != Layout.DATA || size != Layout.DATA_SIZE) {
+            throw new IOException("native helper layout differs from Layout: " + header);
+        }
+    }
+
+    Header header() {
+        return header;
+    }
+
+    void send(DiffCase c) throws IOException {
+        out.write(c.fpu() ? 3 : 1);
+        out.write(c.codeOffset());
+        out.write(c.codeOffset() >>> 8);
+        out.write(c.code().length);
+        out.write(c.code());
+        for (int r : c.regs()) {
+            writeInt(r);
+        }
+        writeInt(c.eflags());
+        out.write(c.patches().size());
+        for (DiffCase.Patch p : c.patches()) {
+            out.write(p.offset());
+            out.write(p.offset() >>> 8);
+            out.write(p.bytes().length);
+            out.write(p.bytes());
+        }
+    }
+
+    void flush() throws IOException {
+        out.flush();
+    }
+
+    /** Tells the helper there are no more cases. */
+    void finish() throws IOException {
+        out.write(0);
+        out.flush();
+        out.close();
+    }
+
+    Outcome receive() throws IOException {
+        readFully(buf, 0, 20 + 32 + 12 + 2);
+        int tag = buf[0] & 0xff;
+        if ((tag & 1) == 0) {
+            throw new IOException("bad result tag " + tag);
+        }
+        int trapno = buf[2] & 0xff;
+        int err = le(4);
+        int cr2 = le(8);
+        int eip = le(12);
+        int eflags = le(16);
+        int[] regs = new int[8];
+        for (int i = 0; i < 8; i++) {
+            regs[i] = le(20 + 4 * i);
+        }
+        int[] sel = new int[6];
+        for (int i = 0; i < 6; i++) {
+            sel[i] = (buf[52 + 2 * i] & 0xff) | (buf[53 + 2 * i] & 0xff) << 8;
+        }
+        int n = (buf[64] & 0xff) | (buf[65] & 0xff) << 8;
+        Map<Integer, Integer> mem = n == 0 ? Map.of() : new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            readFully(buf, 0, 6);
+            mem.put((buf[0] & 0xff) | (buf[1] & 0xff) << 8, le(2));
+        }
+        byte[] fpu = null;
+        if ((tag & 2) != 0) {
+            fpu = new byte[108];
+            readFully(fpu, 0, 108);
+        }
+        return new Outcome(trapno, err, cr2, eip, eflags, regs, sel, mem, null, fpu);
+    }
+
+    private int le(int o) {
+        return (buf[o] & 0xff) | (buf[o + 1] & 0xff) << 8 | (buf[o + 2] & 0xff) << 16 | (buf[o + 3] & 0xff) << 24;
+    }
+
+    private void readFully(byte[] b, int off, int len) throws IOException {
+        while (len > 0) {
+            int k = in.read(b, off, len);
+            if (k < 0) {
+                throw new EOFException("native helper stopped (exit " + exitStatus() + ")");
+            }
+            off += k;
+            len -= k;
+        }
+    }
+
+    private String exitStatus() {
+        try {
+            return process.waitFor(5, TimeUnit.SECONDS) ? Integer.toString(process.exitValue()) : "still running";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "unknown";
+        }
+    }
+
+    private int readInt() throws IOException {
+        readFully(buf, 0, 4);
+        return le(0);
+    }
+
+    private void writeInt(int v) throws IOException {
+        out.write(v);
+        out.write(v >>> 8);
+        out.write(v >>> 16);
+        out.write(v >>> 24);
+    }
+
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            process.waitFor(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
