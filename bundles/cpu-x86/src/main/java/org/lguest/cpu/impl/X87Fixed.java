@@ -10,7 +10,7 @@ import java.math.BigInteger;
  */
 final class X87Fixed {
     /** Fraction bits. */
-    static final int F = 320;
+    static final int F = 192;
     static final BigInteger ONE = BigInteger.ONE.shiftLeft(F);
     static final BigInteger TWO = ONE.shiftLeft(1);
     private static final int GUARD = 32;
