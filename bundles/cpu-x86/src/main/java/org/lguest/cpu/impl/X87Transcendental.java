@@ -11,7 +11,7 @@ import java.math.BigInteger;
  * <p>Special operands (NaNs, infinities, zeros, signs, out-of-domain values)
  * follow the x87 rules, with the out-of-range behaviour of the hardware the
  * vectors were recorded on. Finite results are evaluated in fixed point with
- * 320 fraction bits ({@link X87Fixed}) and rounded once to 64 bits under RC,
+ * 192 fraction bits ({@link X87Fixed}) and rounded once to 64 bits under RC,
  * which also gives C1. FSIN/FCOS/FSINCOS/FPTAN first reduce the argument
  * exactly modulo pi/2 where pi is the x87's own 66-bit approximation, as the
  * hardware does. For tiny arguments the result is x (or 1) moved by less than
