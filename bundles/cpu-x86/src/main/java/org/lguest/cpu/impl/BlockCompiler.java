@@ -83,11 +83,24 @@ final class BlockCompiler {
         return endsBlock(in);
     }
 
-    /** Collects the instructions of a block starting at offset off of a decoded page; null if too short. */
-    static Insn[] collect(Fast f, byte[] page, Insn[] code, int off) {
+    /** The instructions of a block and the part of the page they come from. */
+    static final class Collected {
+        Insn[] ins;
+        int lo, hi;
+        boolean contiguous = true;
+    }
+
+    /**
+     * Collects the instructions of a block starting at offset off of a decoded
+     * page, following direct JMP and CALL within the page; null if none.
+     */
+    static Collected collect(Fast f, byte[] page, Insn[] code, int off) {
         List<Insn> list = new ArrayList<>();
-        int o = off;
-        while (list.size() < MAX_INSNS && o < 0x1000 && o - off < MAX_BYTES) {
+        Collected c = new Collected();
+        int o = off, total = 0;
+        c.lo = off;
+        c.hi = off;
+        while (list.size() < MAX_INSNS && o >= 0 && o < 0x1000 && total < MAX_BYTES) {
             Insn in = code[o];
             if (in == null) {
                 in = f.decodeAt(page, o);
@@ -95,14 +108,33 @@ final class BlockCompiler {
             }
             if (!compilable(in)) break;
             list.add(in);
+            c.lo = Math.min(c.lo, o);
             o += in.len;
-            if (in.kind == Fast.K_JCC ? o + in.imm == off || o + in.imm < off : endsBlock(in)) break;
+            c.hi = Math.max(c.hi, o);
+            total += in.len;
+            if (in.kind == Fast.K_JCC) {
+                if (o + in.imm <= off) break;
+                continue;
+            }
+            if (in.kind == Fast.K_JMP_REL || in.kind == Fast.K_CALL_REL) {
+                int t = o + in.imm;
+                if (t < 0 || t >= 0x1000 || t == off) break;
+                c.contiguous = false;
+                o = t;
+                continue;
+            }
+            if (endsBlock(in)) break;
         }
         if (list.isEmpty()) return null;
-        return list.toArray(new Insn[0]);
+        c.ins = list.toArray(new Insn[0]);
+        return c;
     }
 
     static Block compile(Insn[] ins) {
+        return compile(ins, true);
+    }
+
+    static Block compile(Insn[] ins, boolean contiguous) {
         int bytes = 0;
         for (Insn in : ins) bytes += in.len;
         byte[] cls = CLASSFILE.build(ClassDesc.of("org.lguest.cpu.impl.Blk"), cb -> {
@@ -113,7 +145,7 @@ final class BlockCompiler {
                 code.invokespecial(CD_Object, "<init>", MethodTypeDesc.of(CD_void));
                 code.return_();
             });
-            cb.withMethodBody("run", MT_RUN, ClassFile.ACC_PUBLIC, code -> emit(code, ins));
+            cb.withMethodBody("run", MT_RUN, ClassFile.ACC_PUBLIC, code -> emit(code, ins, contiguous));
         });
         try {
             MethodHandles.Lookup l = LOOKUP.defineHiddenClass(cls, true);
@@ -134,13 +166,13 @@ final class BlockCompiler {
         code.putfield(CD_FAST, "eip", CD_int);
     }
 
-    private static void emit(CodeBuilder code, Insn[] ins) {
+    private static void emit(CodeBuilder code, Insn[] ins, boolean contiguous) {
         int pending = 0;
         int bytes = 0;
         for (Insn in : ins) bytes += in.len;
         Insn last = ins[ins.length - 1];
         // a block whose final Jcc jumps back to its own start runs as a loop until the branch falls through or the budget
-        boolean loop = last.kind == Fast.K_JCC && last.imm == -bytes;
+        boolean loop = contiguous && last.kind == Fast.K_JCC && last.imm == -bytes;
         java.lang.classfile.Label head = code.newLabel();
         code.labelBinding(head);
         for (int i = 0; i < ins.length; i++) {
