@@ -7,9 +7,6 @@ final class Block {
     final int n;
     /** bytes covered, from the start offset in the page */
     final int bytes;
-    /** for blocks that follow jumps: the head record and the span [lo, hi) of the page they cover */
-    Insn head;
-    int lo, hi;
 
     Block(BlockCode code, Insn[] ins, int bytes) {
         this.code = code;

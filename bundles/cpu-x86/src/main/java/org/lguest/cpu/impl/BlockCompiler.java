@@ -83,24 +83,11 @@ final class BlockCompiler {
         return endsBlock(in);
     }
 
-    /** The instructions of a block and the part of the page they come from. */
-    static final class Collected {
-        Insn[] ins;
-        int lo, hi;
-        boolean contiguous = true;
-    }
-
-    /**
-     * Collects the instructions of a block starting at offset off of a decoded
-     * page, following direct JMP and CALL within the page; null if none.
-     */
-    static Collected collect(Fast f, byte[] page, Insn[] code, int off) {
+    /** Collects the instructions of a block starting at offset off of a decoded page; null if too short. */
+    static Insn[] collect(Fast f, byte[] page, Insn[] code, int off) {
         List<Insn> list = new ArrayList<>();
-        Collected c = new Collected();
-        int o = off, total = 0;
-        c.lo = off;
-        c.hi = off;
-        while (list.size() < MAX_INSNS && o >= 0 && o < 0x1000 && total < MAX_BYTES) {
+        int o = off;
+        while (list.size() < MAX_INSNS && o < 0x1000 && o - off < MAX_BYTES) {
             Insn in = code[o];
             if (in == null) {
                 in = f.decodeAt(page, o);
@@ -108,33 +95,14 @@ final class BlockCompiler {
             }
             if (!compilable(in)) break;
             list.add(in);
-            c.lo = Math.min(c.lo, o);
             o += in.len;
-            c.hi = Math.max(c.hi, o);
-            total += in.len;
-            if (in.kind == Fast.K_JCC) {
-                if (o + in.imm <= off) break;
-                continue;
-            }
-            if (in.kind == Fast.K_JMP_REL || in.kind == Fast.K_CALL_REL) {
-                int t = o + in.imm;
-                if (t < 0 || t >= 0x1000 || t == off) break;
-                c.contiguous = false;
-                o = t;
-                continue;
-            }
-            if (endsBlock(in)) break;
+            if (in.kind == Fast.K_JCC ? o + in.imm == off || o + in.imm < off : endsBlock(in)) break;
         }
         if (list.isEmpty()) return null;
-        c.ins = list.toArray(new Insn[0]);
-        return c;
+        return list.toArray(new Insn[0]);
     }
 
     static Block compile(Insn[] ins) {
-        return compile(ins, true);
-    }
-
-    static Block compile(Insn[] ins, boolean contiguous) {
         int bytes = 0;
         for (Insn in : ins) bytes += in.len;
         byte[] cls = CLASSFILE.build(ClassDesc.of("org.lguest.cpu.impl.Blk"), cb -> {
@@ -145,7 +113,7 @@ final class BlockCompiler {
                 code.invokespecial(CD_Object, "<init>", MethodTypeDesc.of(CD_void));
                 code.return_();
             });
-            cb.withMethodBody("run", MT_RUN, ClassFile.ACC_PUBLIC, code -> emit(code, ins, contiguous));
+            cb.withMethodBody("run", MT_RUN, ClassFile.ACC_PUBLIC, code -> emit(code, ins));
         });
         try {
             MethodHandles.Lookup l = LOOKUP.defineHiddenClass(cls, true);
@@ -166,13 +134,13 @@ final class BlockCompiler {
         code.putfield(CD_FAST, "eip", CD_int);
     }
 
-    private static void emit(CodeBuilder code, Insn[] ins, boolean contiguous) {
+    private static void emit(CodeBuilder code, Insn[] ins) {
         int pending = 0;
         int bytes = 0;
         for (Insn in : ins) bytes += in.len;
         Insn last = ins[ins.length - 1];
         // a block whose final Jcc jumps back to its own start runs as a loop until the branch falls through or the budget
-        boolean loop = contiguous && last.kind == Fast.K_JCC && last.imm == -bytes;
+        boolean loop = last.kind == Fast.K_JCC && last.imm == -bytes;
         java.lang.classfile.Label head = code.newLabel();
         code.labelBinding(head);
         for (int i = 0; i < ins.length; i++) {

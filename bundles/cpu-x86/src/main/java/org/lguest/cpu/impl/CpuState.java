@@ -459,30 +459,11 @@ abstract class CpuState {
     }
 
     /** Drops decoded instructions that may overlap bytes [o, o+n) of their page. */
-    /** compiled blocks that follow jumps inside a page, per page: they are found here, not by the backward scan */
-    final java.util.IdentityHashMap<Insn[], java.util.ArrayList<Block>> spans = new java.util.IdentityHashMap<>();
-
-    final void dropCode(Insn[] d, int o, int n) {
-        java.util.ArrayList<Block> l = spans.isEmpty() ? null : spans.get(d);
-        if (l != null) {
-            for (int i = l.size() - 1; i >= 0; i--) {
-                Block b = l.get(i);
-                if (b.lo < o + n && o < b.hi) {
-                    if (b.head.block == b) {
-                        b.head.block = null;
-                        b.head.hits = 0;
-                    }
-                    l.remove(i);
-                }
-            }
-        }
+    static void dropCode(Insn[] d, int o, int n) {
         int from = Math.max(0, o - 15), to = Math.min(0x1000, o + n);
         for (int i = Math.max(0, o - BlockCompiler.MAX_BYTES - 16); i < from; i++) {
             Insn in = d[i];
-            if (in != null && in.block != null && i + in.block.bytes > o) {
-                in.block = null;
-                in.hits = 0;
-            }
+            if (in != null && in.block != null && i + in.block.bytes > o) in.block = null;
         }
         for (int i = from; i < to; i++) d[i] = null;
     }

@@ -113,23 +113,14 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
     private boolean blocksEnabled = !"false".equals(System.getProperty("lguest.cpu.blocks"));
 
     private void compileBlock(Insn head, int off) {
-        BlockCompiler.Collected c = BlockCompiler.collect(this, fetchBuf, fetchCode, off);
-        if (c == null || fetchCode[off] != head) return;
-        Block b;
+        Insn[] ins = BlockCompiler.collect(this, fetchBuf, fetchCode, off);
+        if (ins == null || fetchCode[off] != head) return;
         try {
-            b = BlockCompiler.compile(c.ins, c.contiguous);
+            head.block = BlockCompiler.compile(ins);
         } catch (RuntimeException | LinkageError e) {
             // the JVM refused to define the class (restricted environment): keep interpreting
             blocksEnabled = false;
-            return;
         }
-        if (!c.contiguous) {
-            b.head = head;
-            b.lo = c.lo;
-            b.hi = c.hi;
-            spans.computeIfAbsent(fetchCode, k -> new java.util.ArrayList<>()).add(b);
-        }
-        head.block = b;
     }
 
     private CpuExit hostExitRecord() {
@@ -495,7 +486,6 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
     @Override
     public void physicalMapChanged() {
         code.clear();
-        spans.clear();
         fetchCode = null;
         flushTlbAll();
     }
