@@ -14,7 +14,7 @@ import static org.lguest.cpu.impl.X87Arith.*;
  * <p>Registers hold the full 80-bit value (sign, 15-bit exponent, 64-bit
  * significand), so loads and stores of m80real round-trip every bit pattern,
  * and FILD/FISTP m64 every 64-bit integer. Arithmetic is in {@link X87Arith}
- * (exact) and {@link X87Transcendental} (through Java doubles).
+ * (exact) and {@link X87Transcendental} (fixed point, rounded once).
  *
  * <p>Memory operands are read before any FPU state changes, and stores are
  * made (or, for several writes, checked writable) before any FPU state

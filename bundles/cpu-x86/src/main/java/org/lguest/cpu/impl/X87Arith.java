@@ -633,7 +633,71 @@ final class X87Arith {
         int k = ue - BIAS;
         // root q = floor(sqrt(X)) with X = um << shift (128 bits), leading root bit at 63
         int shift = (k & 1) == 0 ? 63 : 64;
-        long rh = 0, rl = 0, q = 0; // remainder X - q^2 (up to 67 bits), root
+        long xh = shift == 63 ? um >>> 1 : um;
+        long xl = shift == 63 ? um << 63 : 0;
+        long q = sqrtFast(xh, xl, um, shift);
+        long rh, rl;
+        if (q != 0) {
+            // remainder X - q^2 (at most 2q, so 65 bits)
+            long sh = Math.unsignedMultiplyHigh(q, q), sl = q * q;
+            rl = xl - sl;
+            rh = xh - sh - (Long.compareUnsigned(xl, sl) < 0 ? 1 : 0);
+        } else {
+            long[] r = sqrtBitwise(um, shift);
+            q = r[0];
+            rh = r[1];
+            rl = r[2];
+        }
+        // sqrt(X) - q is above one half exactly when X - q^2 > q (it is never exactly one half)
+        long hi = q;
+        long lo;
+        if (rh != 0 || Long.compareUnsigned(rl, q) > 0) {
+            lo = INT_BIT | 1;
+        } else {
+            lo = (rl != 0) ? 1 : 0;
+        }
+        round(0, (k >> 1) + BIAS, hi, lo, p, FMT_EXT);
+    }
+
+    /**
+     * floor(sqrt(xh:xl)) for X = um << shift, from a double estimate, one
+     * Newton step with exact 128/64 division and a final exact correction;
+     * 0 when the preconditions of the division do not hold (the caller then
+     * takes the bit-by-bit route).
+     */
+    private long sqrtFast(long xh, long xl, long um, int shift) {
+        double d = Math.sqrt(Math.scalb((double) (um >>> 11), 11 + shift));
+        long q = ((long) Math.scalb(d, -11)) << 11;
+        if (q >= 0 || Long.compareUnsigned(xh, q) >= 0) {
+            return 0;
+        }
+        long quot = divlu(xh, xl, q);
+        long sum = q + quot;
+        boolean carry = Long.compareUnsigned(sum, q) < 0;
+        q = (sum >>> 1) | (carry ? INT_BIT : 0);
+        for (int i = 0; i < 4; i++) { // q^2 > X: too big
+            long sh = Math.unsignedMultiplyHigh(q, q), sl = q * q;
+            if (Long.compareUnsigned(sh, xh) > 0 || (sh == xh && Long.compareUnsigned(sl, xl) > 0)) {
+                q--;
+            } else {
+                break;
+            }
+        }
+        for (int i = 0; i < 4 && q != -1L; i++) { // (q+1)^2 <= X: too small
+            long q1 = q + 1;
+            long sh = Math.unsignedMultiplyHigh(q1, q1), sl = q1 * q1;
+            if (Long.compareUnsigned(sh, xh) < 0 || (sh == xh && Long.compareUnsigned(sl, xl) <= 0)) {
+                q = q1;
+            } else {
+                break;
+            }
+        }
+        return q < 0 ? q : 0;
+    }
+
+    /** Bit-by-bit square root of um << shift: {root, remainder high, remainder low}. */
+    private static long[] sqrtBitwise(long um, int shift) {
+        long rh = 0, rl = 0, q = 0;
         for (int i = 0; i < 64; i++) {
             int b = 127 - 2 * i; // higher bit of the pair
             int pair = (bitOf(um, b - shift) << 1) | bitOf(um, b - 1 - shift);
@@ -651,15 +715,7 @@ final class X87Arith {
                 q <<= 1;
             }
         }
-        // sqrt(X) - q is above one half exactly when X - q^2 > q (it is never exactly one half)
-        long hi = q;
-        long lo;
-        if (rh != 0 || Long.compareUnsigned(rl, q) > 0) {
-            lo = INT_BIT | 1;
-        } else {
-            lo = (rl != 0) ? 1 : 0;
-        }
-        round(0, (k >> 1) + BIAS, hi, lo, p, FMT_EXT);
+        return new long[] {q, rh, rl};
     }
 
     private static int bitOf(long m, int i) {

@@ -6,11 +6,11 @@ import java.math.BigInteger;
  * Fixed-point kernels for the x87 transcendental instructions: numbers are
  * {@link BigInteger}s scaled by 2^{@link #F}, and every function is evaluated
  * by its series to well beyond the 64 bits the result is rounded to
- * (absolute error about 2^-300 on the reduced arguments used here).
+ * (absolute error a few units of 2^-192 on the reduced arguments used here).
  */
 final class X87Fixed {
     /** Fraction bits. */
-    static final int F = 320;
+    static final int F = 192;
     static final BigInteger ONE = BigInteger.ONE.shiftLeft(F);
     static final BigInteger TWO = ONE.shiftLeft(1);
     private static final int GUARD = 32;

@@ -11,14 +11,14 @@ import java.math.BigInteger;
  * <p>Special operands (NaNs, infinities, zeros, signs, out-of-domain values)
  * follow the x87 rules, with the out-of-range behaviour of the hardware the
  * vectors were recorded on. Finite results are evaluated in fixed point with
- * 320 fraction bits ({@link X87Fixed}) and rounded once to 64 bits under RC,
+ * 192 fraction bits ({@link X87Fixed}) and rounded once to 64 bits under RC,
  * which also gives C1. FSIN/FCOS/FSINCOS/FPTAN first reduce the argument
  * exactly modulo pi/2 where pi is the x87's own 66-bit approximation, as the
  * hardware does. For tiny arguments the result is x (or 1) moved by less than
  * an ulp in the right direction and rounded under RC (sin x = x - e,
  * cos x = 1 - e, atan(y/x) = y/x - e; tan x as the hardware rounds it: as if
  * below x, or above x for a denormal x); for 2^x - 1 and y log2(1 + x)
- * with |x| below 2^-120 the first-order term (x ln 2, y x log2 e) is
+ * with |x| below 2^-100 the first-order term (x ln 2, y x log2 e) is
  * rounded.
  */
 final class X87Transcendental {
@@ -152,7 +152,7 @@ final class X87Transcendental {
             a.exc |= PE;
             return;
         }
-        if (k < -120) {
+        if (k < -100) {
             // 2^x - 1 = x ln 2 (the next term is 2^-121 of it)
             BigInteger p = unsigned(a.extractSignificand(se, sig)).multiply(X87Fixed.LN2);
             setFixed(sign(se) != 0 ? p.negate() : p, k - 63);
@@ -299,7 +299,7 @@ final class X87Transcendental {
             a.exc |= PE;
             return;
         }
-        if (kx < -120) {
+        if (kx < -100) {
             // y log2(1 + x) = y x log2(e) (the next term is 2^-121 of it)
             BigInteger p = unsigned(mx).multiply(L2E).multiply(unsigned(a.extractSignificand(ySe, ySig)));
             setFixed((sx ^ sy) != 0 ? p.negate() : p, kx - 63 + expo(ySe, ySig) - 63);
@@ -432,7 +432,16 @@ final class X87Transcendental {
         BigInteger[] qr = num.add(half).divideAndRemainder(PI_OVER_2);
         int quadrant = qr[0].intValue() & 3;
         BigInteger r = qr[1].subtract(half); // num - n * PI_OVER_2, exact
-        BigInteger sinR = X87Fixed.sin(r), cosR = X87Fixed.cos(r);
+        // only the series the instruction needs (for odd quadrants sine and cosine swap)
+        boolean needSin = fn != FCOS || (quadrant & 1) != 0;
+        boolean needCos = fn != FSIN || (quadrant & 1) != 0;
+        if (fn == FSIN || fn == FCOS) {
+            boolean odd = (quadrant & 1) != 0;
+            needSin = (fn == FSIN) != odd;
+            needCos = !needSin;
+        }
+        BigInteger sinR = needSin ? X87Fixed.sin(r) : BigInteger.ZERO;
+        BigInteger cosR = needCos ? X87Fixed.cos(r) : BigInteger.ZERO;
         BigInteger s, co;
         switch (quadrant) {
             case 0 -> {

@@ -371,6 +371,58 @@ class X87BehaviourTest {
     }
 
     @Test
+    void squareRootsOfRandomSignificandsAreCorrectlyRounded() {
+        java.util.Random r = new java.util.Random(42);
+        X87Arith x = new X87Arith();
+        for (int i = 0; i < 20_000; i++) {
+            long m = r.nextLong() | Long.MIN_VALUE;
+            if (i % 7 == 0) {
+                m = -1L - r.nextInt(1000); // near 2^64
+            }
+            int e = 0x3FFF + (i & 1);
+            x.begin(0x037F);
+            x.sqrt(e, m, 64);
+            java.math.BigInteger big = new java.math.BigInteger(Long.toUnsignedString(m)).shiftLeft((i & 1) == 0 ? 63 : 64);
+            java.math.BigInteger[] qr = big.sqrtAndRemainder();
+            java.math.BigInteger q = qr[1].compareTo(qr[0]) > 0 ? qr[0].add(java.math.BigInteger.ONE) : qr[0];
+            long expected = q.bitLength() > 64 ? Long.MIN_VALUE : q.longValue();
+            int expectedE = 0x3FFF + (q.bitLength() > 64 ? 1 : 0);
+            assertEquals(String.format("%04x:%016x", expectedE, expected), String.format("%04x:%016x", x.rse, x.rsig),
+                    String.format("sqrt of %04x:%016x", e, m));
+        }
+    }
+
+    @Test
+    void quotientsOfRandomSignificandsAreCorrectlyRounded() {
+        java.util.Random r = new java.util.Random(43);
+        X87Arith x = new X87Arith();
+        for (int i = 0; i < 20_000; i++) {
+            long a = r.nextLong() | Long.MIN_VALUE, b = r.nextLong() | Long.MIN_VALUE;
+            if (i % 5 == 0) {
+                b = a - r.nextInt(3); // quotients near 1
+            }
+            x.begin(0x037F);
+            x.arith(X87Arith.DIV, 0x3FFF, a, 0x3FFF, b, 64);
+            // a / b in [0.5, 2): scale so the quotient has 64 or 65 bits, then round to nearest even
+            java.math.BigInteger ba = new java.math.BigInteger(Long.toUnsignedString(a)), bb = new java.math.BigInteger(Long.toUnsignedString(b));
+            boolean ge = ba.compareTo(bb) >= 0;
+            java.math.BigInteger[] qr = ba.shiftLeft(ge ? 63 : 64).divideAndRemainder(bb);
+            java.math.BigInteger q = qr[0];
+            int c = qr[1].shiftLeft(1).compareTo(bb);
+            if (c > 0 || (c == 0 && q.testBit(0))) {
+                q = q.add(java.math.BigInteger.ONE);
+            }
+            int e = ge ? 0x3FFF : 0x3FFE;
+            if (q.bitLength() > 64) {
+                q = q.shiftRight(1);
+                e++;
+            }
+            assertEquals(String.format("%04x:%016x", e, q.longValue()), String.format("%04x:%016x", x.rse, x.rsig),
+                    String.format("%016x / %016x", a, b));
+        }
+    }
+
+    @Test
     void divisionByZeroGivesASignedInfinityAndZe() {
         loadDouble(0.0);
         loadDouble(-3.0);
