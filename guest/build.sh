@@ -1,0 +1,66 @@
+#!/bin/sh
+# build.sh OUTDIR - build the guest kernel into OUTDIR/lguest-guest.elf.
+#
+# Needs gcc able to emit 32-bit x86 (-m32) and binutils with elf_i386
+# (GNU ld, objcopy).  CC, LD and OBJCOPY may be overridden, e.g. with an
+# i686-linux-gnu- cross toolchain.
+set -eu
+
+OUT=${1:?usage: build.sh OUTDIR}
+HERE=$(cd "$(dirname "$0")" && pwd)
+CC=${CC:-gcc}
+LD=${LD:-ld}
+OBJCOPY=${OBJCOPY:-objcopy}
+mkdir -p "$OUT/obj"
+OUT=$(cd "$OUT" && pwd)
+
+die() { echo "build.sh: $*" >&2; exit 1; }
+
+# Can this toolchain target i386 at all?
+command -v "$CC" >/dev/null 2>&1 || die "no C compiler '$CC' (install gcc, e.g. apt-get install gcc gcc-multilib)"
+command -v "$LD" >/dev/null 2>&1 || die "no linker '$LD' (install binutils)"
+command -v "$OBJCOPY" >/dev/null 2>&1 || die "no '$OBJCOPY' (install binutils)"
+echo 'int probe(void) { return 0; }' > "$OUT/obj/probe.c"
+"$CC" -m32 -ffreestanding -c "$OUT/obj/probe.c" -o "$OUT/obj/probe.o" 2>/dev/null ||
+	die "'$CC -m32' cannot build 32-bit x86 code: this compiler cannot target i386 (on Debian/Ubuntu: apt-get install gcc-multilib, or set CC to an i686 cross compiler)"
+"$LD" -m elf_i386 -r "$OUT/obj/probe.o" -o "$OUT/obj/probe2.o" 2>/dev/null ||
+	die "'$LD -m elf_i386' failed: these binutils cannot target i386 (set LD/OBJCOPY to i686 binutils)"
+
+CFLAGS="-m32 -march=i686 -std=gnu11 -O2 -g -Wall -Wextra -Werror \
+ -ffreestanding -fno-builtin -fno-pic -fno-pie -fno-stack-protector \
+ -fno-asynchronous-unwind-tables -fno-omit-frame-pointer -mgeneral-regs-only \
+ -fcf-protection=none -fno-strict-aliasing -I$HERE/src"
+ASFLAGS="-m32 -fno-pic -fno-pie -Wa,--noexecstack -I$HERE/src"
+
+# The ring-3 program, as a flat binary.
+"$CC" $CFLAGS -c "$HERE/user/user.c" -o "$OUT/obj/user_prog.o"
+"$CC" $ASFLAGS -c "$HERE/user/crt0.S" -o "$OUT/obj/user_crt0.o"
+"$LD" -m elf_i386 -nostdlib --build-id=none -T "$HERE/user/user.ld" \
+	"$OUT/obj/user_crt0.o" "$OUT/obj/user_prog.o" -o "$OUT/user.elf"
+"$OBJCOPY" -O binary "$OUT/user.elf" "$OUT/user.bin"
+
+# The kernel.
+OBJS=""
+for f in boot.S entry.S user_blob.S; do
+	o="$OUT/obj/${f%.S}.o"
+	"$CC" $ASFLAGS -DUSER_BIN="\"$OUT/user.bin\"" -c "$HERE/src/$f" -o "$o"
+	OBJS="$OBJS $o"
+done
+for f in main.c lguest.c native.c console.c traps.c paging.c timer.c user.c selftest.c lib.c; do
+	o="$OUT/obj/${f%.c}.o"
+	"$CC" $CFLAGS -c "$HERE/src/$f" -o "$o"
+	OBJS="$OBJS $o"
+done
+"$LD" -m elf_i386 -nostdlib --build-id=none -z noexecstack -z max-page-size=4096 \
+	-T "$HERE/kernel.ld" $OBJS -o "$OUT/lguest-guest.elf"
+
+echo "build.sh: built $OUT/lguest-guest.elf"
+
+# The test host (testhost/): plays Launcher and Host so the lguest path can
+# run on qemu-system-i386 (see test-lguest.sh).  Not part of the guest.
+"$CC" $ASFLAGS -c "$HERE/testhost/host.S" -o "$OUT/obj/host_entry.o"
+"$CC" $CFLAGS -c "$HERE/testhost/host.c" -o "$OUT/obj/host.o"
+"$LD" -m elf_i386 -nostdlib --build-id=none -z noexecstack -z max-page-size=4096 \
+	-T "$HERE/testhost/host.ld" "$OUT/obj/host_entry.o" "$OUT/obj/host.o" \
+	-o "$OUT/lguest-testhost.elf"
+echo "build.sh: built $OUT/lguest-testhost.elf"

@@ -1,0 +1,402 @@
+/*
+ * lguest.c - the operations for running as an lguest Guest (2.6.23 ABI).
+ *
+ * Under lguest we run at ring 1 and the Host (the hypervisor) owns the real
+ * CPU tables, page tables and devices.  Each paravirt op therefore becomes
+ * either a write to the shared struct lguest_data or a hypercall: "int $0x1f"
+ * with the call in %eax and arguments in %edx, %ebx, %ecx.
+ *
+ *  - Interrupt flag: lguest_data.irq_enabled is the virtual EFLAGS.IF (0 or
+ *    512).  cli/sti would fault at ring 1; the Host reads this word before
+ *    it injects an interrupt, and clears it when it delivers one through an
+ *    interrupt gate.  Returning restores it: see lguest_iret in entry.S.
+ *  - Per-IRQ masking: lguest_data.blocked_interrupts (bit n = IRQ n).
+ *  - Tables: LOAD_GDT (the whole 32-entry table), LOAD_IDT_ENTRY (one gate),
+ *    LOAD_TLS (entries 6-8), SET_STACK (the ring-1 stack for traps from
+ *    ring 3).
+ *  - Paging: the Host keeps shadow page tables, so every change we make to
+ *    ours is reported: NEW_PGTABLE (cr3), SET_PTE, SET_PMD, FLUSH_TLB.  In
+ *    "lazy" stretches these are queued in the asynchronous ring inside
+ *    lguest_data instead, and LHCALL_FLUSH_ASYNC at the end has the Host run
+ *    them (it also drains the ring on every exit, before any synchronous
+ *    call, so order is kept).
+ *  - Time: a one-shot clock event, SET_CLOCKEVENT(ns), re-armed on each tick
+ *    (IRQ 0); GET_WALLCLOCK for the date.
+ *  - Idle: HALT, which the Host ends by delivering an interrupt (and setting
+ *    irq_enabled, since halting implies interrupts on).
+ *  - Console (DMA-era lguest_bus device of type 1): output is SEND_DMA of one
+ *    buffer to key 0, which the Launcher writes to its stdout; input is one
+ *    256-byte buffer bound at key 0 with BIND_DMA, filled by the Launcher,
+ *    announced by the console's IRQ (device index + 1).
+ *  - The end: CRASH with a message (panics), or with "Power down".
+ */
+#include "guest.h"
+#include "lguest_abi.h"
+
+extern char lguest_noirq_start[], lguest_noirq_end[];
+extern void lguest_iret(void);
+
+struct lguest_data lguest_data = {
+	.irq_enabled = 0,
+	.blocked_interrupts = 1,        /* the timer stays blocked until set up */
+	.hcall_status = { [0 ... LHCALL_RING_SIZE - 1] = 0xFF },
+	.noirq_start = (u32)lguest_noirq_start,
+	.noirq_end = (u32)lguest_noirq_end,
+};
+
+/* ---- hypercalls, with an optional trace for the boot log ---- */
+struct trace { u32 call, a1, a2, a3, ret; int async; };
+static struct trace trace[160];
+static int trace_len, trace_lost, console_sends;
+
+static const char *const hcall_names[] = {
+	"FLUSH_ASYNC", "LGUEST_INIT", "CRASH", "LOAD_GDT", "NEW_PGTABLE",
+	"FLUSH_TLB", "LOAD_IDT_ENTRY", "SET_STACK", "TS", "SET_CLOCKEVENT",
+	"HALT", "GET_WALLCLOCK", "BIND_DMA", "SEND_DMA", "SET_PTE", "SET_PMD",
+	"LOAD_TLS",
+};
+
+static void trace_add(u32 call, u32 a1, u32 a2, u32 a3, u32 ret, int async)
+{
+	if (trace_len < (int)ARRAY_SIZE(trace))
+		trace[trace_len++] = (struct trace){ call, a1, a2, a3, ret, async };
+	else
+		trace_lost++;
+}
+
+static u32 hcall_raw(u32 call, u32 a1, u32 a2, u32 a3)
+{
+	asm volatile("int $0x1f" : "+a"(call) : "d"(a1), "b"(a2), "c"(a3) : "memory");
+	return call;
+}
+
+static u32 hcall(u32 call, u32 a1, u32 a2, u32 a3)
+{
+	u32 ret = hcall_raw(call, a1, a2, a3);
+	trace_add(call, a1, a2, a3, ret, 0);
+	return ret;
+}
+
+/*
+ * The asynchronous ring (uniprocessor only, like the original): take the
+ * next slot if the Host has marked it free (0xFF), fill in the four words,
+ * and only then mark it pending (0).  A full ring means the Host has not
+ * caught up: make the call synchronously, which drains the ring first.
+ */
+static u32 next_call;
+static int lazy_mode;
+
+static void async_hcall(u32 call, u32 a1, u32 a2, u32 a3)
+{
+	u32 flags = lguest_data.irq_enabled;
+	lguest_data.irq_enabled = 0;
+	barrier();
+	if (lguest_data.hcall_status[next_call] != 0xFF) {
+		hcall(call, a1, a2, a3);
+	} else {
+		struct hcall_ring_entry *e = &lguest_data.hcalls[next_call];
+		e->eax = call;
+		e->edx = a1;
+		e->ebx = a2;
+		e->ecx = a3;
+		barrier();
+		lguest_data.hcall_status[next_call] = 0;
+		trace_add(call, a1, a2, a3, next_call, 1);
+		next_call = (next_call + 1) % LHCALL_RING_SIZE;
+	}
+	barrier();
+	lguest_data.irq_enabled = flags;
+}
+
+static void lazy_hcall(u32 call, u32 a1, u32 a2, u32 a3)
+{
+	if (lazy_mode)
+		async_hcall(call, a1, a2, a3);
+	else
+		hcall(call, a1, a2, a3);
+}
+
+static void lg_lazy_mmu_begin(void) { lazy_mode = 1; }
+static void lg_lazy_mmu_end(void)
+{
+	lazy_mode = 0;
+	hcall(LHCALL_FLUSH_ASYNC, 0, 0, 0);
+}
+
+/* For the selftest: has the Host consumed every queued call? */
+int lguest_ring_drained(void)
+{
+	int i;
+	for (i = 0; i < LHCALL_RING_SIZE; i++)
+		if (((volatile u8 *)lguest_data.hcall_status)[i] != 0xFF)
+			return 0;
+	return 1;
+}
+
+void lguest_hcall_trace_dump(void)
+{
+	int i, n = trace_len;
+	if (!boot.lguest)
+		return;
+	printk("hcall trace: %d calls (plus %d console SEND_DMA to key 0)\n",
+	       n, console_sends);
+	for (i = 0; i < n; i++) {
+		struct trace *t = &trace[i];
+		const char *name = t->call < ARRAY_SIZE(hcall_names) ? hcall_names[t->call] : "?";
+		if (t->async)
+			printk("  %d: [ring %u] %u %s(%x, %x, %x)\n", i, t->ret,
+			       t->call, name, t->a1, t->a2, t->a3);
+		else
+			printk("  %d: %u %s(%x, %x, %x) = %x\n", i, t->call, name,
+			       t->a1, t->a2, t->a3, t->ret);
+	}
+	if (trace_lost)
+		printk("  ... %d more not recorded\n", trace_lost);
+}
+
+/* ---- interrupt flag ---- */
+static u32 lg_save_fl(void) { barrier(); return ((volatile struct lguest_data *)&lguest_data)->irq_enabled; }
+static void lg_restore_fl(u32 f) { barrier(); lguest_data.irq_enabled = f & X86_EFLAGS_IF; barrier(); }
+static void lg_irq_disable(void) { barrier(); lguest_data.irq_enabled = 0; barrier(); }
+static void lg_irq_enable(void) { barrier(); lguest_data.irq_enabled = X86_EFLAGS_IF; barrier(); }
+static void lg_safe_halt(void) { hcall(LHCALL_HALT, 0, 0, 0); }
+
+/* ---- tables ---- */
+static void lg_load_gdt(struct desc *table, int entries)
+{
+	hcall(LHCALL_LOAD_GDT, __pa(table), entries, 0);
+}
+
+static void lg_write_idt_entry(struct desc *table, int v, u32 lo, u32 hi)
+{
+	table[v].a = lo;
+	table[v].b = hi;
+	/* The Host owns NMI, double fault, spurious and the hypercall vector. */
+	if (v == 2 || v == 8 || v == 15 || v == LGUEST_TRAP_ENTRY)
+		return;
+	hcall(LHCALL_LOAD_IDT_ENTRY, v, lo, hi);
+}
+
+static void lg_load_idt(struct desc *table, int entries)
+{
+	(void)table; (void)entries;     /* every gate went to the Host already */
+}
+
+static void lg_load_tls(struct desc *table, struct desc tls[3])
+{
+	int i;
+	for (i = 0; i < 3; i++)
+		table[GDT_ENTRY_TLS_MIN + i] = tls[i];
+	lazy_hcall(LHCALL_LOAD_TLS, __pa(&table[GDT_ENTRY_TLS_MIN]), 0 /* cpu */, 0);
+}
+
+static void lg_load_kernel_stack(u32 esp_top, u32 pages)
+{
+	lazy_hcall(LHCALL_SET_STACK, KERNEL_DS | 1, esp_top, pages);
+}
+
+/* ---- MMU ---- */
+static void lg_set_pte(u32 *pgdir, u32 vaddr, u32 *ptep, u32 pte)
+{
+	*ptep = pte;
+	lazy_hcall(LHCALL_SET_PTE, __pa(pgdir), vaddr, pte);
+}
+
+static void lg_set_pmd(u32 *pgdir, u32 index, u32 pde)
+{
+	pgdir[index] = pde;
+	lazy_hcall(LHCALL_SET_PMD, __pa(pgdir), index, 0);
+}
+
+static void lg_write_cr3(u32 *pgdir) { lazy_hcall(LHCALL_NEW_PGTABLE, __pa(pgdir), 0, 0); }
+static u32 lg_read_cr2(void) { return ((volatile struct lguest_data *)&lguest_data)->cr2; }
+static void lg_flush_tlb_kernel(void) { lazy_hcall(LHCALL_FLUSH_TLB, 1, 0, 0); }
+static void lg_flush_tlb_user(void) { lazy_hcall(LHCALL_FLUSH_TLB, 0, 0, 0); }
+
+/* ---- virtual interrupt controller and clock ---- */
+static void lg_nop(void) { }
+static void lg_irq_unmask(int irq) { lguest_data.blocked_interrupts &= ~(1u << irq); }
+static void lg_irq_ack(int irq) { (void)irq; }
+
+static u32 tick_ns;
+static void lg_timer_init(u32 hz)
+{
+	tick_ns = 1000000000u / hz;
+	hcall(LHCALL_SET_CLOCKEVENT, tick_ns, 0, 0);
+}
+static void lg_timer_tick(void)
+{
+	hcall_raw(LHCALL_SET_CLOCKEVENT, tick_ns, 0, 0);    /* not traced */
+}
+
+/* ---- console over DMA ---- */
+static struct lguest_dma out_dma __attribute__((aligned(128)));
+static char out_buf[256] __attribute__((aligned(256)));   /* never crosses a page */
+static struct lguest_dma in_dma __attribute__((aligned(128)));
+static char in_buf[256] __attribute__((aligned(256)));
+
+static void lg_console_write(const char *s, int len)
+{
+	while (len > 0) {
+		int n = len > (int)sizeof(out_buf) ? (int)sizeof(out_buf) : len;
+		memcpy(out_buf, s, n);
+		out_dma.addr[0] = __pa(out_buf);
+		out_dma.len[0] = n;
+		out_dma.len[1] = 0;
+		out_dma.used_len = 0;
+		hcall_raw(LHCALL_SEND_DMA, LGUEST_CONSOLE_DMA_KEY, __pa(&out_dma), 0);
+		console_sends++;
+		s += n;
+		len -= n;
+	}
+}
+
+static void lg_console_irq(void)
+{
+	u32 n = ((volatile struct lguest_dma *)&in_dma)->used_len;
+	if (!n)
+		return;
+	if (n > sizeof(in_buf))
+		n = sizeof(in_buf);
+	console_input_bytes(in_buf, n);
+	barrier();
+	in_dma.used_len = 0;            /* hand the buffer back */
+}
+
+/*
+ * The device page sits just past the end of RAM; paging_init() maps it
+ * there in the linear map (like ioremap).  The console is the device of
+ * type 1; its interrupt is its index + 1.
+ */
+static int lg_console_input_init(void)
+{
+	struct lguest_device_desc *d = __va(boot.ram_bytes);
+	int i, irq;
+
+	for (i = 0; i < LGUEST_MAX_DEVICES; i++)
+		if (d[i].type == LGUEST_DEVICE_T_CONSOLE)
+			break;
+	if (i == LGUEST_MAX_DEVICES) {
+		printk("lguest: no console in the device page: no input\n");
+		return -1;
+	}
+	d[i].status |= LGUEST_DEVICE_S_ACKNOWLEDGE | LGUEST_DEVICE_S_DRIVER;
+	irq = i + 1;
+	in_dma.addr[0] = __pa(in_buf);
+	in_dma.len[0] = sizeof(in_buf);
+	in_dma.len[1] = 0;
+	barrier();
+	in_dma.used_len = 0;
+	irq_register(irq, lg_console_irq);
+	if (!hcall(LHCALL_BIND_DMA, LGUEST_CONSOLE_DMA_KEY, __pa(&in_dma), (1 << 8) | irq)) {
+		d[i].status |= LGUEST_DEVICE_S_FAILED;
+		printk("lguest: BIND_DMA for console input failed\n");
+		return -1;
+	}
+	d[i].status |= LGUEST_DEVICE_S_DRIVER_OK;
+	return irq;
+}
+
+/* ---- the end ---- */
+static void __attribute__((noreturn)) lg_power_off(void)
+{
+	hcall_raw(LHCALL_CRASH, __pa("Power down"), 0, 0);
+	for (;;)
+		hcall_raw(LHCALL_HALT, 0, 0, 0);
+}
+
+static void __attribute__((noreturn)) lg_crash(const char *msg)
+{
+	static char buf[128];
+	u32 n = strlen(msg);
+	if (n > sizeof(buf) - 1)
+		n = sizeof(buf) - 1;
+	memcpy(buf, msg, n);
+	buf[n] = '\0';
+	hcall_raw(LHCALL_CRASH, __pa(buf), 0, 0);
+	for (;;)
+		hcall_raw(LHCALL_HALT, 0, 0, 0);
+}
+
+static u32 subarch;
+static void lg_boot_report(void)
+{
+	printk("lguest: lguest_data at %x (guest-physical), reserve_mem %u KB, "
+	       "guestid %u, tsc_khz %u\n", __pa(&lguest_data),
+	       lguest_data.reserve_mem >> 10, lguest_data.guestid, lguest_data.tsc_khz);
+	if (subarch != 1)
+		printk("lguest: warning: boot block hardware_subarch is %u, not 1\n", subarch);
+	printk("lguest: wall clock %u s since the epoch\n", boot.wallclock);
+	if (lguest_data.reserve_mem && DEMAND_END - 1 > 0xFFFFFFFFu - lguest_data.reserve_mem)
+		panic("our address space overlaps the Host's reserved top");
+}
+
+static const struct pv_ops lguest_ops = {
+	.iret = lguest_iret,
+	.name = "lguest",
+	.kernel_rpl = 1,
+	.save_fl = lg_save_fl,
+	.restore_fl = lg_restore_fl,
+	.irq_disable = lg_irq_disable,
+	.irq_enable = lg_irq_enable,
+	.safe_halt = lg_safe_halt,
+	.load_gdt = lg_load_gdt,
+	.write_idt_entry = lg_write_idt_entry,
+	.load_idt = lg_load_idt,
+	.load_tls = lg_load_tls,
+	.load_kernel_stack = lg_load_kernel_stack,
+	.set_pte = lg_set_pte,
+	.set_pmd = lg_set_pmd,
+	.write_cr3 = lg_write_cr3,
+	.read_cr2 = lg_read_cr2,
+	.flush_tlb_kernel = lg_flush_tlb_kernel,
+	.flush_tlb_user = lg_flush_tlb_user,
+	.lazy_mmu_begin = lg_lazy_mmu_begin,
+	.lazy_mmu_end = lg_lazy_mmu_end,
+	.irq_init = lg_nop,
+	.irq_unmask = lg_irq_unmask,
+	.irq_ack = lg_irq_ack,
+	.timer_init = lg_timer_init,
+	.timer_tick = lg_timer_tick,
+	.console_write = lg_console_write,
+	.console_input_init = lg_console_input_init,
+	.console_loopback = NULL,
+	.power_off = lg_power_off,
+	.crash = lg_crash,
+	.boot_report = lg_boot_report,
+};
+
+/*
+ * boot.S jumps here, on our own stack, with the boot block's virtual
+ * address.  LGUEST_INIT must be the very first hypercall (the Host kills a
+ * Guest that makes any other call first), so it comes before any output.
+ */
+void lguest_start(void *boot_block)
+{
+	u8 *bp = boot_block;
+	u32 i, n, top = 0;
+
+	pv = lguest_ops;
+	boot.lguest = 1;
+	hcall(LHCALL_LGUEST_INIT, __pa(&lguest_data), 0, 0);
+
+	/* Read the boot block now: we will reuse low memory later. */
+	const char *cmd = __va(*(u32 *)(bp + BOOT_CMD_LINE_PTR));
+	if (*(u32 *)(bp + BOOT_CMD_LINE_PTR)) {
+		n = strlen(cmd);
+		if (n >= sizeof(boot.cmdline))
+			n = sizeof(boot.cmdline) - 1;
+		memcpy(boot.cmdline, cmd, n);
+	}
+	n = bp[BOOT_E820_ENTRIES];
+	for (i = 0; i < n && i < 128; i++) {
+		u8 *e = bp + BOOT_E820_MAP + 20 * i;
+		u32 addr = *(u32 *)e, size = *(u32 *)(e + 8), type = *(u32 *)(e + 16);
+		if (type == E820_RAM && addr + size > top)
+			top = addr + size;
+	}
+	boot.ram_bytes = top;
+	subarch = *(u32 *)(bp + BOOT_HARDWARE_SUBARCH);
+	boot.wallclock = hcall(LHCALL_GET_WALLCLOCK, 0, 0, 0);
+	kernel_main();
+}

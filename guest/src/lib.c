@@ -1,0 +1,78 @@
+/*
+ * lib.c - the handful of C library routines a freestanding kernel needs
+ * (the compiler may call memset/memcpy on its own), plus reading options
+ * from the kernel command line.
+ */
+#include "guest.h"
+
+void *memset(void *d, int c, u32 n)
+{
+	u8 *p = d;
+	while (n--)
+		*p++ = (u8)c;
+	return d;
+}
+
+void *memcpy(void *d, const void *s, u32 n)
+{
+	u8 *p = d;
+	const u8 *q = s;
+	while (n--)
+		*p++ = *q++;
+	return d;
+}
+
+int memcmp(const void *a, const void *b, u32 n)
+{
+	const u8 *p = a, *q = b;
+	for (; n; n--, p++, q++)
+		if (*p != *q)
+			return *p - *q;
+	return 0;
+}
+
+u32 strlen(const char *s)
+{
+	u32 n = 0;
+	while (s[n])
+		n++;
+	return n;
+}
+
+int strncmp(const char *a, const char *b, u32 n)
+{
+	for (; n; n--, a++, b++) {
+		if (*a != *b)
+			return (u8)*a - (u8)*b;
+		if (!*a)
+			return 0;
+	}
+	return 0;
+}
+
+/*
+ * The command line is space-separated words.  cmdline_option("input-expected=")
+ * returns a pointer to the text after the '=' (ending at the next space or
+ * the end); cmdline_flag("selftest") says whether the bare word is present.
+ */
+const char *cmdline_option(const char *name)
+{
+	u32 n = strlen(name);
+	const char *p = boot.cmdline;
+
+	while (*p) {
+		while (*p == ' ')
+			p++;
+		if (!strncmp(p, name, n))
+			return p + n;
+		while (*p && *p != ' ')
+			p++;
+	}
+	return NULL;
+}
+
+int cmdline_flag(const char *name)
+{
+	const char *p = cmdline_option(name);
+	return p && (*p == ' ' || *p == '\0');
+}

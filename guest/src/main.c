@@ -1,0 +1,74 @@
+/*
+ * main.c - what the kernel does once an entry path has chosen its ops.
+ *
+ * lguest_start() or native_start() copied the command line and the memory
+ * size into `boot` and filled in `pv`; from here on the code is the same for
+ * both: print the boot line, set up the CPU tables, the page tables, the
+ * console input and the clock (all through pv), switch interrupts on, run
+ * the selftests if asked, then either power off or sit in the idle loop
+ * echoing whatever is typed.
+ */
+#include "guest.h"
+
+struct boot_info boot;
+struct pv_ops pv;
+
+static void echo_loop(void)
+{
+	char line[80];
+	int n = 0;
+
+	printk("lguest-guest: ready; typed text is echoed, \"poweroff\" + Enter ends\n");
+	for (;;) {
+		int c = console_getc();
+		if (c < 0) {
+			idle_wait();
+			continue;
+		}
+		if (c == '\r' || c == '\n') {
+			printk("\n");
+			line[n] = '\0';
+			if (!strncmp(line, "poweroff", 9)) {
+				printk("lguest-guest: power down\n");
+				pv.power_off();
+			}
+			n = 0;
+			continue;
+		}
+		printk("%c", c);
+		if (n < (int)sizeof(line) - 1)
+			line[n++] = (char)c;
+	}
+}
+
+void kernel_main(void)
+{
+	printk("lguest-guest: booting %s, cmdline \"%s\"\n", pv.name, boot.cmdline);
+	printk("lguest-guest: %u MB of RAM, kernel at ring %u\n",
+	       boot.ram_bytes >> 20, pv.kernel_rpl);
+	if (pv.boot_report)
+		pv.boot_report();
+
+	traps_init();
+	paging_init();
+	console_irq = pv.console_input_init();
+	if (console_irq >= 0)
+		printk("console: input on IRQ %d\n", console_irq);
+	timer_init();
+	pv.irq_enable();
+	printk("lguest-guest: boot complete\n");
+	if (cmdline_flag("hcalltrace"))
+		lguest_hcall_trace_dump();
+
+	if (cmdline_flag("selftest"))
+		selftest_run();
+	if (cmdline_flag("crashtest"))
+		panic("crash requested on the command line");
+	if (cmdline_flag("poweroff")) {
+		printk("lguest-guest: power down\n");
+		pv.power_off();
+	}
+	echo_loop();
+	for (;;)
+		;
+}
