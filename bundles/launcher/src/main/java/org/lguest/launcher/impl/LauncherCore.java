@@ -108,6 +108,7 @@ public final class LauncherCore implements Guests {
 
     @Override
     public Guest start(GuestSpec spec) throws LaunchException {
+        GuestImage.checkMemorySize(spec.memoryBytes());
         LguestControl lguest = control.get();
         if (lguest == null) {
             throw new LaunchException("no hypervisor: the control interface (LguestControl, bundle org.lguest.lg) is not available");
@@ -116,7 +117,6 @@ public final class LauncherCore implements Guests {
         if (m == null) {
             throw new LaunchException("no MMU: the Mmu service (bundle org.lguest.mmu) is not available");
         }
-        GuestImage.checkMemorySize(spec.memoryBytes());
         if (lguest.guests().size() >= ControlRequests.MAX_GUESTS) {
             throw new LaunchException("no free guest slot: the host runs at most " + ControlRequests.MAX_GUESTS + " guests");
         }
