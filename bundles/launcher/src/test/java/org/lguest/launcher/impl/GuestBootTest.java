@@ -29,6 +29,7 @@ import org.lguest.switcher.impl.SwitcherComponent;
  * implementations of the CPU, MMU, Switcher and lg module instantiated
  * directly, the Launcher over them, a recording console driver.
  */
+@org.junit.jupiter.api.Timeout(300)
 class GuestBootTest {
     static final Path GUEST_KERNEL = LauncherCoreTest.GUEST_KERNEL;
     /** The selftests guest/README.md lists; all but console-input (which needs input-expected=) must PASS. */
