@@ -204,7 +204,10 @@ public class GuestIT {
         assertEquals(text, 1, count(text, "lguest-guest: booting lguest"));
         assertTrue(text, text.indexOf("first\n") < text.indexOf("second\n"));
         Guest g = guests.get(id).orElseThrow();
-        assertEquals(g.deviceMetrics().toString(), Long.valueOf(0), g.deviceMetrics().get("console0").get("launcher.timeouts"));
+        java.util.Map<String, Long> metrics = g.deviceMetrics().get("console0");
+        assertEquals(metrics.toString(), Long.valueOf(0), metrics.get("launcher.timeouts"));
+        assertTrue("output was held while no console driver existed: " + metrics, metrics.get("launcher.heldTotal") > 0);
+        assertEquals(metrics.toString(), Long.valueOf(3), metrics.get("launcher.driverChanges"));
         shell("lguest:input " + id + " poweroff");
         awaitState(id, "powered off");
     }

@@ -66,6 +66,38 @@ class GuestBootTest {
         }
     }
 
+    @Test
+    void theGuestKernelBootsAndPowersOff() throws Exception {
+        Guest g = launcher.start(new GuestSpec("boot", 64L << 20, GUEST_KERNEL, "poweroff", List.of()));
+        Guest.End end = await(g, console, 120);
+        String out = console.opened.get(0).output.toString();
+        assertTrue(end.poweredOff(), "powered off, not: " + end.reason() + "\nconsole:\n" + out);
+        for (String line : List.of("lguest-guest: booting lguest, cmdline \"poweroff\"", "lguest-guest: 64 MB of RAM, kernel at ring 1",
+                "guestid 0", "console: input on IRQ 1", "lguest-guest: boot complete", "lguest-guest: power down")) {
+            assertTrue(out.contains(line), line + "\nconsole:\n" + out);
+        }
+        assertTrue(g.info().orElseThrow().hypercalls() > 70, "LGUEST_INIT, 61 IDT entries, ...: " + g.info());
+        assertTrue(mmu.allClosed(), "the guest memory was released");
+    }
+
+    @Test
+    void typedLinesReachTheEchoLoopAndPoweroffEndsIt() throws Exception {
+        Guest g = launcher.start(new GuestSpec("echo", 32L << 20, GUEST_KERNEL, "", List.of()));
+        RecordingDriver.BackEnd backEnd = console.opened.get(0);
+        java.nio.ByteBuffer input = java.nio.ByteBuffer.wrap("hello, guest\npoweroff\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (input.hasRemaining() && System.nanoTime() < deadline && g.state() == Guest.State.RUNNING) {
+            if (backEnd.context.deliver(0, input) < 0) {
+                Thread.sleep(5);
+            }
+        }
+        Guest.End end = await(g, console, 60);
+        String out = backEnd.output.toString();
+        assertTrue(end.poweredOff(), end.reason() + "\nconsole:\n" + out);
+        assertTrue(out.contains("lguest-guest: ready") && out.contains("hello, guest\n") && out.contains("lguest-guest: power down"), out);
+        assertTrue(g.deviceMetrics().get("console0").get("launcher.inputBytes") == 22L, g.deviceMetrics().toString());
+    }
+
     @org.junit.jupiter.api.Disabled("guest bug (branch guest 0963359): run_user (guest/src/entry.S) irets to ring 3 with %ds/%es = 0x69 (DPL 1);"
             + " the CPU nulls them (SDM IRET, return to outer privilege), the user program's int $0x80 saves ds 0 and trap_common's"
             + " exit 'jmp *pv' through %ds faults: PANIC general protection (trap 13) at eip c01000cc after PASS paging-batch."
