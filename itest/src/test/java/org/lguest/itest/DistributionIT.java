@@ -15,7 +15,6 @@ import java.util.jar.Attributes;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
 
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -130,7 +129,6 @@ class DistributionIT {
     }
 
     @Test
-    @Disabled(GuestIT.GUEST_BUG)
     void runWithSelftestPoweroffPassesEverySelftestAndExitsZero(@TempDir Path anywhere) throws Exception {
         Run run = lguest(anywhere, "", "run", "--cmdline", "selftest poweroff");
         assertEquals(0, run.status(), run.both());

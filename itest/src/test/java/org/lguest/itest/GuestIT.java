@@ -23,7 +23,6 @@ import org.apache.felix.service.command.CommandProcessor;
 import org.apache.felix.service.command.CommandSession;
 import org.junit.After;
 import org.junit.Before;
-import org.junit.Ignore;
 import org.junit.Test;
 import org.junit.runner.RunWith;
 import org.lguest.launcher.Guest;
@@ -44,10 +43,6 @@ import org.osgi.framework.BundleContext;
 @RunWith(PaxExam.class)
 @ExamReactorStrategy(PerClass.class)
 public class GuestIT {
-    static final String GUEST_BUG = "guest bug (branch guest 0963359): run_user in guest/src/entry.S irets to ring 3 with %ds/%es = 0x69"
-            + " (DPL 1), which the CPU nulls; the user program's int $0x80 then returns through a null %ds and trap_common's"
-            + " 'jmp *pv' faults: PANIC general protection (trap 13) at eip c01000cc after PASS paging-batch";
-
     @Inject
     BundleContext context;
 
@@ -149,7 +144,6 @@ public class GuestIT {
     }
 
     @Test
-    @Ignore(GUEST_BUG)
     public void aGuestStartedFromTheShellPassesEverySelftest() throws Exception {
         int id = (Integer) shell("lguest:start --mem 64M --cmdline \"selftest\"");
         String text = awaitConsole(id, t -> t.contains("selftest: ") && t.contains(" passed, "), 120);

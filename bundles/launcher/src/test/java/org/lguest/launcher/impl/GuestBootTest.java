@@ -98,11 +98,6 @@ class GuestBootTest {
         assertTrue(g.deviceMetrics().get("console0").get("launcher.inputBytes") == 22L, g.deviceMetrics().toString());
     }
 
-    @org.junit.jupiter.api.Disabled("guest bug (branch guest 0963359): run_user (guest/src/entry.S) irets to ring 3 with %ds/%es = 0x69 (DPL 1);"
-            + " the CPU nulls them (SDM IRET, return to outer privilege), the user program's int $0x80 saves ds 0 and trap_common's"
-            + " exit 'jmp *pv' through %ds faults: PANIC general protection (trap 13) at eip c01000cc after PASS paging-batch."
-            + " qemu TCG does not check null data segments, so test-lguest.sh passes. Loading USER_DS into %ds/%es in run_user"
-            + " makes both tests pass (checked with -Dlguest.guest.kernel=<patched build>).")
     @Test
     void theGuestKernelBootsRunsEverySelftestAndPowersOff() throws Exception {
         assertTrue(Files.isRegularFile(GUEST_KERNEL), "the guest kernel is built: " + GUEST_KERNEL.toAbsolutePath());
@@ -121,11 +116,6 @@ class GuestBootTest {
         assertTrue(mmu.allClosed(), "the guest memory was released");
     }
 
-    @org.junit.jupiter.api.Disabled("guest bug (branch guest 0963359): run_user (guest/src/entry.S) irets to ring 3 with %ds/%es = 0x69 (DPL 1);"
-            + " the CPU nulls them (SDM IRET, return to outer privilege), the user program's int $0x80 saves ds 0 and trap_common's"
-            + " exit 'jmp *pv' through %ds faults: PANIC general protection (trap 13) at eip c01000cc after PASS paging-batch."
-            + " qemu TCG does not check null data segments, so test-lguest.sh passes. Loading USER_DS into %ds/%es in run_user"
-            + " makes both tests pass (checked with -Dlguest.guest.kernel=<patched build>).")
     @Test
     void consoleInputReachesTheGuestThroughItsBoundBuffer() throws Exception {
         Guest g = launcher.start(new GuestSpec("input", 32L << 20, GUEST_KERNEL, "selftest input-expected=hello poweroff", List.of()));
