@@ -138,4 +138,37 @@ class GuestBootTest {
         assertTrue(end.poweredOff(), end.reason() + "\nconsole:\n" + out);
         assertTrue(out.contains("PASS console-input"), out);
     }
+
+    @Test
+    void twoGuestsRunTheirSelftestsSideBySide() throws Exception {
+        Guest a = launcher.start(new GuestSpec("a", 32L << 20, GUEST_KERNEL, "selftest poweroff", List.of()));
+        Guest b = launcher.start(new GuestSpec("b", 48L << 20, GUEST_KERNEL, "selftest poweroff", List.of()));
+        Guest.End endA = a.ending().toCompletableFuture().get(120, TimeUnit.SECONDS);
+        Guest.End endB = b.ending().toCompletableFuture().get(120, TimeUnit.SECONDS);
+        String outA = console.opened.get(0).output.toString();
+        String outB = console.opened.get(1).output.toString();
+        assertTrue(endA.poweredOff() && endB.poweredOff(), endA + " " + endB + "\n" + outA + "\n" + outB);
+        assertTrue(outA.contains("selftest: 9 passed, 0 failed") && outA.contains("32 MB of RAM"), outA);
+        assertTrue(outB.contains("selftest: 9 passed, 0 failed") && outB.contains("48 MB of RAM"), outB);
+    }
+
+    @Test
+    void theSeventeenthGuestIsRefusedAndTheSixteenRunOn() throws Exception {
+        List<Guest> running = new java.util.ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            running.add(launcher.start(new GuestSpec("g" + i, 16L << 20, GUEST_KERNEL, "", List.of())));
+        }
+        int built = mmu.built.size();
+        org.lguest.launcher.LaunchException e = org.junit.jupiter.api.Assertions.assertThrows(org.lguest.launcher.LaunchException.class,
+                () -> launcher.start(new GuestSpec("g16", 16L << 20, GUEST_KERNEL, "", List.of())));
+        assertTrue(e.getMessage().contains("no free guest slot"), e.getMessage());
+        assertEquals(built, mmu.built.size(), "no memory was allocated for the refused guest");
+        assertEquals(16, control.guests().size());
+        for (Guest g : running) {
+            assertEquals(Guest.State.RUNNING, g.state());
+            launcher.remove(g.id());
+        }
+        assertEquals(0, control.guests().size(), "every slot released");
+        assertTrue(mmu.allClosed());
+    }
 }
