@@ -175,6 +175,23 @@ class DistributionIT {
         assertTrue(run.out().contains("console0") && run.out().contains("console.bytesOut"), run.both());
     }
 
+    @Test
+    void runOnATerminalPassesKeysAsTypedAndRestoresTheTerminal(@TempDir Path anywhere) throws Exception {
+        // script(1) (util-linux, in every Debian) gives bin/lguest a pseudo-terminal as stdin.
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/script")), "no /usr/bin/script");
+        Path keys = anywhere.resolve("keys.sh");
+        Files.writeString(keys, "sleep 8; printf 'abc\\r'; sleep 1; printf 'poweroff\\r'; sleep 5\n");
+        String inner = DIST.resolve("bin/lguest") + " run --mem 32M; echo EXIT=$?; stty -a";
+        ProcessBuilder pb = new ProcessBuilder("sh", "-c", "sh " + keys + " | script -qec '" + inner + "' /dev/null")
+                .directory(anywhere.toFile()).redirectErrorStream(true);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).replace("\r", "");
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), out);
+        assertTrue(out.contains("EXIT=0"), out);
+        assertEquals(1, out.split("abc\n", -1).length - 1, "typed text is echoed once, by the guest\n" + out);
+        assertTrue(out.contains(" icanon") && out.contains(" echo "), "the terminal is restored\n" + out);
+    }
+
     private static void copyTree(Path from, Path to) throws IOException {
         try (var paths = Files.walk(from)) {
             for (Path p : paths.toList()) {
