@@ -118,6 +118,80 @@ class DistributionIT {
                 "the bundle dropped into deploy/ is listed as Active\n" + run.both());
     }
 
+    // ---- bin/lguest run: one guest, its console on the terminal ----------------------------
+
+    @Test
+    void runBootsTheBundledGuestAndExitsZeroWhenItPowersOff(@TempDir Path anywhere) throws Exception {
+        Run run = lguest(anywhere, "", "run", "--cmdline", "poweroff");
+        assertEquals(0, run.status(), run.both());
+        assertTrue(run.out().contains("lguest-guest: booting lguest, cmdline \"poweroff\""), run.both());
+        assertTrue(run.out().contains("lguest-guest: power down"), run.both());
+    }
+
+    @Test
+    void runWithSelftestPoweroffPassesEverySelftestAndExitsZero(@TempDir Path anywhere) throws Exception {
+        Run run = lguest(anywhere, "", "run", "--cmdline", "selftest poweroff");
+        assertEquals(0, run.status(), run.both());
+        assertTrue(run.out().contains(" passed, 0 failed"), run.both());
+        assertTrue(!run.out().contains("FAIL "), run.both());
+    }
+
+    @Test
+    void runTakesConsoleInputFromAPipe(@TempDir Path anywhere) throws Exception {
+        Run run = lguest(anywhere, "hello there\npoweroff\n", "run", "--mem", "32M");
+        assertEquals(0, run.status(), run.both());
+        assertTrue(run.out().contains("hello there\n"), "the echo loop echoed the piped line\n" + run.both());
+        assertTrue(run.out().contains("lguest-guest: power down"), run.both());
+    }
+
+    @Test
+    void runOfAGuestThatCrashesExitsNonZeroWithTheReasonOnStderr(@TempDir Path anywhere) throws Exception {
+        Run run = lguest(anywhere, "", "run", "--cmdline", "crashtest");
+        assertEquals(1, run.status(), run.both());
+        assertTrue(run.err().contains("the guest ended: ") && run.err().contains("crash requested on the command line"), run.both());
+    }
+
+    @Test
+    void runOfANonElfFileOrTooLittleMemoryIsAClearError(@TempDir Path anywhere) throws Exception {
+        Path notElf = anywhere.resolve("kernel.txt");
+        Files.writeString(notElf, "not a kernel");
+        Run run = lguest(anywhere, "", "run", notElf.toString());
+        assertEquals(1, run.status(), run.both());
+        assertTrue(run.err().contains("is not an ELF file"), run.both());
+        run = lguest(anywhere, "", "run", "--mem", "4M");
+        assertEquals(1, run.status(), run.both());
+        assertTrue(run.err().contains("too little guest memory: 4M (at least 16M)"), run.both());
+        run = lguest(anywhere, "", "run", "--frobnicate");
+        assertEquals(2, run.status(), run.both());
+        assertTrue(run.err().contains("unknown option --frobnicate"), run.both());
+    }
+
+    @Test
+    void theShellStartsListsAndStopsGuests(@TempDir Path anywhere) throws Exception {
+        Run run = lguest(anywhere, "", "-c", "lguest:start --mem 32M --name one\nsleep 1\nlguest:list\nlguest:devices 1\nlguest:stop 1\nlguest:list");
+        assertEquals(0, run.status(), run.both());
+        assertTrue(run.out().lines().anyMatch(l -> l.startsWith("1 ") && l.contains("one") && l.contains("32M") && l.endsWith("running")), run.both());
+        assertTrue(run.out().contains("guest 1 stopped"), run.both());
+        assertTrue(run.out().contains("console0") && run.out().contains("console.bytesOut"), run.both());
+    }
+
+    @Test
+    void runOnATerminalPassesKeysAsTypedAndRestoresTheTerminal(@TempDir Path anywhere) throws Exception {
+        // script(1) (util-linux, in every Debian) gives bin/lguest a pseudo-terminal as stdin.
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/script")), "no /usr/bin/script");
+        Path keys = anywhere.resolve("keys.sh");
+        Files.writeString(keys, "sleep 8; printf 'abc\\r'; sleep 1; printf 'poweroff\\r'; sleep 5\n");
+        String inner = DIST.resolve("bin/lguest") + " run --mem 32M; echo EXIT=$?; stty -a";
+        ProcessBuilder pb = new ProcessBuilder("sh", "-c", "sh " + keys + " | script -qec '" + inner + "' /dev/null")
+                .directory(anywhere.toFile()).redirectErrorStream(true);
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).replace("\r", "");
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), out);
+        assertTrue(out.contains("EXIT=0"), out);
+        assertEquals(1, out.split("abc\n", -1).length - 1, "typed text is echoed once, by the guest\n" + out);
+        assertTrue(out.contains(" icanon") && out.contains(" echo "), "the terminal is restored\n" + out);
+    }
+
     private static void copyTree(Path from, Path to) throws IOException {
         try (var paths = Files.walk(from)) {
             for (Path p : paths.toList()) {

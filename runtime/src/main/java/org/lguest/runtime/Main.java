@@ -66,7 +66,7 @@ public final class Main {
     public static void main(String[] args) throws Exception {
         String homeProperty = System.getProperty("lguest.home");
         if (homeProperty == null || args.length == 0) {
-            System.err.println("usage: java -Dlguest.home=DIR -jar lguest-runtime.jar --shell | --batch | --command TEXT");
+            System.err.println("usage: java -Dlguest.home=DIR -jar lguest-runtime.jar --shell | --batch | --command TEXT | --run [ARGS]");
             System.exit(2);
         }
         Main main = new Main(Path.of(homeProperty).toAbsolutePath().normalize());
@@ -74,6 +74,7 @@ public final class Main {
             case "--shell" -> main.shell();
             case "--batch" -> main.batch(readAll(System.in));
             case "--command" -> args.length == 2 ? main.batch(args[1]) : usage();
+            case "--run" -> main.run(java.util.Arrays.copyOfRange(args, 1, args.length));
             default -> usage();
         };
         System.out.flush();
@@ -81,7 +82,7 @@ public final class Main {
     }
 
     private static int usage() {
-        System.err.println("lguest: expected --shell, --batch or --command TEXT");
+        System.err.println("lguest: expected --shell, --batch, --command TEXT or --run [ARGS]");
         return 2;
     }
 
@@ -133,6 +134,66 @@ public final class Main {
                 framework.waitForStop(SHELL_WAIT_MILLIS);
             }
             deleteTree(cache);
+        }
+    }
+
+    /**
+     * {@code bin/lguest run}: the platform without the shell, then one guest
+     * with its console on this process's terminal, through the Launcher's
+     * {@code Function<String[], Integer>} service ({@code lguest.main=run}).
+     * Returns the guest's status: 0 powered off, 1 died or did not start
+     * (the reason on stderr), 2 bad arguments, 3 the platform did not start.
+     */
+    @SuppressWarnings("unchecked")
+    private int run(String[] args) throws Exception {
+        Path cache = Files.createTempDirectory("lguest-cache-");
+        Framework framework = null;
+        // Ctrl-C: stop the platform (the Launcher stops the guest) and delete the cache on the way out.
+        java.util.concurrent.atomic.AtomicReference<Framework> running = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread onInterrupt = new Thread(() -> {
+            Framework f = running.getAndSet(null);
+            try {
+                if (f != null) {
+                    f.stop();
+                    f.waitForStop(5_000);
+                }
+                deleteTree(cache);
+            } catch (Exception e) {
+                // exiting anyway
+            }
+        }, "lguest-exit");
+        Runtime.getRuntime().addShutdownHook(onInterrupt);
+        try {
+            framework = boot(cache);
+            if (framework == null) {
+                return 3;
+            }
+            running.set(framework);
+            BundleContext context = framework.getBundleContext();
+            String filter = "(&(" + Constants.OBJECTCLASS + "=java.util.function.Function)(lguest.main=run))";
+            org.osgi.util.tracker.ServiceTracker<Object, Object> tracker =
+                    new org.osgi.util.tracker.ServiceTracker<>(context, context.createFilter(filter), null);
+            tracker.open();
+            try {
+                Object service = tracker.waitForService(SHELL_WAIT_MILLIS);
+                if (service == null) {
+                    err.println("lguest: the Launcher's run service did not appear within " + SHELL_WAIT_MILLIS / 1000
+                            + " s (is bundle org.lguest.launcher active?)");
+                    return 3;
+                }
+                return ((java.util.function.Function<String[], Integer>) service).apply(args);
+            } finally {
+                tracker.close();
+            }
+        } finally {
+            if (running.getAndSet(null) != null || framework == null) {
+                Runtime.getRuntime().removeShutdownHook(onInterrupt);
+                if (framework != null) {
+                    framework.stop();
+                    framework.waitForStop(SHELL_WAIT_MILLIS);
+                }
+                deleteTree(cache);
+            }
         }
     }
 
