@@ -132,6 +132,19 @@ public interface ShadowPageTables {
 
     int switcherPde();
 
+    /**
+     * Translates a guest virtual address through the guest's <em>own</em> current
+     * page tables: what the host needs to push an interrupt frame on the guest's
+     * stack or read the instruction at its EIP ({@code guest_pa}). 2.6.23
+     * subtracted the page offset instead; the walk gives the same answer for the
+     * kernel's linear map and is right elsewhere too. No permission check: this
+     * is the host looking.
+     *
+     * @throws GuestViolationException when the guest has not mapped {@code vaddr}, maps it
+     *         with a 4 MiB page, or maps it beyond its memory
+     */
+    int guestPhysical(int vaddr);
+
     /** The shadow directory entry for {@code vaddr} in the current directory (0 when absent). */
     int shadowPde(int vaddr);
 

@@ -73,6 +73,10 @@ abstract class CpuState {
     // instruction fetch window
     int fetchPage = 1;
     byte[] fetchBuf;
+    /** decoded instructions of the frame in the fetch window, by page offset */
+    Insn[] fetchCode;
+    /** frames holding decoded code: writes to them take the slow path and drop what they overlap */
+    final java.util.IdentityHashMap<byte[], Insn[]> code = new java.util.IdentityHashMap<>();
 
     CpuState(PhysicalMemory mem, IoPorts io) {
         this.mem = mem;
@@ -205,9 +209,10 @@ abstract class CpuState {
         return v ^ ((cc & 1) != 0);
     }
 
-    /** Conditions after SUB/CMP at 32 bits, without building flags. */
+    /** Conditions from the lazy state without building flags where that is cheap. */
     final boolean condFast(int cc) {
-        if (lop == L_SUB && lsz == 32) {
+        int op = lop;
+        if (op == L_SUB && lsz == 32) {
             int a = la, b = lb;
             switch (cc) {
                 case 2: return Integer.compareUnsigned(a, b) < 0;
@@ -216,18 +221,32 @@ abstract class CpuState {
                 case 5: return a != b;
                 case 6: return Integer.compareUnsigned(a, b) <= 0;
                 case 7: return Integer.compareUnsigned(a, b) > 0;
+                case 8: return lr < 0;
+                case 9: return lr >= 0;
                 case 0xC: return a < b;
                 case 0xD: return a >= b;
                 case 0xE: return a <= b;
                 case 0xF: return a > b;
                 default: break;
             }
-        } else if (lop == L_LOGIC) {
+        } else if (op == L_LOGIC && lsz == 32) {
+            int v = lr;
             switch (cc) {
-                case 4: return lr == 0;
-                case 5: return lr != 0;
+                case 0: case 2: return false;
+                case 1: case 3: return true;
+                case 4: return v == 0;
+                case 5: return v != 0;
+                case 6: return v == 0;
+                case 7: return v != 0;
+                case 8: case 0xC: return v < 0;
+                case 9: case 0xD: return v >= 0;
+                case 0xE: return v <= 0;
+                case 0xF: return v > 0;
                 default: break;
             }
+        } else if (op != L_EAGER) {
+            if (cc == 4) return lr == 0;
+            if (cc == 5) return lr != 0;
         }
         return cond(cc);
     }
@@ -432,7 +451,33 @@ abstract class CpuState {
     }
 
     /** Called on writes that bypass the write TLB (page walks, slow path). */
-    void physWriteHook(int pa, int len) {
+    final void physWriteHook(int pa, int len) {
+        if (code.isEmpty()) return;
+        byte[] f = frameOf(pa);
+        Insn[] d = f == null ? null : code.get(f);
+        if (d != null) dropCode(d, pa & 0xFFF, len);
+    }
+
+    /** Drops decoded instructions that may overlap bytes [o, o+n) of their page. */
+    static void dropCode(Insn[] d, int o, int n) {
+        int from = Math.max(0, o - 15), to = Math.min(0x1000, o + n);
+        for (int i = from; i < to; i++) d[i] = null;
+    }
+
+    /** The decoded-instruction array of frame f, made on first use (and the frame's fast write entries dropped). */
+    final Insn[] codeOf(byte[] f) {
+        Insn[] d = code.get(f);
+        if (d == null) {
+            d = new Insn[0x1000];
+            code.put(f, d);
+            for (int i = 0; i < 2 * TLB_N; i++) {
+                if (wPage[i] == f) {
+                    wPage[i] = null;
+                    wTag[i] = -1;
+                }
+            }
+        }
+        return d;
     }
 
     /** Fills the read TLB for linear (user per userAccess); returns the frame or null (no memory there). */
@@ -453,8 +498,10 @@ abstract class CpuState {
         byte[] f = frameOf(pa);
         if (f != null && (userAccess ? tlbUser != 0 : tlbUser == 0)) {
             int i = ((linear >>> 12) & TLB_MASK) | tlbUser;
-            wTag[i] = linear >>> 12;
-            wPage[i] = f;
+            if (!code.containsKey(f)) {
+                wTag[i] = linear >>> 12;
+                wPage[i] = f;
+            }
             rTag[i] = linear >>> 12;
             rPage[i] = f;
             tGlobal[i] |= walkGlobal != 0;
@@ -517,13 +564,13 @@ abstract class CpuState {
     final void writeLinSlow(int a, int n, int v) {
         if (((a & 0xFFF) + n) <= 0x1000) {
             byte[] f = tlbFillWrite(a);
-            int pa = pagingOn() ? translate(a, true, userAccess) : a;
             if (f == null) return;
             int o = a & 0xFFF;
             if (n == 1) f[o] = (byte) v;
             else if (n == 2) I16.set(f, o, (short) v);
             else I32.set(f, o, v);
-            physWriteHook(pa, n);
+            Insn[] d = code.get(f);
+            if (d != null) dropCode(d, o, n);
             return;
         }
         int pa0 = translate(a, true, userAccess);
@@ -652,6 +699,7 @@ abstract class CpuState {
         if (whole) {
             fetchPage = pageStart;
             fetchBuf = f;
+            fetchCode = codeOf(f);
         } else {
             fetchPage = 1;
         }

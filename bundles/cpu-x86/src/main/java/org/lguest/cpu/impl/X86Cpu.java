@@ -9,7 +9,7 @@ import org.lguest.cpu.PhysicalMemory;
  * The processor: the public {@link Cpu} surface, the run loop, exception
  * delivery with double and triple fault, CPUID, MSRs and the x87 hookup.
  */
-public final class X86Cpu extends Interp implements Cpu, FpuHost {
+public final class X86Cpu extends Fast implements Cpu, FpuHost {
     private volatile boolean exitRequested;
     private boolean shutdown;
     private final FpuUnit fpu;
@@ -61,7 +61,7 @@ public final class X86Cpu extends Interp implements Cpu, FpuHost {
             limit = single ? icount + 1 : Math.min(end, icount + 16384);
             try {
                 while (icount < limit) {
-                    step();
+                    stepFast();
                     icount++;
                 }
             } catch (Fault f) {
@@ -433,11 +433,22 @@ public final class X86Cpu extends Interp implements Cpu, FpuHost {
 
     @Override
     public void physicalWritten(long address, int length) {
-        // the interpreter decodes from live memory: nothing cached to drop
+        if (code.isEmpty() || length <= 0) return;
+        for (long a = address & ~0xFFFL; a < address + length; a += 0x1000) {
+            if (a >>> 12 >= mem.frameCount()) break;
+            byte[] f = mem.frame((int) (a >>> 12));
+            Insn[] d = f == null ? null : code.get(f);
+            if (d == null) continue;
+            int from = (int) Math.max(a, address) & 0xFFF;
+            int to = (int) Math.min(a + 0x1000, address + length);
+            dropCode(d, from, to - (int) Math.max(a, address));
+        }
     }
 
     @Override
     public void physicalMapChanged() {
+        code.clear();
+        fetchCode = null;
         flushTlbAll();
     }
 

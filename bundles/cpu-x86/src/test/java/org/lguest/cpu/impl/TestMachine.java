@@ -58,8 +58,10 @@ final class TestMachine {
         setupProtected();
     }
 
+    /** Writes a byte behind the processor's back, telling it (as a host must). */
     void poke8(int a, int v) {
         frames[a >>> 12][a & 0xFFF] = (byte) v;
+        cpu.physicalWritten(a, 1);
     }
 
     void poke32(int a, int v) {

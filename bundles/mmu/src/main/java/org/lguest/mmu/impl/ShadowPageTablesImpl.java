@@ -232,6 +232,26 @@ final class ShadowPageTablesImpl implements ShadowPageTables {
         }
     }
 
+    @Override
+    public int guestPhysical(int vaddr) {
+        alive();
+        int gpde = mem.readU32(rootGuest[current] + (vaddr >>> 22) * 4);
+        if ((gpde & PRESENT) == 0) {
+            throw new GuestViolationException(String.format("bad address 0x%08x: no page table there", vaddr));
+        }
+        checkGuestPde(gpde, vaddr);
+        int gpte = mem.readU32((gpde & FRAME_MASK) + ((vaddr >>> 12) & 0x3FF) * 4);
+        if ((gpte & PRESENT) == 0) {
+            throw new GuestViolationException(String.format("bad address 0x%08x: page not present", vaddr));
+        }
+        if (gpte >>> 12 >= mem.pfnLimit()) {
+            throw new GuestViolationException(String.format(
+                    "bad address 0x%08x: mapped to frame 0x%x beyond guest memory (pfn limit 0x%x)",
+                    vaddr, gpte >>> 12, mem.pfnLimit()));
+        }
+        return (gpte & FRAME_MASK) | (vaddr & PAGE_MASK);
+    }
+
     // ---- guest-initiated updates ----
 
     @Override
@@ -489,18 +509,30 @@ final class ShadowPageTablesImpl implements ShadowPageTables {
         return true;
     }
 
-    /** After an operation: map the stack again if the tables were rebuilt. */
+    /**
+     * After an operation: map the stack again if the tables were rebuilt. Pinning
+     * may itself run the pool dry and throw everything away; then it starts over,
+     * once: a second time means the pool cannot hold the stack at all.
+     */
     private void finish() {
         if (!repinPending || repinning) {
             return;
         }
         repinning = true;
         try {
-            repinPending = false;
-            for (int i = 0; i < stackPages; i++) {
-                int vaddr = stackTop - 1 - i * PAGE;
-                if (!writable(vaddr) && !demand(vaddr, FAULT_WRITE)) {
-                    throw new GuestViolationException(String.format("bad stack page 0x%08x", vaddr));
+            for (int pass = 0; repinPending; pass++) {
+                if (pass == 2) {
+                    throw new IllegalStateException(String.format(
+                            "the host frame pool (%d frames, %d free) cannot keep the guest's stack mapped;"
+                                    + " build the guest memory with more host frames",
+                            mem.hostFrameCount(), mem.freeHostFrames()));
+                }
+                repinPending = false;
+                for (int i = 0; i < stackPages && !repinPending; i++) {
+                    int vaddr = stackTop - 1 - i * PAGE;
+                    if (!writable(vaddr) && !demand(vaddr, FAULT_WRITE)) {
+                        throw new GuestViolationException(String.format("bad stack page 0x%08x", vaddr));
+                    }
                 }
             }
         } finally {
@@ -518,7 +550,7 @@ final class ShadowPageTablesImpl implements ShadowPageTables {
 
     private int allocFrame() {
         int pfn = mem.tryAllocateHostFrame();
-        if (pfn < 0 && !repinning && rootPfn[current] >= 0) {
+        if (pfn < 0 && rootPfn[current] >= 0) {
             reclaim();
             pfn = mem.tryAllocateHostFrame();
         }

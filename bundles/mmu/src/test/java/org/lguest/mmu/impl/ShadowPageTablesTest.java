@@ -279,6 +279,39 @@ class ShadowPageTablesTest {
     }
 
     @Nested
+    class GuestPhysical {
+        @Test
+        void kernelAddressTranslatesThroughTheGuestsOwnTables() {
+            assertEquals(0x5123, spt.guestPhysical(kva(5) + 0x123));
+            assertEquals(0, spt.shadowPte(kva(5)), "a host look-up faults nothing in");
+            assertEntry(5 << 12 | PRESENT | RW, guest.pte(PGDIR_A, kva(5)), "and sets no ACCESSED bit");
+        }
+
+        @Test
+        void translationFollowsTheCurrentDirectory() {
+            guest.pte(PGDIR_A, USER_VA, 20 << 12 | PRESENT | USER);
+            guest.pte(PGDIR_B, USER_VA, 21 << 12 | PRESENT | USER);
+            assertEquals(20 << 12 | 0x10, spt.guestPhysical(USER_VA + 0x10));
+            spt.newPageTable(PGDIR_B);
+            assertEquals(21 << 12 | 0x10, spt.guestPhysical(USER_VA + 0x10));
+        }
+
+        @Test
+        void unmappedAddressKillsTheGuestWithTheAddress() {
+            var e = assertThrows(GuestViolationException.class, () -> spt.guestPhysical(0x40000000));
+            assertTrue(e.reason().contains("0x40000000"), e.reason());
+            assertThrows(GuestViolationException.class, () -> spt.guestPhysical(USER_VA));
+        }
+
+        @Test
+        void mappingBeyondGuestMemoryKillsTheGuest() {
+            guest.pte(PGDIR_A, kva(9), 0x80 << 12 | PRESENT);
+            var e = assertThrows(GuestViolationException.class, () -> spt.guestPhysical(kva(9)));
+            assertTrue(e.reason().contains("beyond guest memory"), e.reason());
+        }
+    }
+
+    @Nested
     class SwitcherSlot {
         int switcherTable;
         int switcherPde;
@@ -703,6 +736,18 @@ class ShadowPageTablesTest {
             assertEntry(PRESENT | RW, small.shadowPte(PAGE_OFFSET + 0x1F000) & (PRESENT | RW),
                     "the stack is pinned again after the tables were thrown away");
             assertTrue(cpu.flushes > 0, "throwing tables away must flush the TLB");
+        }
+
+        @Test
+        void pinningTheStackWithAFullPoolThrowsTablesAwayInsteadOfFailing() {
+            for (int i = 0; i < 5; i++) {
+                small.demandPage(PAGE_OFFSET + (i << 22), 0); // directory + 5 tables: the pool is full
+            }
+            assertEquals(0, memory.freeHostFrames(), "the test wants a full pool");
+            small.pinStack(PAGE_OFFSET + (10 << 22) + 0x20000, 2); // needs a sixth table
+            assertEquals(1, small.reclaims());
+            assertEntry(PRESENT | RW, small.shadowPte(PAGE_OFFSET + (10 << 22) + 0x1F000) & (PRESENT | RW), "stack page");
+            assertEntry(PRESENT | RW, small.shadowPte(PAGE_OFFSET + (10 << 22) + 0x1E000) & (PRESENT | RW), "stack page");
         }
 
         @Test

@@ -9,6 +9,7 @@ import static org.lguest.mmu.ShadowPageTables.PRESENT;
 import static org.lguest.mmu.ShadowPageTables.RW;
 import static org.lguest.mmu.ShadowPageTables.USER;
 import static org.lguest.mmu.integration.MiniSwitcher.LHCALL_NEW_PGTABLE;
+import static org.lguest.mmu.integration.MiniSwitcher.LHCALL_SET_STACK;
 import static org.lguest.mmu.integration.MiniSwitcher.LHCALL_SET_PTE;
 import static org.lguest.mmu.integration.MiniSwitcher.TEST_DONE;
 
@@ -200,5 +201,58 @@ class GuestCodeThroughShadowTablesTest {
         memory.writeU32(CODE + 1, 2); // mov ebx, 1 -> mov ebx, 2, as the host would patch guest code
         assertEquals(TEST_DONE, switcher.run().hypercall());
         assertEquals(2, cpu.reg(Cpu.EBX), "the CPU must drop what it decoded from the patched page");
+    }
+
+    /** A process at 0x08000000 (frame 5) whose code is {@code int $0x80}, with a direct trap gate to 0xC0001800. */
+    private void systemCallSetUp() {
+        memory.writeU32(PGDIR + (0x08000000 >>> 22) * 4, USER_PT | 0x7);
+        memory.writeU32(USER_PT, 0x5000 | PRESENT | RW | USER);
+        memory.write(0x5000, new Asm().interrupt(0x80).bytes());
+        memory.write(0x1800, new Asm().movEax(TEST_DONE).interrupt(0x1F).bytes()); // the guest's syscall handler
+        switcher.directTrap(0x80, kva(0x1800), 3);
+    }
+
+    private void runSystemCallFromUserMode() {
+        switcher.userMode();
+        cpu.setReg(Cpu.ESP, 0x08000F00);
+        cpu.setEip(0x08000000);
+        switcher.faultAddresses.clear();
+        assertEquals(TEST_DONE, switcher.run().hypercall(), "the handler ran");
+    }
+
+    @Test
+    void systemCallFromUserModeLandsOnThePinnedStackWithoutAFault() {
+        boot(64, 1);
+        systemCallSetUp();
+        int stackTop = kva(0x20000); // stack pages: frames 0x1F and 0x1E
+        kernelCode(new Asm().hypercall(LHCALL_SET_STACK, 0x69, stackTop, 2).movEax(TEST_DONE).interrupt(0x1F));
+        assertEquals(TEST_DONE, switcher.run().hypercall());
+
+        runSystemCallFromUserMode();
+
+        assertTrue(switcher.faultAddresses.stream().noneMatch(a -> a >>> 12 == (stackTop - 1) >>> 12),
+                "the pinned stack must not fault: " + hex(switcher.faultAddresses));
+        assertEquals(stackTop - 20, cpu.reg(Cpu.ESP), "the CPU pushed eip, cs, eflags, esp, ss on the ring-1 stack");
+        assertEquals(0x08000002, memory.readU32(0x20000 - 20), "return address: after int $0x80");
+        assertEquals(0x73, memory.readU32(0x20000 - 16), "user CS");
+        assertEquals(0x08000F00, memory.readU32(0x20000 - 8), "user ESP");
+        assertEquals(0x7B, memory.readU32(0x20000 - 4), "user SS");
+    }
+
+    @Test
+    void withoutPinningTheSameSystemCallFaultsOnTheKernelStack() {
+        boot(64, 1);
+        systemCallSetUp();
+        int stackTop = kva(0x20000);
+        switcher.setTssStack(0x69, stackTop); // the stack set behind the shadow tables' back: not pinned
+
+        runSystemCallFromUserMode();
+
+        assertTrue(switcher.faultAddresses.stream().anyMatch(a -> a >>> 12 == (stackTop - 1) >>> 12),
+                "the trap should have faulted pushing its frame: " + hex(switcher.faultAddresses));
+    }
+
+    private static java.util.List<String> hex(java.util.List<Integer> addresses) {
+        return addresses.stream().map(a -> String.format("0x%08x", a)).toList();
     }
 }

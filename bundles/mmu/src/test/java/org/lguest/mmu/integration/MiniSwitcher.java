@@ -21,7 +21,9 @@ final class MiniSwitcher {
     static final int SWITCHER = ShadowPageTables.SWITCHER_ADDR;
     static final int GDT = SWITCHER + 0x1000, IDT = SWITCHER + 0x1800;
     static final int HYPERCALL = 0x1F;
-    static final int LHCALL_NEW_PGTABLE = 4, LHCALL_FLUSH_TLB = 5, LHCALL_SET_PTE = 14, LHCALL_SET_PMD = 15;
+    static final int TSS = SWITCHER + 0x1400;
+    static final int LHCALL_NEW_PGTABLE = 4, LHCALL_FLUSH_TLB = 5, LHCALL_SET_STACK = 7, LHCALL_SET_PTE = 14,
+            LHCALL_SET_PMD = 15;
     /** Not an lguest call: the test guest's way of saying "done, look at me". */
     static final int TEST_DONE = 99;
 
@@ -33,6 +35,9 @@ final class MiniSwitcher {
     final ShadowPageTables spt;
     final Cpu cpu;
     int pageFaultsHandled;
+    /** CR2 of every page fault the host handled, in order. */
+    final java.util.List<Integer> faultAddresses = new java.util.ArrayList<>();
+    private final int roFrame;
 
     MiniSwitcher(GuestMemory memory, ShadowPageTables spt, Cpu cpu) {
         this.memory = memory;
@@ -40,6 +45,7 @@ final class MiniSwitcher {
         this.cpu = cpu;
         int code = memory.allocateHostFrame();
         int ro = memory.allocateHostFrame();
+        this.roFrame = ro;
         int table = memory.allocateHostFrame();
         put(table, 0, code << 12 | ShadowPageTables.PRESENT | ShadowPageTables.ACCESSED);
         put(table, 1, ro << 12 | ShadowPageTables.PRESENT | ShadowPageTables.ACCESSED);
@@ -61,9 +67,22 @@ final class MiniSwitcher {
         cpu.setGdt(GDT, 32 * 8 - 1);
         cpu.setIdt(IDT, 256 * 8 - 1);
         cpu.setHostRegion(SWITCHER, SWITCHER + 0x1000);
+        cpu.setTaskRegister(16 << 3, TSS, 0x67, 0x8900); // the guest TSS: only esp1/ss1 matter
         cpu.setCr(3, spt.shadowCr3());
         cpu.setCr(0, 0x80010011); // PG | WP | ET | PE
         kernelMode();
+    }
+
+    /** A guest trap gate installed in the real IDT (lguest's direct traps, e.g. the system call). */
+    void directTrap(int vector, int handler, int dpl) {
+        put(roFrame, (0x800 >> 2) + 2 * vector, 0x61 << 16 | handler & 0xFFFF);
+        put(roFrame, (0x800 >> 2) + 2 * vector + 1, handler & 0xFFFF0000 | 0x8F00 | dpl << 13);
+    }
+
+    /** The ring-1 stack a trap from ring 3 switches to (the guest TSS's esp1/ss1). */
+    void setTssStack(int ss1, int esp1) {
+        put(roFrame, (0x400 >> 2) + 3, esp1);
+        put(roFrame, (0x400 >> 2) + 4, ss1);
     }
 
     private void gdt(int frame, int index, int lo, int hi) {
@@ -112,6 +131,7 @@ final class MiniSwitcher {
                     return new Exit(true, -1, cr2);
                 }
                 pageFaultsHandled++;
+                faultAddresses.add(cr2);
                 continue;
             }
             if (exit.vector() != HYPERCALL) {
@@ -128,6 +148,10 @@ final class MiniSwitcher {
                     } else {
                         spt.flushUser();
                     }
+                }
+                case LHCALL_SET_STACK -> {
+                    setTssStack(a1, a2);
+                    spt.pinStack(a2, a3);
                 }
                 case LHCALL_SET_PTE -> spt.setPte(a1, a2, a3);
                 case LHCALL_SET_PMD -> spt.setPmd(a1, a2);
