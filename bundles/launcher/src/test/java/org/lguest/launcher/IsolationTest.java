@@ -1,0 +1,463 @@
+package org.lguest.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.lguest.cpu.impl.CpuFactoryImpl;
+import org.lguest.launcher.impl.LauncherCore;
+import org.lguest.launcher.testing.RecordingDriver;
+import org.lguest.launcher.testing.TrackingMmu;
+import org.lguest.lg.impl.DmaRouterImpl;
+import org.lguest.lg.impl.LguestControlComponent;
+import org.lguest.switcher.impl.SwitcherComponent;
+
+/**
+ * Isolation: each hostile kernel of guest/hostile/ (see its README.md) runs
+ * beside the well-behaved guest kernel ({@code selftest poweroff}) on the real
+ * hypervisor without OSGi (the CPU, MMU, Switcher and lg module
+ * implementations instantiated directly, the Launcher over them). Each test
+ * asserts three things:
+ * <ol>
+ * <li>the hostile guest ends the way guest/hostile/README.md documents: killed
+ *     by the host with the ABI's reason, or "contained" (it survived, the
+ *     attack had no effect, and it said so with CRASH "hostile: contained:
+ *     ..."); never with "hostile: ESCAPE: ...";</li>
+ * <li>the good guest prints every PASS line and powers off within a bound;</li>
+ * <li>nothing throws out of the host: no uncaught exception on any thread, no
+ *     "Launcher: java..." / "host error" death.</li>
+ * </ol>
+ * Several variants of one attack run at once (at most 16 guests in all).
+ */
+class IsolationTest {
+    static final Path GUEST_KERNEL = Path.of(System.getProperty("lguest.guest.kernel",
+            "../../guest/target/lguest-guest.elf"));
+    static final List<String> SELFTESTS = List.of("paging-demand", "paging-batch", "user-syscall", "user-tls",
+            "user-stack-demand", "user-timer", "user-kernel-protected", "timer-ticks", "halt-wake");
+    /** The good guest's bound, when nothing else is measured (the CPU is an interpreter). */
+    static final int GOOD_SECONDS = 180;
+    /** How long a hostile kernel may take to die once started. */
+    static final int HOSTILE_SECONDS = 90;
+    static final long HOSTILE_MEMORY = 16L << 20;
+
+    TrackingMmu mmu;
+    LguestControlComponent control;
+    LauncherCore launcher;
+    RecordingDriver consoles;
+    final List<String> uncaught = Collections.synchronizedList(new ArrayList<>());
+    Thread.UncaughtExceptionHandler previousHandler;
+
+    @BeforeEach
+    void setUp() {
+        previousHandler = Thread.getDefaultUncaughtExceptionHandler();
+        Thread.setDefaultUncaughtExceptionHandler((t, e) -> uncaught.add(t.getName() + ": " + e));
+        mmu = new TrackingMmu();
+        DmaRouterImpl router = new DmaRouterImpl();
+        control = new LguestControlComponent(mmu, new SwitcherComponent(new CpuFactoryImpl()),
+                new org.lguest.lg.impl.ParavirtOpsImpl(router), router);
+        launcher = new LauncherCore(() -> mmu, () -> control);
+        consoles = new RecordingDriver();
+        launcher.addDriver("console", consoles, 0);
+    }
+
+    @AfterEach
+    void tearDown() {
+        launcher.shutdown();
+        control.deactivate();
+        Thread.setDefaultUncaughtExceptionHandler(previousHandler);
+    }
+
+    // ---- the attacks -------------------------------------------------------------------------
+
+    /** Not an attack: the baseline every other test relies on. */
+    @Test
+    @Timeout(300)
+    void theGoodGuestAlonePassesItsSelftests() throws Exception {
+        Duration d = goodGuestAlone();
+        System.out.printf("IsolationTest: the good guest alone took %d ms%n", d.toMillis());
+        assertHostHealthy();
+    }
+
+    @Test
+    @Timeout(600)
+    void directWritesToTheSwitcherFaultAndAreReflected() throws Exception {
+        Map<String, Guest.End> ends = runBesideGoodGuest("switcher", "direct");
+        assertContained(ends, "direct", "all 3 direct writes to the Switcher region faulted");
+    }
+
+    @Test
+    @Timeout(600)
+    void mappingTheSwitcherSlotKillsTheGuest() throws Exception {
+        Map<String, Guest.End> ends = runBesideGoodGuest("switcher", "map", "setpte");
+        assertKilled(ends, "map", "attempt to access switcher pages");
+        assertKilled(ends, "setpte", "attempt to access switcher pages");
+    }
+
+    @Test
+    @Timeout(600)
+    void gdtEntriesWithDpl0StillRunAtRing1() throws Exception {
+        Map<String, Guest.End> ends = runBesideGoodGuest("gdt", "dpl0");
+        assertContained(ends, "dpl0", "DPL-0 entries did not give CPL 0");
+    }
+
+    @Test
+    @Timeout(600)
+    void gdtSegmentsReachingTheSwitcherAreTrimmedAndWritesRaiseGp() throws Exception {
+        Map<String, Guest.End> ends = runBesideGoodGuest("gdt", "limit");
+        // Limits trimmed below 0xFFC00000 (architecture.md §3): every write is a #GP, reflected.
+        assertContained(ends, "limit", "every write through a 4 GB segment into the Switcher trapped (4 #GP, 0 #PF)");
+    }
+
+    @Test
+    @Timeout(600)
+    void aGdtCallGateToHostCodeDoesNotGiveRing0() throws Exception {
+        Map<String, Guest.End> ends = runBesideGoodGuest("gdt", "callgate");
+        assertContained(ends, "callgate", "the call gate to the Host's code segment did not give CPL 0");
+    }
+
+    @Test
+    @Timeout(600)
+    void pageTablesBeyondThePfnLimitKillTheGuest() throws Exception {
+        Map<String, Guest.End> ends = runBesideGoodGuest("pfn", "pte", "fault", "pde");
+        assertKilled(ends, "pte", "bad page table entry .*beyond guest memory");
+        assertKilled(ends, "fault", "bad page table entry .*beyond guest memory");
+        assertKilled(ends, "pde", "bad page directory entry .*beyond guest memory");
+    }
+
+    @Test
+    @Timeout(600)
+    void aPageDirectoryEntryInSlot1023KillsTheGuest() throws Exception {
+        Map<String, Guest.End> ends = runBesideGoodGuest("pfn", "slot1023");
+        assertKilled(ends, "slot1023", "attempt to access switcher pages");
+    }
+
+    @Test
+    @Timeout(600)
+    void hypercallArgumentsOutsideGuestMemoryKillTheGuest() throws Exception {
+        Map<String, String> expected = new LinkedHashMap<>();
+        String bad = "bad (guest-physical )?address|beyond|outside|guest memory ends";
+        expected.put("init-beyond", "bad lguest_data address|" + bad);
+        expected.put("init-wrap", "bad lguest_data address|wraps|" + bad);
+        expected.put("gdt-beyond", bad);
+        expected.put("gdt-wrap", "wraps|" + bad);
+        expected.put("gdt-count", "too many gdt entries");
+        expected.put("send-beyond", bad);
+        expected.put("send-section", bad + "|bad DMA");
+        expected.put("send-wrap", "wraps|bad DMA|" + bad);
+        expected.put("key-beyond", "bad DMA key");
+        expected.put("crash-beyond", bad);
+        expected.put("pgtable-beyond", bad);
+        expected.put("tls-wrap", "wraps|" + bad);
+        Map<String, Guest.End> ends = runBesideGoodGuest("hcallargs", expected.keySet().toArray(String[]::new));
+        for (Map.Entry<String, String> e : expected.entrySet()) {
+            assertKilled(ends, e.getKey(), e.getValue());
+        }
+    }
+
+    @Test
+    @Timeout(600)
+    void dmaBuffersBoundOutsideGuestMemoryKillTheGuestWhenUsed() throws Exception {
+        Run run = startBesideGoodGuest("hcallargs", "bind-beyond", "bind-wrap");
+        for (String v : List.of("bind-beyond", "bind-wrap")) {
+            Guest g = run.hostile.get(v);
+            // Killed at BIND_DMA, or waiting for input: then feed a line, which makes the Launcher use the buffer.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(HOSTILE_SECONDS);
+            while (g.state() == Guest.State.RUNNING && !console(g).contains("waiting for console input")
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            if (g.state() == Guest.State.RUNNING) {
+                g.input("console", "x\n".getBytes(StandardCharsets.US_ASCII));
+            }
+        }
+        Map<String, Guest.End> ends = finish(run);
+        assertKilled(ends, "bind-beyond", "bad (guest-physical )?address|beyond|outside|bad DMA");
+        assertKilled(ends, "bind-wrap", "bad (guest-physical )?address|wraps|beyond|outside|bad DMA");
+    }
+
+    @Test
+    @Timeout(600)
+    void protectedIdtVectorsAreIgnored() throws Exception {
+        Map<String, Guest.End> ends = runBesideGoodGuest("idt", "protected");
+        assertContained(ends, "protected", "the Host ignored LOAD_IDT_ENTRY for 2, 8, 15 and 0x1F");
+    }
+
+    @Test
+    @Timeout(600)
+    void pageFaultAndGpTrapGatesStayWithTheHost() throws Exception {
+        Map<String, Guest.End> ends = runBesideGoodGuest("idt", "trap-gates");
+        assertContained(ends, "trap-gates", "13 and 14 stayed with the Host (no fault reached us; inb read ff)");
+    }
+
+    @Test
+    @Timeout(600)
+    void idtGatesIntoTheSwitcherRaiseGp() throws Exception {
+        Map<String, Guest.End> ends = runBesideGoodGuest("idt", "switcher-gate");
+        // The handler address is beyond the guest's trimmed code segment: #GP, reflected to the guest.
+        assertContained(ends, "switcher-gate", "gates into the Switcher trapped: int3 -> vector 13, IRQ 0 -> vector 13");
+    }
+
+    @Test
+    @Timeout(600)
+    void anIdtGateSelectorIsForcedToTheGuestKernelSegment() throws Exception {
+        Map<String, Guest.End> ends = runBesideGoodGuest("idt", "selector");
+        assertContained(ends, "selector", "the gate's selector 0x50 did not give CPL 0 (handler CPL 1;");
+    }
+
+    @Test
+    @Timeout(600)
+    void anIdtTaskGateKillsTheGuest() throws Exception {
+        Map<String, Guest.End> ends = runBesideGoodGuest("idt", "badtype");
+        assertKilled(ends, "badtype", "bad IDT type 5 for vector 32");
+    }
+
+    @Test
+    @Timeout(600)
+    void brokenHypercallRulesKillTheGuest() throws Exception {
+        Map<String, Guest.End> ends = runBesideGoodGuest("early",
+                "before-init", "unknown", "unknown-max", "ring-unknown", "second-init");
+        assertKilled(ends, "before-init", "before LHCALL_LGUEST_INIT");
+        assertKilled(ends, "unknown", "Bad hypercall 17");
+        assertKilled(ends, "unknown-max", "Bad hypercall 4294967295");
+        assertKilled(ends, "ring-unknown", "Bad hypercall 99");
+        assertKilled(ends, "second-init", "LHCALL_LGUEST_INIT a second time");
+    }
+
+    @Test
+    @Timeout(900)
+    void floodingGuestsDoNotStallTheHostOrTheOtherGuest() throws Exception {
+        Duration alone = goodGuestAlone();
+        Run run = startBesideGoodGuest("flood", "clock", "dma", "console");
+        assertOtherGuestKeepsItsPace(run, alone);
+        assertStopsPromptly(run);
+    }
+
+    @Test
+    @Timeout(900)
+    void guestsThatNeverHaltAreTimeSliced() throws Exception {
+        Duration alone = goodGuestAlone();
+        Run run = startBesideGoodGuest("nohalt", "spin", "cli", "noirq");
+        assertOtherGuestKeepsItsPace(run, alone);
+        for (Map.Entry<String, Guest> h : run.hostile.entrySet()) {
+            assertEquals(Guest.State.RUNNING, h.getValue().state(),
+                    "nohalt " + h.getKey() + " should still be running (only a stop ends it); console:\n"
+                            + console(h.getValue()));
+            assertTrue(h.getValue().info().orElseThrow().exits() > 0,
+                    "nohalt " + h.getKey() + ": the host never took the CPU back (0 exits)");
+        }
+        assertStopsPromptly(run);
+    }
+
+    // ---- running guests ----------------------------------------------------------------------
+
+    /** A good guest and hostile guests started together. */
+    record Run(Guest good, long goodStart, Map<String, Guest> hostile) {
+    }
+
+    Guest start(String name, Path kernel, String cmdline, long memory) throws LaunchException {
+        assertTrue(Files.isRegularFile(kernel), "kernel not built: " + kernel.toAbsolutePath()
+                + " (guest/build.sh builds it; the reactor builds guest/ first)");
+        return launcher.start(new GuestSpec(name, memory, kernel, cmdline, List.of()));
+    }
+
+    static Path hostileKernel(String attack) {
+        return GUEST_KERNEL.resolveSibling("hostile-" + attack + ".elf");
+    }
+
+    /**
+     * {@code -Dlguest.isolation.hostileOnly=true} runs the hostile guests without the good one (and
+     * skips its checks): for looking at the hypervisor's answers to the attacks alone.
+     */
+    static final boolean HOSTILE_ONLY = Boolean.getBoolean("lguest.isolation.hostileOnly");
+
+    Run startBesideGoodGuest(String attack, String... variants) throws LaunchException {
+        long t0 = System.nanoTime();
+        Guest good = HOSTILE_ONLY ? null : start("good", GUEST_KERNEL, "selftest poweroff", 64L << 20);
+        Map<String, Guest> hostile = new LinkedHashMap<>();
+        for (String v : variants) {
+            hostile.put(v, start(attack + "-" + v, hostileKernel(attack), v, HOSTILE_MEMORY));
+        }
+        return new Run(good, t0, hostile);
+    }
+
+    Map<String, Guest.End> runBesideGoodGuest(String attack, String... variants) throws Exception {
+        return finish(startBesideGoodGuest(attack, variants));
+    }
+
+    /** Waits for every guest; checks the good guest and the host; returns the hostile ends by variant. */
+    Map<String, Guest.End> finish(Run run) throws Exception {
+        Map<String, Guest.End> ends = new LinkedHashMap<>();
+        for (Map.Entry<String, Guest> h : run.hostile.entrySet()) {
+            ends.put(h.getKey(), await(h.getValue(), HOSTILE_SECONDS, "hostile " + h.getKey()));
+        }
+        if (run.good != null) {
+            assertGoodGuestPassed(run.good, await(run.good, GOOD_SECONDS, "the good guest"));
+        }
+        assertHostHealthy();
+        for (Map.Entry<String, Guest.End> e : ends.entrySet()) {
+            String reason = e.getValue().reason();
+            assertTrue(!reason.contains("hostile: ESCAPE"), "ESCAPE by hostile " + e.getKey() + ": " + reason
+                    + "\nits console:\n" + console(run.hostile.get(e.getKey())));
+        }
+        lastRun = run;
+        return ends;
+    }
+
+    Run lastRun;
+
+    Guest.End await(Guest g, int seconds, String who) throws Exception {
+        try {
+            return g.ending().toCompletableFuture().get(seconds, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError(who + " (" + g.spec().name() + ") did not end within " + seconds
+                    + " s; state " + g.state() + ", host counters " + g.info().orElse(null)
+                    + "; console so far:\n" + console(g), e);
+        }
+    }
+
+    /** Everything the guest printed (recorded by our console driver; it outlives the guest). */
+    String console(Guest g) {
+        StringBuilder sb = new StringBuilder();
+        for (RecordingDriver.BackEnd b : consoles.opened) {
+            if (b.context.guestName().equals(g.spec().name())) {
+                sb.append(b.output);
+            }
+        }
+        return sb.length() == 0 ? "(nothing on the console)" : sb.toString();
+    }
+
+    void assertGoodGuestPassed(Guest good, Guest.End end) {
+        String out = console(good);
+        assertTrue(end.poweredOff(), "the good guest did not power off but ended with: " + end
+                + "\nits console:\n" + out);
+        for (String t : SELFTESTS) {
+            assertTrue(out.contains("PASS " + t), "the good guest is missing PASS " + t + "\nits console:\n" + out);
+        }
+        assertTrue(!out.contains("FAIL "), "the good guest printed a FAIL line\nits console:\n" + out);
+        Matcher m = Pattern.compile("selftest: (\\d+) passed, (\\d+) failed").matcher(out);
+        assertTrue(m.find() && m.group(2).equals("0"), "the good guest's summary line\nits console:\n" + out);
+    }
+
+    void assertHostHealthy() {
+        assertTrue(uncaught.isEmpty(), "exceptions escaped the host on some thread: " + uncaught);
+        for (Guest g : launcher.list()) {
+            g.ending().toCompletableFuture().getNow(null);
+            Guest.End end = g.ending().toCompletableFuture().getNow(null);
+            if (end != null) {
+                assertTrue(!end.reason().startsWith("Launcher: java") && !end.reason().startsWith("host error")
+                        && !end.reason().startsWith("INITIALIZE failed"),
+                        "the host failed for " + g.spec().name() + " (an exception, not a kill): " + end.reason());
+            }
+        }
+        control.guests(); // the control interface still answers
+    }
+
+    void assertKilled(Map<String, Guest.End> ends, String variant, String reasonRegex) {
+        Guest.End end = ends.get(variant);
+        Guest g = lastRun.hostile.get(variant);
+        String where = "hostile " + g.spec().name() + " (" + g.spec().kernel().getFileName() + " " + variant + ")";
+        assertEquals(Guest.State.DEAD, end.state(), where + " should be killed by the host; it ended " + end
+                + "\nits console:\n" + console(g));
+        assertTrue(!end.reason().startsWith("CRASH: "), where + " should be killed by the host (reason matching /"
+                + reasonRegex + "/), but it crashed itself: " + end.reason() + "\nits console:\n" + console(g));
+        assertTrue(Pattern.compile(reasonRegex, Pattern.CASE_INSENSITIVE).matcher(end.reason()).find(),
+                where + " was killed, but for the wrong reason: expected /" + reasonRegex + "/, got: "
+                        + end.reason() + "\nits console:\n" + console(g));
+    }
+
+    void assertContained(Map<String, Guest.End> ends, String variant, String expectedMessage) {
+        Guest.End end = ends.get(variant);
+        Guest g = lastRun.hostile.get(variant);
+        String where = "hostile " + g.spec().name() + " (" + g.spec().kernel().getFileName() + " " + variant + ")";
+        String want = "CRASH: hostile: contained: " + expectedMessage;
+        assertTrue(end.reason().startsWith(want), where + " should be contained and end with \"" + want
+                + "...\"; it ended: " + end + "\nits console:\n" + console(g));
+    }
+
+    // ---- pace --------------------------------------------------------------------------------
+
+    /** The good guest's time from start to power-off, alone. */
+    Duration goodGuestAlone() throws Exception {
+        if (HOSTILE_ONLY) {
+            return Duration.ofSeconds(10);
+        }
+        long t0 = System.nanoTime();
+        Guest good = start("good-alone", GUEST_KERNEL, "selftest poweroff", 64L << 20);
+        assertGoodGuestPassed(good, await(good, GOOD_SECONDS, "the good guest alone"));
+        Duration d = Duration.ofNanos(System.nanoTime() - t0);
+        launcher.remove(good.id());
+        return d;
+    }
+
+    /** The good guest, beside the hostile ones, passes within 3 x its time alone + 20 s. */
+    void assertOtherGuestKeepsItsPace(Run run, Duration alone) throws Exception {
+        if (run.good == null) {
+            Thread.sleep(alone.toMillis());
+            return;
+        }
+        Duration bound = alone.multipliedBy(3).plusSeconds(20);
+        Guest.End end;
+        try {
+            end = run.good.ending().toCompletableFuture().get(bound.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            StringBuilder sb = new StringBuilder();
+            for (Map.Entry<String, Guest> h : run.hostile.entrySet()) {
+                sb.append("\n  ").append(h.getKey()).append(": ").append(h.getValue().state()).append(", ")
+                        .append(h.getValue().info().orElse(null));
+            }
+            fail("the good guest lost its pace: not done " + bound.toSeconds() + " s after start (alone it took "
+                    + alone.toMillis() + " ms); hostile guests:" + sb + "\ngood guest console so far:\n"
+                    + console(run.good));
+            return;
+        }
+        Duration took = Duration.ofNanos(System.nanoTime() - run.goodStart);
+        assertGoodGuestPassed(run.good, end);
+        System.out.printf("IsolationTest: good guest alone %d ms, beside hostile guests %d ms%n",
+                alone.toMillis(), took.toMillis());
+        for (Map.Entry<String, Guest> h : run.hostile.entrySet()) {
+            Guest.End he = h.getValue().ending().toCompletableFuture().getNow(null);
+            assertTrue(he == null, "hostile " + h.getKey() + " ended by itself: " + he + "\nits console:\n"
+                    + console(h.getValue()));
+        }
+        assertHostHealthy();
+    }
+
+    /** stop() ends each hostile guest within 5 s (BREAK reaches a running guest promptly). */
+    void assertStopsPromptly(Run run) throws Exception {
+        for (Map.Entry<String, Guest> h : run.hostile.entrySet()) {
+            long t0 = System.nanoTime();
+            Thread stopper = Thread.ofPlatform().start(h.getValue()::stop);
+            Guest.End end;
+            try {
+                end = h.getValue().ending().toCompletableFuture().get(5, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                fail("stop() did not end hostile " + h.getKey() + " within 5 s; state " + h.getValue().state());
+                return;
+            }
+            stopper.join(5000);
+            assertTrue(!stopper.isAlive(), "stop() of hostile " + h.getKey() + " did not return within 5 s");
+            assertEquals(Guest.State.STOPPED, end.state(), "hostile " + h.getKey() + " ended " + end);
+            System.out.printf("IsolationTest: stopped %s in %d ms%n", h.getKey(),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
+        }
+        assertHostHealthy();
+    }
+}
