@@ -40,8 +40,11 @@ public interface SwitcherGuest extends AutoCloseable {
      * The guest's (already validated) gate for {@code vector}: installs it as a
      * direct trap in the real IDT when it is a present trap gate and the vector
      * may be direct (0–31 except 2, 7, 8, 13, 14, 15 and 0x1F; and 0x80);
-     * otherwise the vector keeps (or gets back) its host stub. {@code hi == 0}
-     * (not present) restores the host stub.
+     * otherwise the vector keeps (or gets back) its host stub. A host stub
+     * for a vector the guest may own (0–31 but 2, 7, 8, 13, 14, 15, 0x1F;
+     * 0x80) takes the DPL of the guest's gate, so software interrupts the
+     * guest allows from ring 3 reach the host and can be reflected.
+     * {@code hi == 0} (not present) restores the plain host stub (DPL 0).
      *
      * @return whether the gate is now direct
      */

@@ -52,7 +52,7 @@ final class LgGuest implements GuestControl, HostGuest {
     /** The guest's gates for vectors 0..63 and the system call: {lo, hi}, hi 0 when absent. */
     final int[] idtLo = new int[64 + 1], idtHi = new int[64 + 1];
     boolean ts;
-    boolean halted;
+    volatile boolean halted;
     private boolean pendingHypercall;
     RunResult.Dma pendingDma;
 

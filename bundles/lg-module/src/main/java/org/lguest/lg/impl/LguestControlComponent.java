@@ -36,8 +36,9 @@ public final class LguestControlComponent implements LguestControl {
     volatile long slice = 200_000;
 
     @Activate
-    public LguestControlComponent(@Reference Mmu mmu, @Reference Switcher switcher, @Reference ParavirtOps ops,
-            @Reference DmaRouter router) {
+    public LguestControlComponent(@Reference(name = "mmu") Mmu mmu, @Reference(name = "switcher") Switcher switcher,
+            @Reference(name = "paravirtOps", target = "(component.name=org.lguest.lg.impl.ParavirtOpsImpl)") ParavirtOps ops,
+            @Reference(name = "dmaRouter") DmaRouter router) {
         this.mmu = Objects.requireNonNull(mmu);
         this.switcher = Objects.requireNonNull(switcher);
         if (!(ops instanceof ParavirtOpsImpl impl)) {

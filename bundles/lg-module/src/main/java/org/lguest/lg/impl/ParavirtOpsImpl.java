@@ -25,7 +25,7 @@ public final class ParavirtOpsImpl implements ParavirtOps {
     private final DmaRouter router;
 
     @Activate
-    public ParavirtOpsImpl(@Reference DmaRouter router) {
+    public ParavirtOpsImpl(@Reference(name = "dmaRouter") DmaRouter router) {
         this.router = Objects.requireNonNull(router);
     }
 

@@ -224,8 +224,12 @@ class InterruptAndTrapTest {
 
     /** Kernel: user segments, a syscall trap gate (DPL 3), the ring-1 stack, then iret to ring 3 at kva(USER). */
     private Asm toUserMode(Asm k) {
+        return toUserMode(k, 0xF);
+    }
+
+    private Asm toUserMode(Asm k, int syscallGateType) {
         k.hypercall(Hypercalls.LOAD_GDT, GDT, 32, 0);
-        gate(k, 0x80, H, 0xF, 3);
+        gate(k, 0x80, H, syscallGateType, 3);
         k.hypercall(Hypercalls.SET_STACK, 0x69, kva(STACK_TOP), 2);
         // User data segments first, as Linux does: iret to ring 3 would null a DPL-1 DS.
         k.b(0x66, 0xB8, 0x7B, 0x00).b(0x8E, 0xD8).b(0x8E, 0xC0);
@@ -252,6 +256,19 @@ class InterruptAndTrapTest {
                 n + " system calls took " + g.info().exits() + " host exits: they must not go through the host");
         assertEquals(kva(STACK_TOP) - 20, g.cpu.reg(Cpu.ESP), "on the SET_STACK stack: ss, esp, eflags, cs, eip");
         assertEquals(0x73, m.readU32(STACK_TOP - 16), "the frame holds the user CS");
+    }
+
+    @Test
+    void aSystemCallThroughAnInterruptGateGoesThroughTheHostToTheGuestHandler() throws Exception {
+        m.write(USER, new Asm(kva(USER)).movEax(42).interrupt(0x80).bytes());
+        Asm handlers = report(Harness.handlers().storeEax(kva(DATA)));
+        LgGuest g = h.start("intgate", m, toUserMode(irqsOn(kernel()), 0xE), handlers);
+        runToReport(g);
+        assertEquals(42, m.readU32(DATA), "the handler saw the system call's EAX");
+        assertTrue(g.sw.isHostVector(0x80), "an interrupt gate is never direct");
+        assertEquals(0, m.readU32(LD + LguestData.IRQ_ENABLED), "delivered as an interrupt gate: interrupts off");
+        assertEquals(0x200, m.readU32(STACK_TOP - 12) & 0x200, "frame EFLAGS: IF on, as the guest had it");
+        assertEquals(kva(USER) + 7, m.readU32(STACK_TOP - 20), "frame EIP: after int $0x80");
     }
 
     @Test

@@ -17,7 +17,7 @@ public final class SwitcherComponent implements Switcher {
     private final CpuFactory cpus;
 
     @Activate
-    public SwitcherComponent(@Reference CpuFactory cpus) {
+    public SwitcherComponent(@Reference(name = "cpuFactory") CpuFactory cpus) {
         this.cpus = Objects.requireNonNull(cpus, "cpus");
     }
 

@@ -134,8 +134,11 @@ final class SwitcherGuestImpl implements SwitcherGuest {
     }
 
     private void hostStub(int vector) {
+        hostStub(vector, vector == 0x1F ? 1 : 0); // only the hypercall may be raised by the guest kernel itself
+    }
+
+    private void hostStub(int vector, int dpl) {
         int target = Switcher.CODE_PAGE + vector * 16;
-        int dpl = vector == 0x1F ? 1 : 0; // only the hypercall may be raised by the guest kernel itself
         idt(vector, Switcher.LGUEST_CS << 16 | target & 0xFFFF, target & 0xFFFF0000 | 0x8E00 | dpl << 13);
     }
 
@@ -207,7 +210,16 @@ final class SwitcherGuestImpl implements SwitcherGuest {
             idt(vector, Switcher.KERNEL_CS << 16 | lo & 0xFFFF, hi & 0xFFFFEF00);
             return true;
         }
-        hostStub(vector);
+        // A gate the host keeps takes the guest's DPL, so that e.g. int $0x80 through a guest interrupt
+        // gate of DPL 3 reaches the host as vector 0x80 (and is reflected) rather than as a #GP.
+        // Never for 7, 13 and 14: raised by software they would look like the host's own traps.
+        boolean ownable = vector == 0x80 || vector < 32 && !(vector == 2 || vector == 7 || vector == 8
+                || vector == 13 || vector == 14 || vector == 15 || vector == 0x1F);
+        if (ownable && (hi & 0x8000) != 0) {
+            hostStub(vector, hi >> 13 & 3);
+        } else {
+            hostStub(vector);
+        }
         return false;
     }
 
