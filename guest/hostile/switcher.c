@@ -14,6 +14,11 @@
  *                     fault must kill us ("attempt to access switcher pages").
  *   setpte            the same table, then SET_PTE for 0xFFC00000 with the
  *                     accessed and dirty bits set: killed at the hypercall.
+ *   stack             the same table, then SET_STACK(0x69, 0xFFC02000, 2): the
+ *                     Host pins the stack pages (§4.6) by demand-faulting them
+ *                     in, which here means slot 1023: killed.
+ *   stack-nomap       SET_STACK(0x69, 0xFFC02000, 2) with nothing in our slot
+ *                     1023: "bad stack page", killed.
  */
 #include "hostile.h"
 
@@ -53,6 +58,16 @@ static void build_slot1023(void)
 
 void hostile_main(void)
 {
+	if (variant("stack") || variant("stack-nomap")) {
+		if (variant("stack"))
+			build_slot1023();
+		say("about to SET_STACK(0x69, 0xFFC02000, 2): the Host would pin 0xFFC01000 and 0xFFC00000 "
+		    "(the Switcher's regs and code pages) as our kernel stack: expect to be killed");
+		hc(LHCALL_SET_STACK, 0x69, 0xFFC02000, 2);
+		if (bait[0] || bait[1])
+			escape("SET_STACK into the Switcher region wrote into our slot-1023 page");
+		contained("SET_STACK(0x69, 0xFFC02000, 2) was accepted and did not kill us");
+	}
 	if (variant("setpte")) {
 		build_slot1023();
 		say("about to SET_PTE(%x, 0xFFC00000, %x): expect to be killed", __pa(hpgdir), sw_pt[0]);
