@@ -20,6 +20,8 @@
  *                   limit, #PF if only paging protects) and never land.
  *   callgate        lcall through 24 and ljmp to 0x50: neither may reach
  *                   CPL 0 (the Host's fix-up, or its refusal, must stop it).
+ *   tls-callgate    the same through LOAD_TLS (entries 6-8 take the same
+ *                   fix-up path): a call gate in 6, DPL-0 code in 7.
  * A survived attack ends with CRASH "hostile: contained: ..."; anything that
  * reaches CPL 0 or writes the Switcher ends with "hostile: ESCAPE: ...".
  */
@@ -141,8 +143,33 @@ static void __attribute__((noreturn)) callgate(void)
 	contained("the call gate to the Host's code segment did not give CPL 0 (%d)", cpl);
 }
 
+static void __attribute__((noreturn)) tls_callgate(void)
+{
+	static struct desc tls[3] __attribute__((aligned(8)));
+	u32 off = (u32)callee;
+	int cpl;
+	tls[0] = (struct desc){ (0x50u << 16) | (off & 0xffff), (off & 0xffff0000) | 0x8000 | (3 << 13) | 0x0C00 };
+	tls[1] = (struct desc){ 0x0000ffff, 0x00cf9a00 };          /* flat code, DPL 0 */
+	say("about to LOAD_TLS(%x) with a DPL-3 call gate to 0x50:callee in entry 6 and DPL-0 code in entry 7",
+	    __pa(tls));
+	hc(LHCALL_LOAD_TLS, __pa(tls), 0, 0);
+	show(0x33);
+	show(0x39);
+	say("about to lcall through 0x33 (entry 6)");
+	cpl = try_lcall(0x33);
+	if (cpl == 0)
+		escape("the call gate in our TLS entry took us to CPL 0");
+	say("about to ljmp to 0x38 (entry 7, DPL 0 code)");
+	int cpl2 = try_ljmp(0x38);
+	if (cpl2 == 0)
+		escape("ljmp to our DPL-0 TLS code segment gave CPL 0");
+	contained("TLS entries did not give CPL 0 (lcall 0x33 -> %d, ljmp 0x38 -> %d; -1 = trapped)", cpl, cpl2);
+}
+
 void hostile_main(void)
 {
+	if (variant("tls-callgate"))
+		tls_callgate();
 	load_table();
 	if (variant("limit"))
 		limit();

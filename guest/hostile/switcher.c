@@ -19,6 +19,9 @@
  *                     in, which here means slot 1023: killed.
  *   stack-nomap       SET_STACK(0x69, 0xFFC02000, 2) with nothing in our slot
  *                     1023: "bad stack page", killed.
+ *   esp               %esp = 0xFFC02000, then int3 (a direct trap gate): the
+ *                     CPU cannot push there (trimmed SS, or read-only/unmapped
+ *                     pages), nor can the Host reflecting the fault: killed.
  */
 #include "hostile.h"
 
@@ -58,6 +61,12 @@ static void build_slot1023(void)
 
 void hostile_main(void)
 {
+	if (variant("esp")) {
+		say("about to point %%esp at 0xFFC02000 (the Switcher's regs page ends there) and int3: "
+		    "expect to be killed when no frame can be pushed");
+		asm volatile("movl $0xFFC02000, %%esp; int3" ::: "memory");
+		escape("int3 with %%esp in the Switcher region returned");
+	}
 	if (variant("stack") || variant("stack-nomap")) {
 		if (variant("stack"))
 			build_slot1023();

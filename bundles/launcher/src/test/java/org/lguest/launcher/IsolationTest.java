@@ -111,6 +111,16 @@ class IsolationTest {
 
     @Test
     @Timeout(600)
+    void aStackPointerInTheSwitcherKillsTheGuest() throws Exception {
+        Map<String, Guest.End> ends = runBesideGoodGuest("switcher", "esp");
+        // int3 with %esp = 0xFFC02000: the CPU cannot push (trimmed SS: #SS), and reflecting that fault
+        // needs the guest's own mapping of 0xFFC01FFC, which does not exist: killed.
+        assertKilled(ends, "esp", "bad address 0xffc01ffc");
+        assumeGoodGuestRan();
+    }
+
+    @Test
+    @Timeout(600)
     void gdtEntriesWithDpl0StillRunAtRing1() throws Exception {
         Map<String, Guest.End> ends = runBesideGoodGuest("gdt", "dpl0");
         assertContained(ends, "dpl0", "DPL-0 entries did not give CPL 0");
@@ -129,8 +139,9 @@ class IsolationTest {
     @Test
     @Timeout(600)
     void aGdtCallGateToHostCodeDoesNotGiveRing0() throws Exception {
-        Map<String, Guest.End> ends = runBesideGoodGuest("gdt", "callgate");
-        assertContained(ends, "callgate", "the call gate to the Host's code segment did not give CPL 0");
+        Map<String, Guest.End> ends = runBesideGoodGuest("gdt", "callgate", "tls-callgate");
+        assertContained(ends, "callgate", "the call gate to the Host's code segment did not give CPL 0 (-1)");
+        assertContained(ends, "tls-callgate", "TLS entries did not give CPL 0 (lcall 0x33 -> -1, ljmp 0x38 -> 1;");
         assumeGoodGuestRan();
     }
 
