@@ -21,6 +21,8 @@
  *   crash-beyond    CRASH(0x7FFFF000): the message is outside memory
  *   pgtable-beyond  NEW_PGTABLE(0x7FFFF000)
  *   tls-wrap        LOAD_TLS(0xFFFFFFF0)
+ *   stack-pages     SET_STACK(0x69, top, 0xFFFFFFFF): at most 2 pages
+ *   stack-rpl       SET_STACK(0x68, top, 1): the stack segment must have RPL 1
  */
 #include "hostile.h"
 
@@ -120,6 +122,16 @@ void hostile_main(void)
 		say("about to NEW_PGTABLE(0x7FFFF000): expect to be killed");
 		hc(LHCALL_NEW_PGTABLE, 0x7FFFF000, 0, 0);
 		after("NEW_PGTABLE(0x7FFFF000)");
+	}
+	if (variant("stack-pages")) {
+		say("about to SET_STACK(0x69, top of our stack, 0xFFFFFFFF): expect to be killed");
+		hc(LHCALL_SET_STACK, 0x69, PAGE_OFFSET + 0x200000, 0xFFFFFFFF);
+		after("SET_STACK with 0xFFFFFFFF pages");
+	}
+	if (variant("stack-rpl")) {
+		say("about to SET_STACK(0x68, ...): RPL 0: expect to be killed");
+		hc(LHCALL_SET_STACK, 0x68, PAGE_OFFSET + 0x200000, 1);
+		after("SET_STACK with RPL 0");
 	}
 	if (variant("tls-wrap")) {
 		say("about to LOAD_TLS(0xFFFFFFF0): expect to be killed");

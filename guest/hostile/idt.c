@@ -26,6 +26,9 @@
  *                   handler must run at CPL 1.
  *   badtype         LOAD_IDT_ENTRY(32) with type 5 (task gate): killed,
  *                   "bad IDT type".
+ *   bigvector       LOAD_IDT_ENTRY for vectors the Host keeps nothing for
+ *                   (64, 0x81, 255) and beyond any table (256, 0x7FFFFFFF,
+ *                   0x80000000, 0xFFFFFFFF): ignored, like 2.6.23 (contained).
  */
 #include "hostile.h"
 
@@ -125,8 +128,20 @@ static void __attribute__((noreturn)) selector(void)
 	contained("the gate's selector 0x50 did not give CPL 0 (handler CPL %d; -1 = trapped)", cpl);
 }
 
+static void __attribute__((noreturn)) bigvector(void)
+{
+	static const u32 vecs[] = { 64, 0x81, 255, 256, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF };
+	u32 lo, hi;
+	gate_words((void (*)(void))trap_stub_table[3], 0x60, 0xF, 3, &lo, &hi);
+	for (u32 i = 0; i < ARRAY_SIZE(vecs); i++)
+		load_raw(vecs[i], lo, hi, "a vector the Host keeps no gate for");
+	contained("LOAD_IDT_ENTRY for vectors 64, 0x81, 255, 256, 0x7FFFFFFF, 0x80000000 and 0xFFFFFFFF were ignored");
+}
+
 void hostile_main(void)
 {
+	if (variant("bigvector"))
+		bigvector();
 	if (variant("trap-gates"))
 		trap_gates();
 	if (variant("switcher-gate"))

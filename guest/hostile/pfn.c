@@ -11,6 +11,12 @@
  *                  a read there: the demand fault must kill us.
  *   pde            PDE 776 (PAGE_OFFSET + 32 MB) naming a page table at frame
  *                  0xF0000, then a read there: "bad page directory entry".
+ *   pwt            SET_PTE with PWT (0x08) on a frame inside memory: "bad page
+ *                  table entry" (2.6.23 check_gpte refuses PWT and PSE).
+ *   pse            PDE 776 with PSE (a 4 MB page), then a read there: "bad page
+ *                  directory entry" (flags outside _PAGE_TABLE).
+ *   pmd-index      SET_PMD with indexes 1024 .. 0xFFFFFFFF: ignored (contained),
+ *                  never an index into a Host array.
  *   slot1023       PDE 1023 present in our directory (SET_PMD 1023 must be
  *                  ignored), then a read of 0xFFFFF000: "attempt to access
  *                  switcher pages".
@@ -45,6 +51,25 @@ void hostile_main(void)
 		u32 va2 = PAGE_OFFSET + (8u << 22);
 		hpgdir[va2 >> 22] = (FAR_FRAME << 12) | 0x63;
 		touch(va2, "a PDE whose page table is frame 0xF0000");
+	}
+	if (variant("pwt")) {
+		*hpte(va) = (0x100u << 12) | 0x6B;
+		say("about to SET_PTE(%x, %x, %x): PWT set: expect to be killed", __pa(hpgdir), va, *hpte(va));
+		hc(LHCALL_SET_PTE, __pa(hpgdir), va, *hpte(va));
+		touch(va, "a PTE with PWT the Host accepted");
+	}
+	if (variant("pse")) {
+		u32 va2 = PAGE_OFFSET + (8u << 22);
+		hpgdir[va2 >> 22] = 0x000000E3;         /* a 4 MB page at 0 */
+		touch(va2, "a PDE with PSE (a 4 MB page)");
+	}
+	if (variant("pmd-index")) {
+		static const u32 idx[] = { 1024, 4096, 0x40000000, 0x80000000, 0xFFFFFFFF };
+		for (u32 i = 0; i < ARRAY_SIZE(idx); i++) {
+			say("about to SET_PMD(%x, %x)", __pa(hpgdir), idx[i]);
+			hc(LHCALL_SET_PMD, __pa(hpgdir), idx[i], 0);
+		}
+		contained("SET_PMD with indexes 1024, 4096, 0x40000000, 0x80000000 and 0xFFFFFFFF were ignored");
 	}
 	if (variant("slot1023")) {
 		pt1023[1023] = __pa(bait) | 0x63;

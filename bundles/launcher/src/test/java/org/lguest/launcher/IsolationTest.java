@@ -157,6 +157,31 @@ class IsolationTest {
 
     @Test
     @Timeout(600)
+    void pageTableFlagsTheHostRefusesKillTheGuest() throws Exception {
+        Map<String, Guest.End> ends = runBesideGoodGuest("pfn", "pwt", "pse");
+        assertKilled(ends, "pwt", "bad page table entry .*PWT");
+        assertKilled(ends, "pse", "bad page directory entry .*flags");
+        assumeGoodGuestRan();
+    }
+
+    @Test
+    @Timeout(600)
+    void setPmdIndexesBeyondTheDirectoryAreIgnored() throws Exception {
+        Map<String, Guest.End> ends = runBesideGoodGuest("pfn", "pmd-index");
+        assertContained(ends, "pmd-index", "SET_PMD with indexes 1024, 4096, 0x40000000, 0x80000000 and 0xFFFFFFFF were ignored");
+        assumeGoodGuestRan();
+    }
+
+    @Test
+    @Timeout(600)
+    void idtVectorsBeyondTheTableAreIgnored() throws Exception {
+        Map<String, Guest.End> ends = runBesideGoodGuest("idt", "bigvector");
+        assertContained(ends, "bigvector", "LOAD_IDT_ENTRY for vectors 64, 0x81, 255, 256,");
+        assumeGoodGuestRan();
+    }
+
+    @Test
+    @Timeout(600)
     void aPageDirectoryEntryInSlot1023IsNeverReached() throws Exception {
         Map<String, Guest.End> ends = runBesideGoodGuest("pfn", "slot1023");
         // SET_PMD(1023) is ignored; the read of 0xFFFFF000 is beyond every (trimmed) segment: #GP, reflected.
@@ -181,6 +206,8 @@ class IsolationTest {
         expected.put("crash-beyond", bad);
         expected.put("pgtable-beyond", bad);
         expected.put("tls-wrap", "wraps|" + bad);
+        expected.put("stack-pages", "bad stack pages 4294967295");
+        expected.put("stack-rpl", "bad stack segment 0x68");
         Map<String, Guest.End> ends = runBesideGoodGuest("hcallargs", expected.keySet().toArray(String[]::new));
         for (Map.Entry<String, String> e : expected.entrySet()) {
             assertKilled(ends, e.getKey(), e.getValue());
