@@ -116,7 +116,9 @@ public interface GuestMemory extends PhysicalMemory, AutoCloseable {
 
     /**
      * Tells the attached processor about every host write queued from other
-     * threads. Call it on the processor's thread before each run.
+     * threads, and about the frames of shared regions another guest also holds
+     * (whose processor may have stored there). Call it on the processor's
+     * thread before each run.
      */
     void deliverPendingWrites();
 

@@ -108,7 +108,7 @@ public interface ShadowPageTables {
     /**
      * {@code LHCALL_NEW_PGTABLE}: switches to the shadow of the guest page
      * directory at {@code guestPgdir}, reusing a cached one or taking a slot
-     * round-robin (its user part dropped; a fresh directory re-pins the stack).
+     * round-robin (its user part dropped), and pins the stack there.
      *
      * @throws GuestViolationException when the page directory lies outside guest memory
      */

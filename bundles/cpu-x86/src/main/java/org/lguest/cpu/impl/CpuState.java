@@ -461,6 +461,10 @@ abstract class CpuState {
     /** Drops decoded instructions that may overlap bytes [o, o+n) of their page. */
     static void dropCode(Insn[] d, int o, int n) {
         int from = Math.max(0, o - 15), to = Math.min(0x1000, o + n);
+        for (int i = Math.max(0, o - BlockCompiler.MAX_BYTES - 16); i < from; i++) {
+            Insn in = d[i];
+            if (in != null && in.block != null && i + in.block.bytes > o) in.block = null;
+        }
         for (int i = from; i < to; i++) d[i] = null;
     }
 

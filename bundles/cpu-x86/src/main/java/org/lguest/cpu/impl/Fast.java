@@ -47,6 +47,328 @@ abstract class Fast extends Interp {
         exec(in);
     }
 
+    // ---------------------------------------------------------------- handlers for compiled blocks
+
+    /** index in the running block of the instruction that may fault next (instructions before it retired) */
+    int bpos;
+    boolean inBlock;
+
+    final void hRR(int k, int d, int s) {
+        switch (k) {
+            case 0: { int a = r[d], b = r[s]; lop = L_ADD; lsz = 32; la = a; lb = b; r[d] = lr = a + b; return; }
+            case 1: lop = L_LOGIC; lsz = 32; r[d] = lr = r[d] | r[s]; return;
+            case 4: lop = L_LOGIC; lsz = 32; r[d] = lr = r[d] & r[s]; return;
+            case 5: { int a = r[d], b = r[s]; lop = L_SUB; lsz = 32; la = a; lb = b; r[d] = lr = a - b; return; }
+            case 6: lop = L_LOGIC; lsz = 32; r[d] = lr = r[d] ^ r[s]; return;
+            case 7: { int a = r[d], b = r[s]; lop = L_SUB; lsz = 32; la = a; lb = b; lr = a - b; return; }
+            default: r[d] = alu32(k, r[d], r[s]);
+        }
+    }
+
+    final void hRI(int k, int d, int b) {
+        switch (k) {
+            case 0: { int a = r[d]; lop = L_ADD; lsz = 32; la = a; lb = b; r[d] = lr = a + b; return; }
+            case 1: lop = L_LOGIC; lsz = 32; r[d] = lr = r[d] | b; return;
+            case 4: lop = L_LOGIC; lsz = 32; r[d] = lr = r[d] & b; return;
+            case 5: { int a = r[d]; lop = L_SUB; lsz = 32; la = a; lb = b; r[d] = lr = a - b; return; }
+            case 6: lop = L_LOGIC; lsz = 32; r[d] = lr = r[d] ^ b; return;
+            case 7: { int a = r[d]; lop = L_SUB; lsz = 32; la = a; lb = b; lr = a - b; return; }
+            default: r[d] = alu32(k, r[d], b);
+        }
+    }
+
+    /** reg-reg ALU whose flags are dead (overwritten before anything can read them): the result only */
+    final void hRRnf(int k, int d, int s) {
+        switch (k) {
+            case 0: r[d] += r[s]; return;
+            case 1: r[d] |= r[s]; return;
+            case 4: r[d] &= r[s]; return;
+            case 5: r[d] -= r[s]; return;
+            case 6: r[d] ^= r[s]; return;
+            case 7: return;
+            default: r[d] = alu32(k, r[d], r[s]);
+        }
+    }
+
+    final void hRInf(int k, int d, int b) {
+        switch (k) {
+            case 0: r[d] += b; return;
+            case 1: r[d] |= b; return;
+            case 4: r[d] &= b; return;
+            case 5: r[d] -= b; return;
+            case 6: r[d] ^= b; return;
+            case 7: return;
+            default: r[d] = alu32(k, r[d], b);
+        }
+    }
+
+    final void hShiftRInf(int k, int d, int c) {
+        if (k == K_SHL_RI) r[d] <<= c;
+        else if (k == K_SHR_RI) r[d] >>>= c;
+        else r[d] >>= c;
+    }
+
+    final void hMovRR(int d, int s) {
+        r[d] = r[s];
+    }
+
+    final void hMovRI(int d, int v) {
+        r[d] = v;
+    }
+
+    final void hJcc(int cc, int disp) {
+        boolean t;
+        switch (cc) {
+            case 2: t = cB(); break;
+            case 3: t = !cB(); break;
+            case 4: t = cZ(); break;
+            case 5: t = !cZ(); break;
+            case 6: t = cBE(); break;
+            case 7: t = !cBE(); break;
+            case 8: t = cS(); break;
+            case 9: t = !cS(); break;
+            case 0xC: t = cL(); break;
+            case 0xD: t = !cL(); break;
+            case 0xE: t = cLE(); break;
+            case 0xF: t = !cLE(); break;
+            default: t = cond(cc); break;
+        }
+        if (t) eip += disp;
+    }
+
+    /** Jcc for a compiled loop's back edge: jumps and reports whether it did. */
+    final boolean hJccT(int cc, int disp) {
+        int e = eip;
+        hJcc(cc, disp);
+        return eip != e || disp == 0;
+    }
+
+    final boolean cZ() {
+        return lop == L_EAGER ? (flags & ZF) != 0 : lr == 0;
+    }
+
+    final boolean cS() {
+        return lop == L_EAGER ? (flags & SF) != 0 : (lr & signBit()) != 0;
+    }
+
+    final boolean cB() {
+        return lop == L_SUB && lsz == 32 ? Integer.compareUnsigned(la, lb) < 0 : getCF() != 0;
+    }
+
+    final boolean cBE() {
+        return lop == L_SUB && lsz == 32 ? Integer.compareUnsigned(la, lb) <= 0 : cond(6);
+    }
+
+    final boolean cL() {
+        if (lsz == 32) {
+            if (lop == L_SUB) return la < lb;
+            if (lop == L_LOGIC) return lr < 0;
+        }
+        return cond(0xC);
+    }
+
+    final boolean cLE() {
+        if (lsz == 32) {
+            if (lop == L_SUB) return la <= lb;
+            if (lop == L_LOGIC) return lr <= 0;
+        }
+        return cond(0xE);
+    }
+
+    final void hJmp(int disp) {
+        eip += disp;
+    }
+
+    final void hCall(int disp) {
+        push32(eip);
+        eip += disp;
+    }
+
+    final void hRet(int imm) {
+        int t = read32(2, sp());
+        setSp(r[4] + 4 + imm);
+        eip = t;
+    }
+
+    final void hPush(int n) {
+        push32(r[n]);
+    }
+
+    final void hPop(int n) {
+        int v = pop32();
+        r[n] = v;
+    }
+
+    final void hInc(int n) {
+        r[n] = inc(r[n], 4);
+    }
+
+    final void hDec(int n) {
+        r[n] = dec(r[n], 4);
+    }
+
+    final void hShiftRI(int k, int d, int c) {
+        int a = r[d];
+        lsz = 32;
+        la = a;
+        lb = c;
+        if (k == K_SHL_RI) { lop = L_SHL; r[d] = lr = a << c; }
+        else if (k == K_SHR_RI) { lop = L_SHR; r[d] = lr = a >>> c; }
+        else { lop = L_SAR; r[d] = lr = a >> c; }
+    }
+
+    // constant-operand forms for memory operands: (seg, base, index, scale, disp) fold after inlining
+
+    final int eaC(int base, int index, int scale, int disp) {
+        int a = disp;
+        if (base >= 0) a += r[base];
+        if (index >= 0) a += r[index] << scale;
+        return a;
+    }
+
+    final void hLoad32C(int reg, int seg, int base, int index, int scale, int disp) {
+        r[reg] = read32(seg, eaC(base, index, scale, disp));
+    }
+
+    final void hStore32C(int reg, int seg, int base, int index, int scale, int disp) {
+        write32(seg, eaC(base, index, scale, disp), r[reg]);
+    }
+
+    final void hLeaC(int reg, int base, int index, int scale, int disp) {
+        r[reg] = eaC(base, index, scale, disp);
+    }
+
+    /** mem op= reg */
+    final void hAluMR(int k, int sz, int reg, int seg, int base, int index, int scale, int disp) {
+        int off = eaC(base, index, scale, disp);
+        int res = alu(k, readSz(seg, off, sz), getReg(reg, sz), sz);
+        if (k != 7) writeSz(seg, off, sz, res);
+    }
+
+    /** reg op= mem */
+    final void hAluRM(int k, int sz, int reg, int seg, int base, int index, int scale, int disp) {
+        int res = alu(k, getReg(reg, sz), readSz(seg, eaC(base, index, scale, disp), sz), sz);
+        if (k != 7) setReg(reg, sz, res);
+    }
+
+    /** mem op= imm */
+    final void hAluMI(int k, int sz, int imm, int seg, int base, int index, int scale, int disp) {
+        int off = eaC(base, index, scale, disp);
+        int res = alu(k, readSz(seg, off, sz), imm, sz);
+        if (k != 7) writeSz(seg, off, sz, res);
+    }
+
+    final void hMovMI(int sz, int imm, int seg, int base, int index, int scale, int disp) {
+        writeSz(seg, eaC(base, index, scale, disp), sz, imm);
+    }
+
+    final void hMovMR(int sz, int reg, int seg, int base, int index, int scale, int disp) {
+        writeSz(seg, eaC(base, index, scale, disp), sz, getReg(reg, sz));
+    }
+
+    final void hMovRM(int sz, int reg, int seg, int base, int index, int scale, int disp) {
+        setReg(reg, sz, readSz(seg, eaC(base, index, scale, disp), sz));
+    }
+
+    final void hMovxM(int op, int sz, int reg, int seg, int base, int index, int scale, int disp) {
+        int off = eaC(base, index, scale, disp);
+        int v;
+        switch (op) {
+            case 0: v = read8(seg, off); break;
+            case 1: v = read16(seg, off); break;
+            case 2: v = (byte) read8(seg, off); break;
+            default: v = (short) read16(seg, off); break;
+        }
+        setReg(reg, sz, v);
+    }
+
+    final void hMovxR(int op, int sz, int reg, int rm) {
+        int v;
+        switch (op) {
+            case 0: v = reg8(rm); break;
+            case 1: v = r[rm] & 0xFFFF; break;
+            case 2: v = (byte) reg8(rm); break;
+            default: v = (short) r[rm]; break;
+        }
+        setReg(reg, sz, v);
+    }
+
+    final void hTestRI(int sz, int rm, int imm) {
+        alu(4, getReg(rm, sz), imm, sz);
+    }
+
+    final void hTestRR(int sz, int rm, int reg) {
+        alu(4, getReg(rm, sz), getReg(reg, sz), sz);
+    }
+
+    final void hShiftR(int k, int sz, int rm, int cnt) {
+        if (cnt < 0) cnt = r[1] & 0xFF;
+        int res = shift(k, getReg(rm, sz), cnt, sz);
+        if ((cnt & 31) != 0) setReg(rm, sz, res);
+    }
+
+    final void hImulRI(int sz, int reg, int rm, int imm) {
+        setReg(reg, sz, imul2(getReg(rm, sz), imm, sz));
+    }
+
+    final void hJmpM(int seg, int base, int index, int scale, int disp) {
+        eip = read32(seg, eaC(base, index, scale, disp));
+    }
+
+    final void hCallM(int seg, int base, int index, int scale, int disp) {
+        int t = read32(seg, eaC(base, index, scale, disp));
+        push32(eip);
+        eip = t;
+    }
+
+    final void hJmpR(int rm) {
+        eip = r[rm];
+    }
+
+    final void hCallR(int rm) {
+        int t = r[rm];
+        push32(eip);
+        eip = t;
+    }
+
+    final void hPushI(int v) {
+        push32(v);
+    }
+
+    final void hImulRR(int sz, int reg, int rm) {
+        setReg(reg, sz, imul2(getReg(reg, sz), getReg(rm, sz), sz));
+    }
+
+    final void hCmovRR(int cc, int sz, int reg, int rm) {
+        if (condFast(cc)) setReg(reg, sz, getReg(rm, sz));
+    }
+
+    final void hSetccR(int cc, int rm) {
+        setReg8(rm, condFast(cc) ? 1 : 0);
+    }
+
+    final void hGrp3R(int k, int sz, int rm) {
+        int v = getReg(rm, sz);
+        switch (k) {
+            case 2: setReg(rm, sz, ~v); return;
+            case 3: setReg(rm, sz, alu(5, 0, v, sz)); return;
+            case 4: case 5: mul(k == 5, v, sz); return;
+            default: div(k == 7, v, sz);
+        }
+    }
+
+    final void hLoad32(Insn in) {
+        r[in.reg] = read32(in.seg, ea(in));
+    }
+
+    final void hStore32(Insn in) {
+        write32(in.seg, ea(in), r[in.reg]);
+    }
+
+    final void hLea(Insn in) {
+        r[in.reg] = ea(in);
+    }
+
     final int ea(Insn in) {
         int a = in.disp;
         if (in.base >= 0) a += r[in.base];

@@ -10,6 +10,10 @@ final class Insn {
     boolean mem;
     int seg, base = -1, index = -1, scale, disp;
     int imm;
+    /** times execution started here (for block compilation) */
+    int hits;
+    /** the compiled block starting at this instruction, if any */
+    Block block;
 
     static final Insn GENERIC = new Insn();
 }

@@ -61,10 +61,32 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
             limit = single ? icount + 1 : Math.min(end, icount + 16384);
             try {
                 while (icount < limit) {
+                    int a = sbase[1] + eip;
+                    if ((a & ~0xFFF) == fetchPage && csD) {
+                        Insn in = fetchCode[a & 0xFFF];
+                        if (in != null) {
+                            Block b = in.block;
+                            if (b != null) {
+                                if (icount + b.n <= limit) {
+                                    inBlock = true;
+                                    int done = b.code.run(this, b.ins);
+                                    inBlock = false;
+                                    icount += done;
+                                    continue;
+                                }
+                            } else if (blocksEnabled && in != Insn.GENERIC && ++in.hits == HOT) {
+                                compileBlock(in, a & 0xFFF);
+                            }
+                        }
+                    }
                     stepFast();
                     icount++;
                 }
             } catch (Fault f) {
+                if (inBlock) {
+                    icount += bpos;
+                    inBlock = false;
+                }
                 eip = startEip;
                 r[4] = startEsp;
                 exception(fVector, fError, fHasError);
@@ -84,6 +106,15 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
                 return CpuExit.of(CpuExit.Reason.HALT);
             }
         }
+    }
+
+    static final int HOT = 32;
+    /** compiled blocks on (system property lguest.cpu.blocks=false turns them off) */
+    private final boolean blocksEnabled = !"false".equals(System.getProperty("lguest.cpu.blocks"));
+
+    private void compileBlock(Insn head, int off) {
+        Insn[] ins = BlockCompiler.collect(this, fetchBuf, fetchCode, off);
+        if (ins != null && fetchCode[off] == head) head.block = BlockCompiler.compile(ins);
     }
 
     private CpuExit hostExitRecord() {
@@ -414,6 +445,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
     @Override
     public void requestExit() {
         exitRequested = true;
+        limit = 0; // ends the current chunk soon (read by the running thread at its next instruction boundary)
     }
 
     @Override

@@ -41,7 +41,7 @@ final class LgGuest implements GuestControl, HostGuest {
     private String name = "";
     private GuestMemory memory;
     ShadowPageTables spt;
-    SwitcherGuest sw;
+    volatile SwitcherGuest sw;
     Cpu cpu;
     private long startNanos;
 
@@ -477,14 +477,19 @@ final class LgGuest implements GuestControl, HostGuest {
                 ? new int[] {ss, cpu.reg(Cpu.ESP), eflags, cpu.selector(Cpu.CS), cpu.eip(), err}
                 : new int[] {eflags, cpu.selector(Cpu.CS), cpu.eip(), err};
         int words = frame.length - (hasErr ? 0 : 1);
-        int[] at = new int[words];
+        // Translate every byte first (a misaligned stack may straddle pages), then write: all or nothing.
+        int[] at = new int[words * 4];
         for (int k = 0; k < words; k++) {
             esp -= 4;
-            at[k] = spt.guestPhysical(esp);
-            memory.check(at[k], 4);
+            int pa = spt.guestPhysical(esp);
+            for (int b = 0; b < 4; b++) {
+                at[4 * k + b] = (esp + b & 0xFFF) >= b ? pa + b : spt.guestPhysical(esp + b);
+            }
         }
         for (int k = 0; k < words; k++) {
-            memory.writeU32(at[k], frame[k]);
+            for (int b = 0; b < 4; b++) {
+                memory.writeU8(at[4 * k + b], frame[k] >>> 8 * b);
+            }
         }
         if (cpu.loadSegment(Cpu.CS, Switcher.KERNEL_CS) >= 0) {
             throw new GuestViolationException("the guest's kernel code segment does not load");

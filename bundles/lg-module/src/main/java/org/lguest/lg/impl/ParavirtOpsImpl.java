@@ -165,8 +165,13 @@ public final class ParavirtOpsImpl implements ParavirtOps {
 
     /** load_guest_idt_entry: validate and keep the gate; the Switcher decides whether it is direct. */
     private static void loadIdtEntry(LgGuest g, int vector, int lo, int hi) {
+        if (vector == Hypercalls.TRAP_ENTRY && (hi & 0x8000) != 0) {
+            // No guest has a reason to: Linux never sets gate 0x1f. 2.6.23 ignored it silently.
+            g.kill("attempt to take over the hypercall vector 0x1f");
+            return;
+        }
         if (vector == 2 || vector == 8 || vector == 15 || vector == Hypercalls.TRAP_ENTRY) {
-            return; // never the guest's: ignored, as 2.6.23
+            return; // never the guest's, but Linux loads 2, 8 (a task gate) and 15 at boot: ignored, as 2.6.23
         }
         int i = LgGuest.gateIndex(vector);
         if (i < 0) {

@@ -62,6 +62,24 @@ class InterruptAndTrapTest {
     }
 
     @Test
+    void aFramePushedAcrossAPageBoundaryFollowsTheGuestsMapping() throws Exception {
+        // Virtual kva(0x10000) is remapped to frame 0x30; the stack starts 2 bytes into kva(0x11000).
+        m.writeU32(Harness.KERNEL_PT + 0x10 * 4, 0x30000 | 0x67);
+        Asm handlers = Harness.handlers().b(0x8B, 0x44, 0x24, 0x04).storeEax(kva(DATA)) // mov eax, [esp+4]: CS
+                .b(0x8B, 0x44, 0x24, 0x08).storeEax(kva(DATA + 4));                     // mov eax, [esp+8]: EFLAGS
+        report(handlers);
+        Asm k = irqsOn(gate(kernel(), 37, H, 0xE, 0)).movEsp(kva(0x11002)).spin();
+        LgGuest g = h.start("straddle", m, k, handlers);
+        g.irq(5);
+        runToReport(g);
+        assertEquals(kva(0x10FF6), g.cpu.reg(Cpu.ESP), "three words pushed below 0x11002");
+        assertEquals(0x61, m.readU32(DATA), "CS read back through the guest's own mapping");
+        assertEquals(0x200, m.readU32(DATA + 4) & 0x200, "EFLAGS, split over two frames, read back whole");
+        assertEquals(0x61, m.readU32(0x30FFA), "the words below the boundary are in frame 0x30");
+        assertEquals(0, m.readU32(0x10FF8), "nothing landed in frame 0x10, which the guest no longer maps there");
+    }
+
+    @Test
     void noInterruptIsDeliveredWhileTheGuestHasInterruptsOff() throws Exception {
         Asm k = gate(kernel(), 32 + 5, H, 0xE, 0).store(kva(LD + LguestData.IRQ_ENABLED), 0);
         k.label("loop").inc(kva(DATA + 4)).cmp(kva(DATA + 4), 20000).jne(k.at("loop"));
@@ -204,7 +222,7 @@ class InterruptAndTrapTest {
     void protectedVectorsStayWithTheHostWhateverTheGuestLoads() throws Exception {
         Asm handlers = report(Harness.handlers().store(kva(DATA), 0xBAD));
         Asm k = kernel();
-        for (int v : new int[] {2, 8, 13, 14, 15, 0x1F}) {
+        for (int v : new int[] {2, 8, 13, 14, 15}) {
             gate(k, v, H, 0xF, 3);
         }
         k.store(kva(0x50000), 1).movEdx(0x70).inAlDx(); // a fresh page (host fault) and a port probe (host GPF)
@@ -214,6 +232,21 @@ class InterruptAndTrapTest {
         for (int v : new int[] {2, 8, 13, 14, 15, 0x1F}) {
             assertTrue(g.sw.isHostVector(v), "vector " + v + " still enters the host");
         }
+    }
+
+    @Test
+    void aNotPresentGateTakesADirectTrapBackToTheHost() throws Exception {
+        Asm k = gate(kernel(), 6, H, 0xF, 0);
+        LgGuest g = h.start("undo", m, report(k.hypercall(Hypercalls.LOAD_IDT_ENTRY, 6, 0, 0)), null);
+        runToReport(g);
+        assertTrue(g.sw.isHostVector(6), "the gate is gone from the real IDT");
+        assertEquals(0, g.idtHi[6], "and from the guest's table the host reflects through");
+    }
+
+    @Test
+    void aGateForTheHypercallVectorKills() throws Exception {
+        LgGuest g = h.start(m, kernel().hypercall(Hypercalls.LOAD_IDT_ENTRY, 0x1F, gateLo(H), gateHi(H, 0xF, 3)));
+        assertEquals("attempt to take over the hypercall vector 0x1f", deathOf(g));
     }
 
     @Test

@@ -139,6 +139,25 @@ class MultiGuestTest {
     }
 
     @Test
+    void aKillFromAnotherThreadStopsARunningGuestPromptly() throws Exception {
+        LgGuest g = h.start(h.memory(), kernel().spin());
+        Thread killer = new Thread(() -> {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                return;
+            }
+            g.kill("bad DMA entry (as another guest's send would report it)");
+        });
+        killer.start();
+        long t0 = System.nanoTime();
+        RunResult r = g.run();
+        killer.join();
+        assertEquals(new RunResult.Dead("bad DMA entry (as another guest's send would report it)"), r);
+        assertTrue((System.nanoTime() - t0) / 1_000_000 < 1100, "the kill ended the read promptly");
+    }
+
+    @Test
     void interruptingTheReadingThreadEndsTheRead() throws Exception {
         LgGuest g = h.start(h.memory(), kernel().spin());
         Thread me = Thread.currentThread();

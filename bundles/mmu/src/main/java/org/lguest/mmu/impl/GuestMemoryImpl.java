@@ -338,7 +338,8 @@ final class GuestMemoryImpl implements GuestMemory {
                 continue;
             }
             for (SharedRegionImpl.Holder h : ((SharedRegionImpl) r.shared()).holders()) {
-                if (h.memory() != this) {
+                // Every other place the region appears: other guests, or another alias in this one.
+                if (h.memory() != this || h.firstPfn() != r.firstPfn()) {
                     h.memory().markPending(((long) h.firstPfn() << PAGE_SHIFT) + (s - rs), e - s);
                 }
             }
@@ -384,7 +385,18 @@ final class GuestMemoryImpl implements GuestMemory {
     @Override
     public void deliverPendingWrites() {
         Cpu c = cpu;
-        if (c == null || !anyPending) {
+        if (c == null) {
+            return;
+        }
+        // Another guest's processor may have stored into shared frames since our last slice, and no
+        // host code saw it: treat frames held elsewhere as written (cross-modifying code is only
+        // promised to be seen after serialisation on x86 too; a slice boundary is ours).
+        for (MemoryRegion r : sharedRegions) {
+            if (((SharedRegionImpl) r.shared()).holders().size() > 1) {
+                c.physicalWritten(Integer.toUnsignedLong(r.address()), (int) r.size());
+            }
+        }
+        if (!anyPending) {
             return;
         }
         anyPending = false;

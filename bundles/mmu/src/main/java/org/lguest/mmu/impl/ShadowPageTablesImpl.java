@@ -347,7 +347,6 @@ final class ShadowPageTablesImpl implements ShadowPageTables {
                 int frame = allocFrame(); // may free other directories, never slot r (it is empty)
                 rootPfn[r] = frame;
                 setEntry(frame, SWITCHER_PGD_INDEX, switcherPde);
-                repinPending = true; // a blank directory: the stack must be mapped again
             } else {
                 // Kernel mappings are the same in every guest directory: keep them.
                 boolean any = false;
@@ -359,6 +358,10 @@ final class ShadowPageTablesImpl implements ShadowPageTables {
                 }
             }
             rootGuest[r] = pgdir;
+        }
+        if (r != current) {
+            // 2.6.23 re-pinned only into a blank directory; a cached one may predate the last SET_STACK.
+            repinPending = true;
         }
         current = r;
         finish();

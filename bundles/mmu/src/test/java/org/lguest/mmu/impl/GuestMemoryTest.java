@@ -251,6 +251,47 @@ class GuestMemoryTest {
     }
 
     @Test
+    void everyPageDriverThreadsWriteIsToldOnTheProcessorThread() throws Exception {
+        GuestMemory m = memory();
+        FakeCpu cpu = new FakeCpu();
+        m.attach(cpu); // this thread is the processor's
+        Set<Integer> pagesWritten = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        var start = new java.util.concurrent.CountDownLatch(1);
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        var futures = new java.util.ArrayList<java.util.concurrent.Future<?>>();
+        for (int t = 0; t < 4; t++) {
+            int seed = t;
+            futures.add(pool.submit(() -> {
+                start.await();
+                var rnd = new java.util.Random(seed);
+                for (int i = 0; i < 500; i++) {
+                    int address = rnd.nextInt(19 * 1024) * 4;
+                    m.writeU32(address, i);
+                    pagesWritten.add(address >>> 12);
+                }
+                return null;
+            }));
+        }
+        start.countDown();
+        while (futures.stream().anyMatch(f -> !f.isDone())) {
+            m.deliverPendingWrites(); // the run loop, between slices
+        }
+        for (var f : futures) {
+            f.get();
+        }
+        pool.shutdown();
+        m.deliverPendingWrites();
+
+        Set<Integer> pagesTold = new HashSet<>();
+        for (FakeCpu.Write w : cpu.written) {
+            assertEquals(0, w.address() & 0xFFF, "queued writes are told a page at a time: " + w);
+            assertEquals(4096, w.length(), "queued writes are told a page at a time: " + w);
+            pagesTold.add((int) (w.address() >>> 12));
+        }
+        assertEquals(pagesWritten, pagesTold, "every page a driver wrote, and only those, reach the processor");
+    }
+
+    @Test
     void closedMemoryRefusesHostAccess() {
         GuestMemory m = memory();
         m.close();

@@ -74,8 +74,11 @@ class ShadowPageTablesTest {
     /** Compares page-table entries, showing them in hex with their flags spelled out. */
     static void assertEntry(int expected, int actual, String... what) {
         if (expected != actual) {
-            throw new AssertionError(String.format("%sexpected entry %s but was %s",
+            AssertionError e = new AssertionError(String.format("%sexpected entry %s but was %s",
                     what.length > 0 ? what[0] + ": " : "", describe(expected), describe(actual)));
+            StackTraceElement[] trace = e.getStackTrace();
+            e.setStackTrace(java.util.Arrays.copyOfRange(trace, 1, trace.length)); // report the test, not this helper
+            throw e;
         }
     }
 
@@ -485,6 +488,15 @@ class ShadowPageTablesTest {
             assertEntry(0, spt.shadowPte(USER_VA));
         }
 
+        @Test
+        void protNoneEntryIsNotTakenForAFourMegabytePage() {
+            // mprotect(PROT_NONE) on a touched page: _PAGE_PROTNONE (0x080, the PSE bit) | ACCESSED, not present.
+            spt.setPte(PGDIR_A, USER_VA, 20 << 12 | PSE | ACCESSED);
+            assertEntry(0, spt.shadowPte(USER_VA), "no mapping, and no kill");
+            guest.pte(PGDIR_A, USER_VA, 20 << 12 | PSE | ACCESSED);
+            assertFalse(spt.demandPage(USER_VA, FAULT_USER), "touching it is the guest's fault (SIGSEGV), not the host's");
+        }
+
         int framesSnapshot() {
             return spt.framesInUse() * 1000 + memory.freeHostFrames();
         }
@@ -689,6 +701,15 @@ class ShadowPageTablesTest {
             spt.newPageTable(PGDIR_B);
             assertEntry(PRESENT | RW, spt.shadowPte(STACK_TOP - 0x1000) & (PRESENT | RW));
             assertEntry(PRESENT | RW, spt.shadowPte(STACK_TOP - 0x2000) & (PRESENT | RW));
+        }
+
+        @Test
+        void switchingToACachedDirectoryPinsTheStackSetWhileAnotherWasCurrent() {
+            spt.newPageTable(PGDIR_B);
+            spt.newPageTable(PGDIR_A);
+            spt.pinStack(STACK_TOP, 1); // pinned in A only
+            spt.newPageTable(PGDIR_B);  // B was cached before the stack was set
+            assertEntry(PRESENT | RW, spt.shadowPte(STACK_TOP - 0x1000) & (PRESENT | RW), "stack page in B");
         }
 
         @Test

@@ -43,6 +43,18 @@ final class Asm {
     /** mov dword [addr], imm32 */
     Asm store(int addr, int v) { return b(0xC7, 0x05).d(addr).d(v); }
 
+    /** dec ecx */
+    Asm decEcx() { return b(0x49); }
+
+    /** jnz short to a byte offset in this code. */
+    Asm jnzTo(int offset) {
+        int rel = offset - (out.size() + 2);
+        if (rel < -128 || rel > 127) {
+            throw new IllegalArgumentException("short jump too far: " + rel);
+        }
+        return b(0x75, rel & 0xFF);
+    }
+
     /** int n */
     Asm interrupt(int n) { return b(0xCD, n); }
 

@@ -192,15 +192,17 @@ class GuestCodeThroughShadowTablesTest {
     @Test
     void hostPatchOfGuestCodeIsExecuted() {
         boot(64, 1);
-        Asm code = new Asm().movEbx(1).movEax(TEST_DONE).interrupt(0x1F);
+        memory.writeU32(DATA, 7);
+        Asm code = new Asm().loadEbx(kva(DATA)).movEax(TEST_DONE).interrupt(0x1F);
         code.jmpTo(0);
         kernelCode(code);
         assertEquals(TEST_DONE, switcher.run().hypercall());
-        assertEquals(1, cpu.reg(Cpu.EBX));
+        assertEquals(7, cpu.reg(Cpu.EBX));
 
-        memory.writeU32(CODE + 1, 2); // mov ebx, 1 -> mov ebx, 2, as the host would patch guest code
+        cpu.setReg(Cpu.ECX, 0);
+        memory.write(CODE, new Asm().loadEcx(kva(DATA)).bytes()); // mov ebx,[d] -> mov ecx,[d], as the host would patch
         assertEquals(TEST_DONE, switcher.run().hypercall());
-        assertEquals(2, cpu.reg(Cpu.EBX), "the CPU must drop what it decoded from the patched page");
+        assertEquals(7, cpu.reg(Cpu.ECX), "the CPU must drop what it decoded from the patched page");
     }
 
     /** A process at 0x08000000 (frame 5) whose code is {@code int $0x80}, with a direct trap gate to 0xC0001800. */
@@ -254,5 +256,51 @@ class GuestCodeThroughShadowTablesTest {
 
     private static java.util.List<String> hex(java.util.List<Integer> addresses) {
         return addresses.stream().map(a -> String.format("0x%08x", a)).toList();
+    }
+
+    /**
+     * 10000 loads of [DATA] in a loop (hot enough for the CPU to compile), then
+     * "done"; a jump back to the start makes the next run repeat it.
+     */
+    private Asm hotLoadLoop() {
+        Asm code = new Asm().movEcx(10_000);
+        int loop = code.size();
+        code.loadEbx(kva(DATA)).decEcx().jnzTo(loop).movEax(TEST_DONE).interrupt(0x1F);
+        code.jmpTo(0);
+        return code;
+    }
+
+    @Test
+    void hotCompiledCodeFollowsASetPteRetarget() {
+        boot(64, 1);
+        memory.writeU32(DATA, 0x11111111);
+        memory.writeU32(OTHER, 0x22222222);
+        kernelCode(hotLoadLoop());
+        assertEquals(TEST_DONE, switcher.run().hypercall());
+        assertEquals(0x11111111, cpu.reg(Cpu.EBX));
+
+        // What the SET_PTE hypercall handler does when the guest remaps DATA's page.
+        int newPte = OTHER | PRESENT | RW | ACCESSED | DIRTY;
+        memory.writeU32(KERNEL_PT + (kva(DATA) >>> 12 & 0x3FF) * 4, newPte);
+        spt.setPte(PGDIR, kva(DATA), newPte);
+        assertEquals(TEST_DONE, switcher.run().hypercall());
+
+        assertEquals(0x22222222, cpu.reg(Cpu.EBX), "compiled code must not keep the old translation");
+    }
+
+    @Test
+    void hotCompiledCodeIsReplacedWhenTheHostPatchesIt() {
+        boot(64, 1);
+        memory.writeU32(DATA, 7);
+        kernelCode(hotLoadLoop());
+        assertEquals(TEST_DONE, switcher.run().hypercall());
+        assertEquals(7, cpu.reg(Cpu.EBX));
+
+        int load = 5; // after mov ecx, imm32
+        memory.write(CODE + load, new Asm().loadEdi(kva(DATA)).bytes()); // mov ebx,[d] -> mov edi,[d]
+        cpu.setReg(Cpu.EDI, 0);
+        assertEquals(TEST_DONE, switcher.run().hypercall());
+
+        assertEquals(7, cpu.reg(Cpu.EDI), "the compiled loop must be dropped and the patched code run");
     }
 }

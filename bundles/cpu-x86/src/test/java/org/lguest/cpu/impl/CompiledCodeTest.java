@@ -1,0 +1,86 @@
+package org.lguest.cpu.impl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+import org.lguest.cpu.Cpu;
+import org.lguest.cpu.CpuExit;
+
+/** Hot code runs from pre-decoded and compiled blocks; these behaviours must not change when it does. */
+class CompiledCodeTest {
+    @Test
+    void selfModifyingCodeSeesItsOwnStoresAfterTheCodeWasCompiled() {
+        TestMachine m = new TestMachine();
+        m.hostVectors();
+        // L: mov eax,1 (imm at CODE+1); add ebx,eax; dec ecx; jnz L
+        //    mov byte [CODE+1],5 ; dec edx ; jnz L ; hlt
+        m.code(0xB8, 1, 0, 0, 0, 0x01, 0xC3, 0x49, 0x75, 0xF6,
+                0xC6, 0x05, 0x01, 0x00, 0x01, 0x00, 0x05, 0xB9, 100, 0, 0, 0, 0x4A, 0x75, 0xE7, 0xF4);
+        m.cpu.setReg(Cpu.ECX, 100);
+        m.cpu.setReg(Cpu.EDX, 2);
+        CpuExit x = m.cpu.run(100_000);
+        assertEquals(CpuExit.Reason.HALT, x.reason(), "" + x);
+        assertEquals(100 * 1 + 100 * 5, m.cpu.reg(Cpu.EBX), "the second pass must run the patched immediate");
+    }
+
+    @Test
+    void faultInsideAHotLoopReportsTheFaultingInstructionAndRetiredCount() {
+        TestMachine m = new TestMachine();
+        m.hostVectors();
+        m.identityPaging(0x7);
+        // L: mov eax,[esi]; add esi,4; inc edi; cmp esi,0x80000; jb L; hlt  -- esi runs into the unmapped page 0x74000
+        m.poke32(0x21000 + 0x74 * 4, 0);
+        m.code(0x8B, 0x06, 0x83, 0xC6, 0x04, 0x47, 0x81, 0xFE, 0x00, 0x00, 0x08, 0x00, 0x72, 0xF2, 0xF4);
+        m.cpu.setReg(Cpu.ESI, 0x73C00);
+        long before = m.cpu.instructionsRetired();
+        CpuExit x = m.cpu.run(100_000);
+        assertEquals(CpuExit.Reason.HOST_VECTOR, x.reason(), "" + x);
+        assertEquals(14, x.vector());
+        assertEquals(0x74000, m.cpu.cr(2));
+        assertEquals(TestMachine.CODE, m.cpu.eip(), "EIP at the faulting load");
+        assertEquals(256, m.cpu.reg(Cpu.EDI), "256 loads completed");
+        assertEquals(256 * 5, m.cpu.instructionsRetired() - before, "five instructions retired per completed iteration");
+    }
+
+    @Test
+    void budgetIsExactInCompiledLoops() {
+        TestMachine m = new TestMachine();
+        // L: inc eax; inc ebx; inc ecx; jmp L
+        m.code(0x40, 0x43, 0x41, 0xEB, 0xFB);
+        long before = m.cpu.instructionsRetired();
+        for (int i = 0; i < 50; i++) assertEquals(CpuExit.Reason.BUDGET, m.cpu.run(1001).reason());
+        assertEquals(50 * 1001, m.cpu.instructionsRetired() - before);
+        long n = m.cpu.instructionsRetired() - before;
+        assertEquals((n + 3) / 4, m.cpu.reg(Cpu.EAX), "EAX counts the iterations started");
+    }
+
+    @Test
+    void hostWritesThroughPhysicalWrittenReachCompiledCode() {
+        TestMachine m = new TestMachine();
+        m.hostVectors();
+        // L: mov eax,7; dec ecx; jnz L; hlt
+        m.code(0xB8, 7, 0, 0, 0, 0x49, 0x75, 0xF8, 0xF4);
+        m.cpu.setReg(Cpu.ECX, 200);
+        assertEquals(CpuExit.Reason.HALT, m.cpu.run(10_000).reason());
+        assertEquals(7, m.cpu.reg(Cpu.EAX));
+        m.poke8(TestMachine.CODE + 1, 9); // poke8 calls physicalWritten
+        m.cpu.setReg(Cpu.ECX, 200);
+        m.cpu.setEip(TestMachine.CODE);
+        assertEquals(CpuExit.Reason.HALT, m.cpu.run(10_000).reason());
+        assertEquals(9, m.cpu.reg(Cpu.EAX));
+    }
+
+    @Test
+    void conditionalBranchTakenInsideACompiledBlockLeavesItWithExactCounts() {
+        TestMachine m = new TestMachine();
+        m.hostVectors();
+        // L: inc eax; cmp eax,50; je OUT; inc ebx; jmp L; OUT: hlt
+        m.code(0x40, 0x83, 0xF8, 0x32, 0x74, 0x03, 0x43, 0xEB, 0xF7, 0xF4);
+        long before = m.cpu.instructionsRetired();
+        assertEquals(CpuExit.Reason.HALT, m.cpu.run(100_000).reason());
+        assertEquals(50, m.cpu.reg(Cpu.EAX));
+        assertEquals(49, m.cpu.reg(Cpu.EBX));
+        assertEquals(49 * 5 + 3 + 1, m.cpu.instructionsRetired() - before);
+        assertEquals(TestMachine.CODE + 10, m.cpu.eip());
+    }
+}
