@@ -101,6 +101,13 @@ run_user:
 	pushl $X86_EFLAGS_IF | 2        /* eflags: interrupts on */
 	pushl $USER_CS                  /* cs */
 	pushl %eax                      /* eip */
+	/* Data segments the program may use: an iret to ring 3 would null a
+	 * ring-1 (or ring-0) DS/ES, and the program's first system call would
+	 * save and restore that null selector.  USER_DS is flat, so the
+	 * kernel's own accesses on the way out still work. */
+	movl $USER_DS, %edx
+	movl %edx, %ds
+	movl %edx, %es
 	xorl %eax, %eax
 	movl %eax, %gs                  /* the program loads its own TLS */
 	movl %eax, %fs
