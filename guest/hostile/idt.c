@@ -2,13 +2,15 @@
  * hostile-idt: take over the vectors the Host keeps, or point gates where
  * they must not lead (docs/lguest-abi.md §2.4, §5.6, §12.2).
  *
- *   protected (default)  LOAD_IDT_ENTRY for 0x1F (hypercall), 2 (NMI),
- *                   8 (double fault) and 15, as DPL-3 trap gates to our own
- *                   handler: the Host must ignore them silently, so the next
- *                   hypercall still reaches the Host.  If our 0x1F handler
- *                   runs instead we can no longer talk to the Host: we then
- *                   make ourselves impossible to run (esp 0 and a fault),
- *                   so the test sees an odd death rather than a CRASH.
+ *   protected (default)  LOAD_IDT_ENTRY for 2 (NMI), 8 (double fault) and
+ *                   15, as DPL-3 trap gates to our own handler: the Host must
+ *                   ignore them silently (Linux loads them), and hypercalls
+ *                   still reach the Host.
+ *   hcall-gate      the same for 0x1F, the hypercall vector: ignored (2.6.23)
+ *                   or killed (this Host: "attempt to take over the hypercall
+ *                   vector").  If our 0x1F handler runs instead we can no
+ *                   longer talk to the Host: we then make ourselves impossible
+ *                   to run (esp 0 and a fault), so the test sees an odd death.
  *   trap-gates      14 (page fault) and 13 (#GP) as trap gates, which would
  *                   be direct traps for other vectors: the Host must keep
  *                   its own stubs.  We flush every shadow mapping and read our
@@ -44,21 +46,32 @@ static void load_raw(u32 v, u32 lo, u32 hi, const char *what)
 	hc(LHCALL_LOAD_IDT_ENTRY, v, lo, hi);
 }
 
-static void __attribute__((noreturn)) protected(void)
+static void __attribute__((noreturn)) take_over(const u32 *vecs, u32 n, const char *names)
 {
-	static const u32 vecs[] = { 2, 8, 15, 0x1F };
-	for (u32 i = 0; i < ARRAY_SIZE(vecs); i++) {
+	for (u32 i = 0; i < n; i++) {
 		u32 lo, hi;
 		gate_words(hijack_stub, 0x60, 0xF, 3, &lo, &hi);
 		load_raw(vecs[i], lo, hi, "a DPL-3 trap gate to our hijack handler");
 	}
-	say("all four accepted without a kill; about to call GET_WALLCLOCK through int $0x1f");
+	say("accepted without a kill; about to call GET_WALLCLOCK through int $0x1f");
 	u32 t = hc(LHCALL_GET_WALLCLOCK, 0, 0, 0);
 	if (hijacked) {
 		/* Every hypercall now lands in our handler: end without one. */
 		asm volatile("movl $0, %%esp; ud2" ::: "memory");
 	}
-	contained("the Host ignored LOAD_IDT_ENTRY for 2, 8, 15 and 0x1F; hypercalls still reach it (wall clock %u)", t);
+	contained("the Host ignored LOAD_IDT_ENTRY for %s; hypercalls still reach it (wall clock %u)", names, t);
+}
+
+static void __attribute__((noreturn)) protected(void)
+{
+	static const u32 vecs[] = { 2, 8, 15 };
+	take_over(vecs, ARRAY_SIZE(vecs), "2, 8 and 15");
+}
+
+static void __attribute__((noreturn)) hcall_gate(void)
+{
+	static const u32 vecs[] = { 0x1F };
+	take_over(vecs, ARRAY_SIZE(vecs), "0x1F");
 }
 
 static volatile u32 sink;
@@ -142,6 +155,8 @@ void hostile_main(void)
 {
 	if (variant("bigvector"))
 		bigvector();
+	if (variant("hcall-gate"))
+		hcall_gate();
 	if (variant("trap-gates"))
 		trap_gates();
 	if (variant("switcher-gate"))
