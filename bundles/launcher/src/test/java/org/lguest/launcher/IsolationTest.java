@@ -359,6 +359,16 @@ class IsolationTest {
                             + console(h.getValue()));
             assertTrue(h.getValue().info().orElseThrow().exits() > 0,
                     "nohalt " + h.getKey() + ": the host never took the CPU back (0 exits)");
+            // Console input for a guest that never halts (and bound no buffer): the Launcher must wake it
+            // (BREAK) and answer; the caller must not block.
+            Guest g = h.getValue();
+            java.util.concurrent.CompletableFuture<Boolean> typed = java.util.concurrent.CompletableFuture
+                    .supplyAsync(() -> g.input("console", "x\n".getBytes(StandardCharsets.US_ASCII)));
+            try {
+                typed.get(5, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                fail("console input for spinning guest nohalt " + h.getKey() + " blocked the caller for 5 s");
+            }
         }
         assertStopsPromptly(run);
         assumeGoodGuestRan();
