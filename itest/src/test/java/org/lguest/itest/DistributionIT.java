@@ -118,6 +118,62 @@ class DistributionIT {
                 "the bundle dropped into deploy/ is listed as Active\n" + run.both());
     }
 
+    // ---- bin/lguest run: one guest, its console on the terminal ----------------------------
+
+    @Test
+    void runBootsTheBundledGuestAndExitsZeroWhenItPowersOff(@TempDir Path anywhere) throws Exception {
+        Run run = lguest(anywhere, "", "run", "--cmdline", "poweroff");
+        assertEquals(0, run.status(), run.both());
+        assertTrue(run.out().contains("lguest-guest: booting lguest, cmdline \"poweroff\""), run.both());
+        assertTrue(run.out().contains("lguest-guest: power down"), run.both());
+    }
+
+    @Test
+    void runWithSelftestPoweroffPassesEverySelftestAndExitsZero(@TempDir Path anywhere) throws Exception {
+        Run run = lguest(anywhere, "", "run", "--cmdline", "selftest poweroff");
+        assertEquals(0, run.status(), run.both());
+        assertTrue(run.out().contains(" passed, 0 failed"), run.both());
+        assertTrue(!run.out().contains("FAIL "), run.both());
+    }
+
+    @Test
+    void runTakesConsoleInputFromAPipe(@TempDir Path anywhere) throws Exception {
+        Run run = lguest(anywhere, "hello there\npoweroff\n", "run", "--mem", "32M");
+        assertEquals(0, run.status(), run.both());
+        assertTrue(run.out().contains("hello there\n"), "the echo loop echoed the piped line\n" + run.both());
+        assertTrue(run.out().contains("lguest-guest: power down"), run.both());
+    }
+
+    @Test
+    void runOfAGuestThatCrashesExitsNonZeroWithTheReasonOnStderr(@TempDir Path anywhere) throws Exception {
+        Run run = lguest(anywhere, "", "run", "--cmdline", "crashtest");
+        assertEquals(1, run.status(), run.both());
+        assertTrue(run.err().contains("the guest ended: ") && run.err().contains("crash requested on the command line"), run.both());
+    }
+
+    @Test
+    void runOfANonElfFileOrTooLittleMemoryIsAClearError(@TempDir Path anywhere) throws Exception {
+        Path notElf = anywhere.resolve("kernel.txt");
+        Files.writeString(notElf, "not a kernel");
+        Run run = lguest(anywhere, "", "run", notElf.toString());
+        assertEquals(1, run.status(), run.both());
+        assertTrue(run.err().contains("is not an ELF file"), run.both());
+        run = lguest(anywhere, "", "run", "--mem", "4M");
+        assertEquals(1, run.status(), run.both());
+        assertTrue(run.err().contains("too little guest memory: 4M (at least 16M)"), run.both());
+        run = lguest(anywhere, "", "run", "--frobnicate");
+        assertEquals(2, run.status(), run.both());
+        assertTrue(run.err().contains("unknown option --frobnicate"), run.both());
+    }
+
+    @Test
+    void theShellStartsListsAndStopsGuests(@TempDir Path anywhere) throws Exception {
+        Run run = lguest(anywhere, "", "-c", "lguest:start --mem 32M --name one\nsleep 1\nlguest:list\nlguest:stop 1\nlguest:list");
+        assertEquals(0, run.status(), run.both());
+        assertTrue(run.out().lines().anyMatch(l -> l.startsWith("1 ") && l.contains("one") && l.contains("32M") && l.endsWith("running")), run.both());
+        assertTrue(run.out().contains("guest 1 stopped"), run.both());
+    }
+
     private static void copyTree(Path from, Path to) throws IOException {
         try (var paths = Files.walk(from)) {
             for (Path p : paths.toList()) {

@@ -148,11 +148,27 @@ public final class Main {
     private int run(String[] args) throws Exception {
         Path cache = Files.createTempDirectory("lguest-cache-");
         Framework framework = null;
+        // Ctrl-C: stop the platform (the Launcher stops the guest) and delete the cache on the way out.
+        java.util.concurrent.atomic.AtomicReference<Framework> running = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread onInterrupt = new Thread(() -> {
+            Framework f = running.getAndSet(null);
+            try {
+                if (f != null) {
+                    f.stop();
+                    f.waitForStop(5_000);
+                }
+                deleteTree(cache);
+            } catch (Exception e) {
+                // exiting anyway
+            }
+        }, "lguest-exit");
+        Runtime.getRuntime().addShutdownHook(onInterrupt);
         try {
             framework = boot(cache);
             if (framework == null) {
                 return 3;
             }
+            running.set(framework);
             BundleContext context = framework.getBundleContext();
             String filter = "(&(" + Constants.OBJECTCLASS + "=java.util.function.Function)(lguest.main=run))";
             org.osgi.util.tracker.ServiceTracker<Object, Object> tracker =
@@ -170,11 +186,14 @@ public final class Main {
                 tracker.close();
             }
         } finally {
-            if (framework != null) {
-                framework.stop();
-                framework.waitForStop(SHELL_WAIT_MILLIS);
+            if (running.getAndSet(null) != null || framework == null) {
+                Runtime.getRuntime().removeShutdownHook(onInterrupt);
+                if (framework != null) {
+                    framework.stop();
+                    framework.waitForStop(SHELL_WAIT_MILLIS);
+                }
+                deleteTree(cache);
             }
-            deleteTree(cache);
         }
     }
 

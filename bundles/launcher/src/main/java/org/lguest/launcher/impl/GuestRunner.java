@@ -128,6 +128,8 @@ final class GuestRunner implements Guest {
         String reason = "stopped";
         try {
             while (!stopRequested) {
+                // Reset before looking at the queue: a delivery queued after this look wakes the next run() itself.
+                wakePending.set(false);
                 serviceInputs();
                 RunResult result = c.run();
                 if (result instanceof RunResult.Dma dma) {

@@ -29,6 +29,7 @@ import org.lguest.switcher.impl.SwitcherComponent;
  * implementations of the CPU, MMU, Switcher and lg module instantiated
  * directly, the Launcher over them, a recording console driver.
  */
+@org.junit.jupiter.api.Timeout(300)
 class GuestBootTest {
     static final Path GUEST_KERNEL = LauncherCoreTest.GUEST_KERNEL;
     /** The selftests guest/README.md lists; all but console-input (which needs input-expected=) must PASS. */
@@ -65,11 +66,38 @@ class GuestBootTest {
         }
     }
 
-    @org.junit.jupiter.api.Disabled("guest bug (branch guest 0963359): run_user (guest/src/entry.S) irets to ring 3 with %ds/%es = 0x69 (DPL 1);"
-            + " the CPU nulls them (SDM IRET, return to outer privilege), the user program's int $0x80 saves ds 0 and trap_common's"
-            + " exit 'jmp *pv' through %ds faults: PANIC general protection (trap 13) at eip c01000cc after PASS paging-batch."
-            + " qemu TCG does not check null data segments, so test-lguest.sh passes. Loading USER_DS into %ds/%es in run_user"
-            + " makes both tests pass (checked with -Dlguest.guest.kernel=<patched build>).")
+    @Test
+    void theGuestKernelBootsAndPowersOff() throws Exception {
+        Guest g = launcher.start(new GuestSpec("boot", 64L << 20, GUEST_KERNEL, "poweroff", List.of()));
+        Guest.End end = await(g, console, 120);
+        String out = console.opened.get(0).output.toString();
+        assertTrue(end.poweredOff(), "powered off, not: " + end.reason() + "\nconsole:\n" + out);
+        for (String line : List.of("lguest-guest: booting lguest, cmdline \"poweroff\"", "lguest-guest: 64 MB of RAM, kernel at ring 1",
+                "guestid 0", "console: input on IRQ 1", "lguest-guest: boot complete", "lguest-guest: power down")) {
+            assertTrue(out.contains(line), line + "\nconsole:\n" + out);
+        }
+        assertTrue(g.info().orElseThrow().hypercalls() > 70, "LGUEST_INIT, 61 IDT entries, ...: " + g.info());
+        assertTrue(mmu.allClosed(), "the guest memory was released");
+    }
+
+    @Test
+    void typedLinesReachTheEchoLoopAndPoweroffEndsIt() throws Exception {
+        Guest g = launcher.start(new GuestSpec("echo", 32L << 20, GUEST_KERNEL, "", List.of()));
+        RecordingDriver.BackEnd backEnd = console.opened.get(0);
+        java.nio.ByteBuffer input = java.nio.ByteBuffer.wrap("hello, guest\npoweroff\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (input.hasRemaining() && System.nanoTime() < deadline && g.state() == Guest.State.RUNNING) {
+            if (backEnd.context.deliver(0, input) < 0) {
+                Thread.sleep(5);
+            }
+        }
+        Guest.End end = await(g, console, 60);
+        String out = backEnd.output.toString();
+        assertTrue(end.poweredOff(), end.reason() + "\nconsole:\n" + out);
+        assertTrue(out.contains("lguest-guest: ready") && out.contains("hello, guest\n") && out.contains("lguest-guest: power down"), out);
+        assertTrue(g.deviceMetrics().get("console0").get("launcher.inputBytes") == 22L, g.deviceMetrics().toString());
+    }
+
     @Test
     void theGuestKernelBootsRunsEverySelftestAndPowersOff() throws Exception {
         assertTrue(Files.isRegularFile(GUEST_KERNEL), "the guest kernel is built: " + GUEST_KERNEL.toAbsolutePath());
@@ -88,11 +116,6 @@ class GuestBootTest {
         assertTrue(mmu.allClosed(), "the guest memory was released");
     }
 
-    @org.junit.jupiter.api.Disabled("guest bug (branch guest 0963359): run_user (guest/src/entry.S) irets to ring 3 with %ds/%es = 0x69 (DPL 1);"
-            + " the CPU nulls them (SDM IRET, return to outer privilege), the user program's int $0x80 saves ds 0 and trap_common's"
-            + " exit 'jmp *pv' through %ds faults: PANIC general protection (trap 13) at eip c01000cc after PASS paging-batch."
-            + " qemu TCG does not check null data segments, so test-lguest.sh passes. Loading USER_DS into %ds/%es in run_user"
-            + " makes both tests pass (checked with -Dlguest.guest.kernel=<patched build>).")
     @Test
     void consoleInputReachesTheGuestThroughItsBoundBuffer() throws Exception {
         Guest g = launcher.start(new GuestSpec("input", 32L << 20, GUEST_KERNEL, "selftest input-expected=hello poweroff", List.of()));
@@ -114,5 +137,38 @@ class GuestBootTest {
         String out = backEnd.output.toString();
         assertTrue(end.poweredOff(), end.reason() + "\nconsole:\n" + out);
         assertTrue(out.contains("PASS console-input"), out);
+    }
+
+    @Test
+    void twoGuestsRunTheirSelftestsSideBySide() throws Exception {
+        Guest a = launcher.start(new GuestSpec("a", 32L << 20, GUEST_KERNEL, "selftest poweroff", List.of()));
+        Guest b = launcher.start(new GuestSpec("b", 48L << 20, GUEST_KERNEL, "selftest poweroff", List.of()));
+        Guest.End endA = a.ending().toCompletableFuture().get(120, TimeUnit.SECONDS);
+        Guest.End endB = b.ending().toCompletableFuture().get(120, TimeUnit.SECONDS);
+        String outA = console.opened.get(0).output.toString();
+        String outB = console.opened.get(1).output.toString();
+        assertTrue(endA.poweredOff() && endB.poweredOff(), endA + " " + endB + "\n" + outA + "\n" + outB);
+        assertTrue(outA.contains("selftest: 9 passed, 0 failed") && outA.contains("32 MB of RAM"), outA);
+        assertTrue(outB.contains("selftest: 9 passed, 0 failed") && outB.contains("48 MB of RAM"), outB);
+    }
+
+    @Test
+    void theSeventeenthGuestIsRefusedAndTheSixteenRunOn() throws Exception {
+        List<Guest> running = new java.util.ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            running.add(launcher.start(new GuestSpec("g" + i, 16L << 20, GUEST_KERNEL, "", List.of())));
+        }
+        int built = mmu.built.size();
+        org.lguest.launcher.LaunchException e = org.junit.jupiter.api.Assertions.assertThrows(org.lguest.launcher.LaunchException.class,
+                () -> launcher.start(new GuestSpec("g16", 16L << 20, GUEST_KERNEL, "", List.of())));
+        assertTrue(e.getMessage().contains("no free guest slot"), e.getMessage());
+        assertEquals(built, mmu.built.size(), "no memory was allocated for the refused guest");
+        assertEquals(16, control.guests().size());
+        for (Guest g : running) {
+            assertEquals(Guest.State.RUNNING, g.state());
+            launcher.remove(g.id());
+        }
+        assertEquals(0, control.guests().size(), "every slot released");
+        assertTrue(mmu.allClosed());
     }
 }

@@ -29,6 +29,7 @@ import org.lguest.lg.abi.DevicePage;
 import org.lguest.mmu.GuestMemory;
 
 /** The Launcher against the real MMU and a scripted stand-in for the control interface. */
+@org.junit.jupiter.api.Timeout(60)
 class LauncherCoreTest {
     static final Path GUEST_KERNEL = Path.of(System.getProperty("lguest.guest.kernel", "../../guest/target/lguest-guest.elf"));
 
@@ -165,6 +166,28 @@ class LauncherCoreTest {
         assertTrue(fake.irqs.stream().allMatch(i -> i == 1), "the IRQ the guest bound: " + fake.irqs);
         assertTrue(fake.breaks > 0, "input woke the guest with BREAK");
         assertTrue(backEnd.output.toString().contains("echo:0123456789"));
+    }
+
+    @Test
+    void manySmallDeliveriesFromAnotherThreadAllArriveInOrder() throws Exception {
+        Guest g = launcher.start(spec(kernelFile(TestElf.kernel(true)), 16L << 20, ""));
+        FakeLguest.Guest fake = lguest.opened.get(0);
+        fake.steps.add(new FakeLguest.BindInput(1, 3));
+        fake.steps.add(new FakeLguest.ReadInput(300));
+        fake.steps.add(new FakeLguest.Die("CRASH: Power down"));
+        RecordingDriver.BackEnd backEnd = driver.opened.get(0);
+        StringBuilder sent = new StringBuilder();
+        for (int i = 0; i < 300; i++) {
+            char c = (char) ('a' + i % 26);
+            sent.append(c);
+            java.nio.ByteBuffer one = java.nio.ByteBuffer.wrap(new byte[] {(byte) c});
+            while (backEnd.context.deliver(0, one) < 0) {
+                Thread.yield();
+            }
+        }
+        g.ending().toCompletableFuture().get(20, TimeUnit.SECONDS);
+        assertEquals(sent.toString(), fake.received.toString());
+        assertEquals(300, fake.irqs.size());
     }
 
     @Test

@@ -28,6 +28,7 @@ import org.lguest.launcher.testing.TestElf;
 import org.lguest.launcher.testing.TrackingMmu;
 
 /** The console driver under the real Launcher, with a scripted guest. */
+@org.junit.jupiter.api.Timeout(60)
 class ConsoleDriverTest {
     @TempDir
     Path dir;

@@ -1,0 +1,61 @@
+package org.lguest.launcher.impl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.lguest.launcher.testing.FakeLguest;
+import org.lguest.launcher.testing.TrackingMmu;
+
+/** The argument handling of {@code bin/lguest run} and the shell's formats. */
+class CommandsTest {
+    static final Path DEFAULT = Path.of("/dist/kernels/lguest-guest.elf");
+
+    @Test
+    void runOptions() {
+        RunCommand.Options o = RunCommand.parse(new String[] {"--mem", "32M", "--cmdline", "selftest poweroff"}, DEFAULT);
+        assertEquals(new RunCommand.Options(32L << 20, "selftest poweroff", DEFAULT), o);
+        o = RunCommand.parse(new String[] {"--mem=1G", "--cmdline=a b", "/k.elf"}, DEFAULT);
+        assertEquals(new RunCommand.Options(1L << 30, "a b", Path.of("/k.elf")), o);
+        o = RunCommand.parse(new String[0], DEFAULT);
+        assertEquals(new RunCommand.Options(64L << 20, "", DEFAULT), o);
+        assertThrows(IllegalArgumentException.class, () -> RunCommand.parse(new String[] {"--mem"}, DEFAULT));
+        assertThrows(IllegalArgumentException.class, () -> RunCommand.parse(new String[] {"--verbose"}, DEFAULT));
+        assertThrows(IllegalArgumentException.class, () -> RunCommand.parse(new String[] {"a", "b"}, DEFAULT));
+    }
+
+    @Test
+    void runReportsBadArgumentsAndLaunchFailuresOnStderr() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        RunCommand run = new RunCommand(new LauncherCore(TrackingMmu::new, FakeLguest::new), Path.of("/no/such/kernel.elf"),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(2, run.apply(new String[] {"--mem", "lots"}));
+        assertEquals(1, run.apply(new String[] {"--mem", "1M"}));
+        assertEquals(1, run.apply(new String[0]));
+        String text = err.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("bad memory size 'lots'") && text.contains(RunCommand.USAGE), text);
+        assertTrue(text.contains("too little guest memory: 1M"), text);
+        assertTrue(text.contains("no kernel at /no/such/kernel.elf"), text);
+    }
+
+    @Test
+    void defaultKernelComesFromTheFrameworkProperties() {
+        assertEquals(Path.of("/k"), ShellCommands.defaultKernel(Map.of("lguest.kernel", "/k", "lguest.home", "/h")::get));
+        assertEquals(Path.of("/h/kernels/lguest-guest.elf"), ShellCommands.defaultKernel(Map.of("lguest.home", "/h")::get));
+    }
+
+    @Test
+    void uptimesAreShort() {
+        assertEquals("4.2s", ShellCommands.format(Duration.ofMillis(4250)));
+        assertEquals("2m05s", ShellCommands.format(Duration.ofSeconds(125)));
+        assertEquals("1h01m", ShellCommands.format(Duration.ofSeconds(3660)));
+    }
+}

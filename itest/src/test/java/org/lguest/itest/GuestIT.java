@@ -1,0 +1,208 @@
+package org.lguest.itest;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotNull;
+import static org.junit.Assert.assertTrue;
+import static org.ops4j.pax.exam.CoreOptions.bundle;
+import static org.ops4j.pax.exam.CoreOptions.cleanCaches;
+import static org.ops4j.pax.exam.CoreOptions.junitBundles;
+import static org.ops4j.pax.exam.CoreOptions.systemProperty;
+
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.function.Predicate;
+
+import javax.inject.Inject;
+
+import org.apache.felix.service.command.CommandProcessor;
+import org.apache.felix.service.command.CommandSession;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.lguest.launcher.Guest;
+import org.lguest.launcher.Guests;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.junit.PaxExam;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+
+/**
+ * Guests in the real platform: started through the Gogo commands of the
+ * Launcher, their consoles read with {@code lguest:console}, the console
+ * bundle stopped and started while they run.
+ */
+@RunWith(PaxExam.class)
+@ExamReactorStrategy(PerClass.class)
+public class GuestIT {
+    @Inject
+    BundleContext context;
+
+    @Inject
+    CommandProcessor processor;
+
+    @Inject
+    Guests guests;
+
+    CommandSession session;
+    final ByteArrayOutputStream sessionOut = new ByteArrayOutputStream();
+
+    @Configuration
+    public Option[] config() {
+        List<Option> options = new ArrayList<>();
+        File[] jars = new File(System.getProperty("it.bundles")).listFiles((d, n) -> n.endsWith(".jar"));
+        assertNotNull("no bundles copied to it.bundles", jars);
+        Arrays.sort(jars);
+        for (File jar : jars) {
+            options.add(bundle(jar.toURI().toString()));
+        }
+        options.add(junitBundles());
+        options.add(cleanCaches());
+        options.add(systemProperty("lguest.kernel").value(System.getProperty("lguest.kernel")));
+        options.add(systemProperty("org.ops4j.pax.logging.DefaultServiceLog.level").value("WARN"));
+        return options.toArray(new Option[0]);
+    }
+
+    @Before
+    public void openSession() {
+        session = processor.createSession(InputStream.nullInputStream(), new PrintStream(sessionOut, true), System.err);
+    }
+
+    @After
+    public void closeSession() {
+        for (Guest g : guests.list()) {
+            guests.remove(g.id());
+        }
+        session.close();
+    }
+
+    Object shell(String command) throws Exception {
+        return session.execute(command);
+    }
+
+    String console(int id) throws Exception {
+        return String.valueOf(shell("lguest:console " + id));
+    }
+
+    String awaitConsole(int id, Predicate<String> done, int seconds) throws Exception {
+        long end = System.currentTimeMillis() + seconds * 1000L;
+        String text = console(id);
+        while (!done.test(text)) {
+            if (System.currentTimeMillis() > end) {
+                throw new AssertionError("console of guest " + id + " after " + seconds + " s:\n" + text
+                        + "\nlguest:list\n" + shell("lguest:list"));
+            }
+            Thread.sleep(20);
+            text = console(id);
+        }
+        return text;
+    }
+
+    String listLine(int id) throws Exception {
+        return String.valueOf(shell("lguest:list")).lines().filter(l -> l.startsWith(id + " ")).findFirst().orElse("");
+    }
+
+    void awaitState(int id, String state) throws Exception {
+        long end = System.currentTimeMillis() + 30_000;
+        while (!listLine(id).endsWith(state)) {
+            if (System.currentTimeMillis() > end) {
+                throw new AssertionError("guest " + id + " not '" + state + "': " + shell("lguest:list"));
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    static int count(String text, String part) {
+        int n = 0;
+        for (int at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + 1)) {
+            n++;
+        }
+        return n;
+    }
+
+    @Test
+    public void aGuestStartedFromTheShellBootsEchoesInputAndPowersOff() throws Exception {
+        int id = (Integer) shell("lguest:start --mem 32M");
+        awaitConsole(id, t -> t.contains("lguest-guest: ready"), 60);
+        assertTrue(listLine(id), listLine(id).contains("32M") && listLine(id).endsWith("running"));
+        shell("lguest:input " + id + " hello");
+        awaitConsole(id, t -> t.contains("hello\n"), 30);
+        shell("lguest:input " + id + " poweroff");
+        awaitState(id, "powered off");
+        String text = console(id);
+        assertTrue(text, text.isEmpty() || text.contains("lguest-guest: booting lguest"));
+        shell("lguest:stop " + id);
+        assertEquals("", listLine(id));
+    }
+
+    @Test
+    public void aGuestStartedFromTheShellPassesEverySelftest() throws Exception {
+        int id = (Integer) shell("lguest:start --mem 64M --cmdline \"selftest\"");
+        String text = awaitConsole(id, t -> t.contains("selftest: ") && t.contains(" passed, "), 120);
+        for (String test : List.of("paging-demand", "paging-batch", "user-syscall", "user-tls", "user-stack-demand",
+                "user-timer", "user-kernel-protected", "timer-ticks", "halt-wake")) {
+            assertTrue("PASS " + test + "\n" + text, text.contains("PASS " + test));
+        }
+        assertTrue(text, text.contains(" 0 failed"));
+    }
+
+    @Test
+    public void startingWithABadKernelFailsClearlyAndLeavesNoGuest() throws Exception {
+        File notElf = File.createTempFile("not-a-kernel", ".txt");
+        java.nio.file.Files.writeString(notElf.toPath(), "hello");
+        try {
+            shell("lguest:start " + notElf);
+            throw new AssertionError("lguest:start of a text file succeeded");
+        } catch (org.lguest.launcher.LaunchException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("not an ELF file"));
+        }
+        assertEquals(List.of(), guests.list());
+    }
+
+    /**
+     * Hot swap: the console bundle is stopped right after the guest starts (its
+     * boot lines are printed while no console driver exists), started again,
+     * and stopped and started once more between two lines typed at the echo
+     * loop. Every line arrives exactly once, in order.
+     */
+    @Test
+    public void theConsoleBundleIsReplacedWhileTheGuestPrintsAndNothingIsLost() throws Exception {
+        Bundle consoleBundle = Arrays.stream(context.getBundles())
+                .filter(b -> "org.lguest.devices.console".equals(b.getSymbolicName())).findFirst().orElseThrow();
+        int id = (Integer) shell("lguest:start --mem 32M --name swap");
+        consoleBundle.stop();
+        Thread.sleep(300);
+        consoleBundle.start();
+        String text = awaitConsole(id, t -> t.contains("lguest-guest: ready"), 60);
+        for (String line : List.of("lguest-guest: booting lguest", "traps: GDT loaded", "paging: ", "console: input on IRQ 1",
+                "timer: 100 Hz tick", "lguest-guest: boot complete", "lguest-guest: ready")) {
+            assertEquals("'" + line + "' once in\n" + text, 1, count(text, line));
+        }
+        assertTrue(text, text.indexOf("booting") < text.indexOf("boot complete") && text.indexOf("boot complete") < text.indexOf("ready"));
+
+        shell("lguest:input " + id + " first");
+        awaitConsole(id, t -> t.contains("first\n"), 30);
+        consoleBundle.stop();
+        consoleBundle.start();
+        shell("lguest:input " + id + " second");
+        text = awaitConsole(id, t -> t.contains("second\n"), 30);
+        assertEquals(text, 1, count(text, "first\n"));
+        assertEquals(text, 1, count(text, "lguest-guest: booting lguest"));
+        assertTrue(text, text.indexOf("first\n") < text.indexOf("second\n"));
+        Guest g = guests.get(id).orElseThrow();
+        java.util.Map<String, Long> metrics = g.deviceMetrics().get("console0");
+        assertEquals(metrics.toString(), Long.valueOf(0), metrics.get("launcher.timeouts"));
+        assertTrue("output was held while no console driver existed: " + metrics, metrics.get("launcher.heldTotal") > 0);
+        assertEquals(metrics.toString(), Long.valueOf(3), metrics.get("launcher.driverChanges"));
+        shell("lguest:input " + id + " poweroff");
+        awaitState(id, "powered off");
+    }
+}
