@@ -509,6 +509,7 @@ class IsolationTest {
             assertTrue(out.contains("PASS " + t), "the good guest is missing PASS " + t + "\nits console:\n" + out);
         }
         assertTrue(!out.contains("FAIL "), "the good guest printed a FAIL line\nits console:\n" + out);
+        assertTrue(!out.contains("hostile:"), "a hostile guest's output reached the good guest's console\n" + out);
         Matcher m = Pattern.compile("selftest: (\\d+) passed, (\\d+) failed").matcher(out);
         assertTrue(m.find() && m.group(2).equals("0"), "the good guest's summary line\nits console:\n" + out);
     }
