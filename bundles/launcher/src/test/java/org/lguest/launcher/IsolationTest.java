@@ -249,7 +249,7 @@ class IsolationTest {
 
     @Test
     @Timeout(600)
-    void protectedIdtVectorsAreIgnored() throws Exception {
+    void protectedIdtVectorsStayWithTheHost() throws Exception {
         Map<String, Guest.End> ends = runBesideGoodGuest("idt", "protected", "hcall-gate");
         assertContained(ends, "protected", "the Host ignored LOAD_IDT_ENTRY for 2, 8 and 15; hypercalls still reach it");
         // 2.6.23 ignores a gate for 0x1F too; this host kills (lg-module 8f741c1). Either keeps the vector.
