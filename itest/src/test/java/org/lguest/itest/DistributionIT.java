@@ -168,10 +168,11 @@ class DistributionIT {
 
     @Test
     void theShellStartsListsAndStopsGuests(@TempDir Path anywhere) throws Exception {
-        Run run = lguest(anywhere, "", "-c", "lguest:start --mem 32M --name one\nsleep 1\nlguest:list\nlguest:stop 1\nlguest:list");
+        Run run = lguest(anywhere, "", "-c", "lguest:start --mem 32M --name one\nsleep 1\nlguest:list\nlguest:devices 1\nlguest:stop 1\nlguest:list");
         assertEquals(0, run.status(), run.both());
         assertTrue(run.out().lines().anyMatch(l -> l.startsWith("1 ") && l.contains("one") && l.contains("32M") && l.endsWith("running")), run.both());
         assertTrue(run.out().contains("guest 1 stopped"), run.both());
+        assertTrue(run.out().contains("console0") && run.out().contains("console.bytesOut"), run.both());
     }
 
     private static void copyTree(Path from, Path to) throws IOException {

@@ -138,7 +138,8 @@ public class GuestIT {
         shell("lguest:input " + id + " poweroff");
         awaitState(id, "powered off");
         String text = console(id);
-        assertTrue(text, text.isEmpty() || text.contains("lguest-guest: booting lguest"));
+        assertTrue("the console of an ended guest can still be read:\n" + text,
+                text.contains("lguest-guest: booting lguest") && text.contains("lguest-guest: power down"));
         shell("lguest:stop " + id);
         assertEquals("", listLine(id));
     }
@@ -204,5 +205,39 @@ public class GuestIT {
         assertEquals(metrics.toString(), Long.valueOf(3), metrics.get("launcher.driverChanges"));
         shell("lguest:input " + id + " poweroff");
         awaitState(id, "powered off");
+    }
+
+    /** Stopping the hypervisor bundle kills its guests with a reason the Launcher reports; started again, it runs new ones. */
+    @Test
+    public void stoppingTheHypervisorBundleEndsItsGuestsWithAReason() throws Exception {
+        Bundle lg = Arrays.stream(context.getBundles())
+                .filter(b -> "org.lguest.lg".equals(b.getSymbolicName())).findFirst().orElseThrow();
+        int id = (Integer) shell("lguest:start --mem 16M");
+        awaitConsole(id, t -> t.contains("lguest-guest: ready"), 60);
+        lg.stop();
+        try {
+            awaitState(id, "dead: the lguest module was stopped");
+            try {
+                shell("lguest:start --mem 16M");
+                throw new AssertionError("a guest started without a hypervisor");
+            } catch (org.lguest.launcher.LaunchException e) {
+                assertTrue(e.getMessage(), e.getMessage().startsWith("no hypervisor"));
+            }
+        } finally {
+            lg.start();
+        }
+        long end = System.currentTimeMillis() + 30_000;
+        Object next = null;
+        while (next == null) {
+            try {
+                next = shell("lguest:start --mem 16M --cmdline poweroff");
+            } catch (org.lguest.launcher.LaunchException e) {
+                if (System.currentTimeMillis() > end) {
+                    throw e;
+                }
+                Thread.sleep(50);
+            }
+        }
+        awaitState((Integer) next, "powered off");
     }
 }

@@ -44,6 +44,8 @@ final class LauncherDevice implements DeviceContext {
     private final ArrayDeque<Held> held = new ArrayDeque<>();
     private int heldBytes;
     private boolean closed;
+    /** What the back end showed when the guest ended, so that the console of an ended guest can still be read. */
+    private String lastTranscript;
 
     private long outputs;
     private long outputBytes;
@@ -283,6 +285,13 @@ final class LauncherDevice implements DeviceContext {
         lock.lock();
         try {
             closed = true;
+            if (backEnd != null) {
+                try {
+                    lastTranscript = backEnd.transcript().orElse(null);
+                } catch (RuntimeException e) {
+                    // no transcript from a failing back end
+                }
+            }
             closeBackEnd();
             changed.signalAll();
         } finally {
@@ -310,6 +319,8 @@ final class LauncherDevice implements DeviceContext {
             StringBuilder text = new StringBuilder();
             if (backEnd != null) {
                 backEnd.transcript().ifPresent(text::append);
+            } else if (closed && lastTranscript != null) {
+                text.append(lastTranscript);
             }
             for (Held h : held) {
                 text.append(new String(h.data(), java.nio.charset.StandardCharsets.UTF_8));

@@ -19,7 +19,7 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
-/** The Gogo commands of the Launcher: {@code lguest:start}, {@code list}, {@code stop}, {@code console}, {@code input}. */
+/** The Gogo commands of the Launcher: {@code lguest:start}, {@code list}, {@code stop}, {@code console}, {@code input}, {@code devices}. */
 @Component(service = ShellCommands.class, property = {
     "osgi.command.scope=lguest",
     "osgi.command.function=start",
@@ -27,6 +27,7 @@ import org.osgi.service.component.annotations.Reference;
     "osgi.command.function=stop",
     "osgi.command.function=console",
     "osgi.command.function=input",
+    "osgi.command.function=devices",
 })
 public final class ShellCommands {
     private final Guests guests;
@@ -134,7 +135,14 @@ public final class ShellCommands {
         return null;
     }
 
-    Map<String, Map<String, Long>> metrics(int id) {
-        return guests.get(id).map(Guest::deviceMetrics).orElse(Map.of());
+    @Descriptor("shows a guest's devices and their counters (the back end's and the Launcher's)")
+    public String devices(@Descriptor("guest id") int id) {
+        Guest g = guests.get(id).orElseThrow(() -> new IllegalArgumentException("no guest " + id));
+        StringBuilder out = new StringBuilder();
+        for (Map.Entry<String, Map<String, Long>> device : g.deviceMetrics().entrySet()) {
+            out.append(device.getKey()).append('\n');
+            device.getValue().forEach((name, value) -> out.append(String.format("  %-26s %d%n", name, value)));
+        }
+        return out.toString();
     }
 }

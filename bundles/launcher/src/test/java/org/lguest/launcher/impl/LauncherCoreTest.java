@@ -128,6 +128,7 @@ class LauncherCoreTest {
         assertTrue(end.poweredOff(), end.toString());
         assertEquals(Guest.State.POWERED_OFF, g.state());
         assertEquals("hello, world\n", driver.opened.get(0).output.toString());
+        assertEquals("hello, world\n", g.transcript("console").orElseThrow(), "the console of an ended guest can still be read");
         assertEquals(List.of(7, 6), fake.outputUsedLens);
         assertTrue(fake.closed, "the control file is closed");
         assertTrue(mmu.allClosed(), "the guest memory is released");
