@@ -56,6 +56,19 @@ done
 
 echo "build.sh: built $OUT/lguest-guest.elf"
 
+# The hostile kernels (hostile/README.md): the guest's own boot.S and lib.c,
+# the hostile library, and one attack each, linked like the guest.
+HOSTILE="switcher gdt pfn hcallargs idt flood nohalt early"
+"$CC" $ASFLAGS -c "$HERE/hostile/hentry.S" -o "$OUT/obj/hostile_hentry.o"
+"$CC" $CFLAGS -I"$HERE/hostile" -c "$HERE/hostile/hlib.c" -o "$OUT/obj/hostile_hlib.o"
+for h in $HOSTILE; do
+	"$CC" $CFLAGS -I"$HERE/hostile" -c "$HERE/hostile/$h.c" -o "$OUT/obj/hostile_$h.o"
+	"$LD" -m elf_i386 -nostdlib --build-id=none -z noexecstack -z max-page-size=4096 \
+		-T "$HERE/kernel.ld" "$OUT/obj/boot.o" "$OUT/obj/lib.o" "$OUT/obj/hostile_hentry.o" \
+		"$OUT/obj/hostile_hlib.o" "$OUT/obj/hostile_$h.o" -o "$OUT/hostile-$h.elf"
+done
+echo "build.sh: built hostile kernels: $(for h in $HOSTILE; do printf 'hostile-%s.elf ' $h; done)"
+
 # The test host (testhost/): plays Launcher and Host so the lguest path can
 # run on qemu-system-i386 (see test-lguest.sh).  Not part of the guest.
 "$CC" $ASFLAGS -c "$HERE/testhost/host.S" -o "$OUT/obj/host_entry.o"
