@@ -71,6 +71,14 @@ public final class DmaRouterImpl implements DmaRouter {
             if (bindings(guest) >= LguestDma.MAX_BINDINGS) {
                 return 0;
             }
+            // Stricter than 2.6.23, which looked only when a buffer was used: the
+            // whole array must lie in guest memory, or the guest dies now with
+            // the reason, rather than leaving input stuck behind a buffer the
+            // host may never touch.
+            if (!guest.memory().isValid(dmas, count * LguestDma.SIZE)) {
+                throw new GuestViolationException(String.format(
+                        "bad DMA buffers: BIND_DMA of %d lguest_dma at 0x%08x reaches outside guest memory", count, dmas));
+            }
             bindings.add(new Binding(guest, key, shared.orElse(null), dmas, count, irq));
             return 1;
         }

@@ -115,6 +115,20 @@ class DmaTest {
     }
 
     @Test
+    void bindingBuffersThatReachOutsideGuestMemoryKills() throws Exception {
+        int limit = (int) h.memory().limitBytes();
+        LgGuest g = h.start(h.memory(), kernel().hypercall(Hypercalls.BIND_DMA, 0x6F00, limit - 100, 2 << 8 | 3));
+        assertEquals(String.format("bad DMA buffers: BIND_DMA of 2 lguest_dma at 0x%08x reaches outside guest memory",
+                limit - 100), deathOf(g));
+    }
+
+    @Test
+    void bindingBuffersAtAWrappingAddressKills() throws Exception {
+        LgGuest g = h.start(h.memory(), kernel().hypercall(Hypercalls.BIND_DMA, 0x6F00, 0xFFFFFFC0, 1 << 8 | 3));
+        assertEquals("bad DMA buffers: BIND_DMA of 1 lguest_dma at 0xffffffc0 reaches outside guest memory", deathOf(g));
+    }
+
+    @Test
     void unbindWithIrqZeroDropsTheBinding() throws Exception {
         GuestMemory m = h.memory();
         Asm k = kernel().hypercall(Hypercalls.BIND_DMA, 0x6F00, RX, 1 << 8 | 3)
