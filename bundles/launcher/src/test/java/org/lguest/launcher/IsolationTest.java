@@ -325,14 +325,20 @@ class IsolationTest {
         launcherLog.addHandler(counter);
         launcherLog.setUseParentHandlers(false);
         Run run;
+        long floodStart = System.nanoTime();
+        long floodSeconds;
         try {
             run = startBesideGoodGuest(HEAD_START_MILLIS, "flood", "clock", "dma", "console");
             assertOtherGuestKeepsItsPace(run, goodAlone);
         } finally {
+            floodSeconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - floodStart) + 1;
             launcherLog.setUseParentHandlers(true);
             launcherLog.removeHandler(counter);
-            System.out.printf("IsolationTest: the Launcher logged %d records during the flood%n", logged.get());
+            System.out.printf("IsolationTest: the Launcher logged %d records during the %d s flood%n", logged.get(), floodSeconds);
         }
+        // A guest cannot flood the host's log: about one line a second per guest (four guests), plus start and stop lines.
+        assertTrue(logged.get() <= 4 * (floodSeconds + 1) + 20,
+                "the Launcher logged " + logged.get() + " records in " + floodSeconds + " s of flooding");
         // The attacks really ran: each printed its progress line.
         assertProgress(run, "clock", "flood clock: \\d+ timer interrupts so far");
         assertProgress(run, "dma", "flood dma: \\d+ rounds of 32 sends");

@@ -370,13 +370,34 @@ final class GuestRunner implements Guest {
         }
     }
 
+    /**
+     * Records something the guest did that the Launcher could not honour (the
+     * last 100 are kept for lguest:devices). The host log gets at most one
+     * line a second per guest, saying how many were left out, so a guest
+     * cannot flood the host's log.
+     */
     synchronized void event(String text) {
         if (events.size() == 100) {
             events.remove(0);
         }
         events.add(text);
-        LOG.log(System.Logger.Level.WARNING, "guest {0}: {1}", id, text);
+        long now = System.nanoTime();
+        if (now - lastLoggedNanos < EVENT_LOG_INTERVAL_NANOS && lastLoggedNanos != 0) {
+            eventsNotLogged++;
+            return;
+        }
+        lastLoggedNanos = now;
+        if (eventsNotLogged == 0) {
+            LOG.log(System.Logger.Level.WARNING, "guest {0}: {1}", id, text);
+        } else {
+            LOG.log(System.Logger.Level.WARNING, "guest {0}: {1} ({2} more since the last report)", id, text, eventsNotLogged);
+            eventsNotLogged = 0;
+        }
     }
+
+    private static final long EVENT_LOG_INTERVAL_NANOS = 1_000_000_000L;
+    private long lastLoggedNanos;
+    private long eventsNotLogged;
 
     synchronized List<String> events() {
         return List.copyOf(events);
