@@ -171,7 +171,12 @@ public final class BareMachine {
             cl.append(args[k]);
         }
         BareMachine m = new BareMachine(mem);
-        m.load(kernel, cl.toString());
+        try {
+            m.load(kernel, cl.toString());
+        } catch (IOException e) {
+            System.err.println("BareMachine: cannot load " + kernel + ": " + e.getMessage());
+            System.exit(66);
+        }
         OutputStream out = new LineFlushing(new BufferedOutputStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), 1 << 14));
         int status = m.run(out, Long.MAX_VALUE);
         if (status == TRIPLE_FAULT) {
