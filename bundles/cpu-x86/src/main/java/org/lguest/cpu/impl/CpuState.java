@@ -541,7 +541,7 @@ abstract class CpuState {
         }
         // page crossing: check both pages first
         tlbFillRead(a);
-        tlbFillRead(a + n - 1);
+        tlbFillRead((a + n - 1) & ~0xFFF);
         int v = 0;
         for (int k = 0; k < n; k++) v |= readLin8(a + k) << (8 * k);
         return v;
@@ -578,7 +578,7 @@ abstract class CpuState {
             return;
         }
         int pa0 = translate(a, true, userAccess);
-        int pa1 = translate(a + n - 1, true, userAccess);
+        int pa1 = translate((a + n - 1) & ~0xFFF, true, userAccess);
         for (int k = 0; k < n; k++) {
             int pa = ((a + k) & 0xFFF) < (a & 0xFFF) ? (pa1 & ~0xFFF) | ((a + k) & 0xFFF) : pa0 + k;
             physWrite8(pa, v >>> (8 * k));
@@ -588,7 +588,24 @@ abstract class CpuState {
     /** Checks that n bytes at linear a are writable (faults as a write would), without writing. */
     final void probeWrite(int a, int n) {
         translate(a, true, userAccess);
-        if (((a & 0xFFF) + n) > 0x1000) translate(a + n - 1, true, userAccess);
+        if (((a & 0xFFF) + n) > 0x1000) translate((a + n - 1) & ~0xFFF, true, userAccess);
+    }
+
+    /**
+     * Reads the destination of a read-modify-write instruction: the segment is checked for writing and the
+     * page translated with write intent before the read (as the processor does), so a fault carries the W
+     * bit and happens before any register or flag changes.
+     */
+    final int rmwSz(int s, int off, int sz) {
+        int a = lin(s, off, sz, 2);
+        int i = ((a >>> 12) & TLB_MASK) | tlbUser;
+        if (wTag[i] != a >>> 12 || (a & 0xFFF) > 0x1000 - sz) rmwProbe(a, sz);
+        return sz == 4 ? readLin32(a) : sz == 2 ? readLin16(a) : readLin8(a);
+    }
+
+    private void rmwProbe(int a, int sz) {
+        if (((a & 0xFFF) + sz) <= 0x1000) tlbFillWrite(a);
+        else probeWrite(a, sz);
     }
 
     // supervisor (implicit) accesses: descriptor tables, TSS

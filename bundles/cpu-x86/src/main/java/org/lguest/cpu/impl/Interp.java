@@ -94,6 +94,11 @@ abstract class Interp extends SysOps {
         return m >= 0xC0 ? getReg(m & 7, sz) : readSz(eaSeg, eaOff, sz);
     }
 
+    /** Reads a read-modify-write destination (memory: checked and translated for writing first). */
+    final int rmwRead(int m, int sz) {
+        return m >= 0xC0 ? getReg(m & 7, sz) : rmwSz(eaSeg, eaOff, sz);
+    }
+
     final void rmWrite(int m, int sz, int v) {
         if (m >= 0xC0) setReg(m & 7, sz, v);
         else writeSz(eaSeg, eaOff, sz, v);
@@ -310,7 +315,7 @@ abstract class Interp extends SysOps {
                     int res = alu(op >> 3, reg8(m & 7), b, 1);
                     if (op != 0x38) setReg8(m & 7, res);
                 } else {
-                    int res = alu(op >> 3, read8(eaSeg, eaOff), b, 1);
+                    int res = alu(op >> 3, op != 0x38 ? rmwSz(eaSeg, eaOff, 1) : read8(eaSeg, eaOff), b, 1);
                     if (op != 0x38) write8(eaSeg, eaOff, res);
                 }
                 return;
@@ -323,7 +328,7 @@ abstract class Interp extends SysOps {
                         int res = alu32(op >> 3, r[m & 7], b);
                         if (op != 0x39) r[m & 7] = res;
                     } else {
-                        int res = alu32(op >> 3, read32(eaSeg, eaOff), b);
+                        int res = alu32(op >> 3, op != 0x39 ? rmwSz(eaSeg, eaOff, 4) : read32(eaSeg, eaOff), b);
                         if (op != 0x39) write32(eaSeg, eaOff, res);
                     }
                 } else {
@@ -332,7 +337,7 @@ abstract class Interp extends SysOps {
                         int res = alu(op >> 3, r[m & 7], b, 2);
                         if (op != 0x39) setReg16(m & 7, res);
                     } else {
-                        int res = alu(op >> 3, read16(eaSeg, eaOff), b, 2);
+                        int res = alu(op >> 3, op != 0x39 ? rmwSz(eaSeg, eaOff, 2) : read16(eaSeg, eaOff), b, 2);
                         if (op != 0x39) write16(eaSeg, eaOff, res);
                     }
                 }
@@ -446,7 +451,7 @@ abstract class Interp extends SysOps {
                     if (k != 7) setReg8(m & 7, res);
                 } else {
                     int b = fetch8();
-                    int res = alu(k, read8(eaSeg, eaOff), b, 1);
+                    int res = alu(k, k != 7 ? rmwSz(eaSeg, eaOff, 1) : read8(eaSeg, eaOff), b, 1);
                     if (k != 7) write8(eaSeg, eaOff, res);
                 }
                 return;
@@ -461,12 +466,12 @@ abstract class Interp extends SysOps {
                         if (k != 7) r[m & 7] = res;
                     } else {
                         int b = op == 0x81 ? fetch32() : (byte) fetch8();
-                        int res = alu32(k, read32(eaSeg, eaOff), b);
+                        int res = alu32(k, k != 7 ? rmwSz(eaSeg, eaOff, 4) : read32(eaSeg, eaOff), b);
                         if (k != 7) write32(eaSeg, eaOff, res);
                     }
                 } else {
                     int b = op == 0x81 ? fetch16() : (byte) fetch8();
-                    int res = alu(k, rmRead(m, 2), b, 2);
+                    int res = alu(k, k != 7 ? rmwRead(m, 2) : rmRead(m, 2), b, 2);
                     if (k != 7) rmWrite(m, 2, res);
                 }
                 return;
@@ -481,7 +486,7 @@ abstract class Interp extends SysOps {
                 sz = op == 0x86 ? 1 : o32 ? 4 : 2;
                 m = modrm();
                 int g = (m >> 3) & 7;
-                int a = rmRead(m, sz);
+                int a = rmwRead(m, sz);
                 rmWrite(m, sz, getReg(g, sz));
                 setReg(g, sz, a);
                 return;
@@ -584,8 +589,8 @@ abstract class Interp extends SysOps {
             case 0xC0: case 0xC1: case 0xD0: case 0xD1: case 0xD2: case 0xD3: {
                 sz = (op & 1) == 0 ? 1 : o32 ? 4 : 2;
                 m = modrm();
-                int a = rmRead(m, sz);
                 int cnt = op < 0xD0 ? fetch8() : op < 0xD2 ? 1 : r[1] & 0xFF;
+                int a = rmwRead(m, sz);
                 int res = shift((m >> 3) & 7, a, cnt, sz);
                 if ((cnt & 31) != 0) rmWrite(m, sz, res);
                 return;
@@ -705,7 +710,7 @@ abstract class Interp extends SysOps {
                 m = modrm();
                 int k = (m >> 3) & 7;
                 if (k > 1) throw fault(UD);
-                int a = rmRead(m, 1);
+                int a = rmwRead(m, 1);
                 rmWrite(m, 1, k == 0 ? inc(a, 1) : dec(a, 1));
                 return;
             }
@@ -734,9 +739,9 @@ abstract class Interp extends SysOps {
                 alu(4, a, imm(sz), sz);
                 return;
             }
-            case 2: rmWrite(m, sz, ~rmRead(m, sz)); return;
+            case 2: rmWrite(m, sz, ~rmwRead(m, sz)); return;
             case 3: {
-                int a = rmRead(m, sz);
+                int a = rmwRead(m, sz);
                 rmWrite(m, sz, alu(5, 0, a, sz));
                 return;
             }
@@ -838,8 +843,8 @@ abstract class Interp extends SysOps {
         int k = (m >> 3) & 7;
         int sz = o32 ? 4 : 2;
         switch (k) {
-            case 0: rmWrite(m, sz, inc(rmRead(m, sz), sz)); return;
-            case 1: rmWrite(m, sz, dec(rmRead(m, sz), sz)); return;
+            case 0: rmWrite(m, sz, inc(rmwRead(m, sz), sz)); return;
+            case 1: rmWrite(m, sz, dec(rmwRead(m, sz), sz)); return;
             case 2: {
                 int t = rmRead(m, sz);
                 push(eip, o32);
@@ -1191,7 +1196,7 @@ abstract class Interp extends SysOps {
             case 0xB0: case 0xB1: {
                 sz = op == 0xB0 ? 1 : o32 ? 4 : 2;
                 m = modrm();
-                int dst = rmRead(m, sz);
+                int dst = rmwRead(m, sz);
                 alu(7, r[0], dst, sz);
                 if (getZF()) rmWrite(m, sz, getReg((m >> 3) & 7, sz));
                 else {
@@ -1232,7 +1237,7 @@ abstract class Interp extends SysOps {
                 sz = op == 0xC0 ? 1 : o32 ? 4 : 2;
                 m = modrm();
                 int g = (m >> 3) & 7;
-                int dst = rmRead(m, sz);
+                int dst = rmwRead(m, sz);
                 int sum = alu(0, dst, getReg(g, sz), sz);
                 rmWrite(m, sz, sum);
                 setReg(g, sz, dst);
@@ -1243,8 +1248,9 @@ abstract class Interp extends SysOps {
                 m = fetch8();
                 if (((m >> 3) & 7) != 1 || m >= 0xC0) throw fault(UD);
                 decodeEA(m);
+                int la = lin(eaSeg, eaOff, 8, 2);
+                probeWrite(la, 8);
                 int lo = read32(eaSeg, eaOff), hi = read32(eaSeg, eaOff + 4);
-                lin(eaSeg, eaOff, 8, 2);
                 if (lo == r[0] && hi == r[2]) {
                     write32(eaSeg, eaOff, r[3]);
                     write32(eaSeg, eaOff + 4, r[1]);
@@ -1285,7 +1291,7 @@ abstract class Interp extends SysOps {
         int b = sz == 4 ? bitoff : (short) bitoff;
         int off = eaOff + (b >> (sz == 4 ? 5 : 4)) * sz;
         if (!a32) off &= 0xFFFF;
-        int v = readSz(eaSeg, off, sz);
+        int v = k != 0 ? rmwSz(eaSeg, off, sz) : readSz(eaSeg, off, sz);
         int nv = bitApply(k, v, b & (sz * 8 - 1));
         if (k != 0) writeSz(eaSeg, off, sz, nv);
     }
@@ -1307,7 +1313,7 @@ abstract class Interp extends SysOps {
         if (k < 4) throw fault(UD);
         int sz = o32 ? 4 : 2;
         int bit = fetch8() & (sz * 8 - 1);
-        int v = rmRead(m, sz);
+        int v = k != 4 ? rmwRead(m, sz) : rmRead(m, sz);
         int nv = bitApply(k - 4, v, bit);
         if (k != 4) rmWrite(m, sz, nv);
     }
@@ -1316,7 +1322,7 @@ abstract class Interp extends SysOps {
         int m = modrm();
         int sz = o32 ? 4 : 2;
         int cnt = ((op & 1) == 0 ? fetch8() : r[1]) & 31;
-        int a = rmRead(m, sz);
+        int a = rmwRead(m, sz);
         if (cnt == 0) return;
         int b = getReg((m >> 3) & 7, sz);
         int bits = sz * 8;

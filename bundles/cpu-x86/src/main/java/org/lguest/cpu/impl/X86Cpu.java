@@ -258,6 +258,14 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
     }
 
     @Override
+    public void checkReadableEnds(int seg, int offset, int length) {
+        int a = lin(seg, offset, length, 1);
+        translate(a, false, userAccess);
+        if ((a & 0xFFF) > 0xFFC) translate((a + 3) & ~0xFFF, false, userAccess);
+        translate(a + length - 1, false, userAccess);
+    }
+
+    @Override
     public void setAx(int value) {
         setReg16(0, value);
     }

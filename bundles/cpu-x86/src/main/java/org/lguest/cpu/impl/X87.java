@@ -1283,6 +1283,7 @@ final class X87 {
 
     private void frstor(int seg, int off, boolean op32) {
         int envLen = op32 ? 28 : 14;
+        host.checkReadableEnds(seg, off, envLen + 80);
         byte[] b = readBytes(seg, off, envLen + 80);
         getEnv(b, 0, op32);
         getRegisters(b, envLen, 10);

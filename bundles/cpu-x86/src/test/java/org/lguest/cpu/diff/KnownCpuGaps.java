@@ -31,12 +31,6 @@ final class KnownCpuGaps {
     static final Map<String, String> GAPS = new TreeMap<>(Map.ofEntries(
             Map.entry(ALIGNMENT_CHECK, "alignment checking is not implemented: with CR0.AM=1, EFLAGS.AC=1 at CPL 3"
                     + " a misaligned access completes (or page-faults) instead of raising #AC(0)"),
-            Map.entry(FAULTING_RMW, "a read-modify-write destination that faults: the #PF error code lacks the W bit"
-                    + " (host 0x6, java 0x4); EFLAGS are updated before the faulting write (#PF on the read-only code"
-                    + " page, #GP(0) through CS); shifts/rotates with a masked count of 0 skip the write check"),
-            Map.entry(PAGE_CROSSING, "an access straddling a mapped and a not-present page reports CR2 = the address"
-                    + " of its last byte (e.g. 20002002 for a dword at 20001fff) instead of the first byte of the"
-                    + " not-present page (20002000)"),
             Map.entry(PAGE_END_FETCH, "the instruction is not fetched in full before it executes: an instruction"
                     + " running over the end of the code page performs its memory access, or raises #UD (LOCK, invalid"
                     + " encodings), instead of the instruction-fetch #PF at the next page; LOCK before a non-lockable"
