@@ -463,7 +463,10 @@ abstract class CpuState {
         int from = Math.max(0, o - 15), to = Math.min(0x1000, o + n);
         for (int i = Math.max(0, o - BlockCompiler.MAX_BYTES - 16); i < from; i++) {
             Insn in = d[i];
-            if (in != null && in.block != null && i + in.block.bytes > o) in.block = null;
+            if (in != null && in.block != null && i + in.block.bytes > o) {
+                in.block = null;
+                in.hits = 0; // may compile again once hot
+            }
         }
         for (int i = from; i < to; i++) d[i] = null;
     }

@@ -83,4 +83,22 @@ class CompiledCodeTest {
         assertEquals(49 * 5 + 3 + 1, m.cpu.instructionsRetired() - before);
         assertEquals(TestMachine.CODE + 10, m.cpu.eip());
     }
+
+    @Test
+    void storesIntoACalledFunctionReachItsCompiledCode() {
+        TestMachine m = new TestMachine();
+        m.hostVectors();
+        // 0: call F; dec ecx; jnz 0; mov byte [F+1],5; mov ecx,100; dec edx; jnz 0; hlt
+        // F (0x20): mov eax,1; add ebx,eax; ret
+        m.code(0xE8, 0x1B, 0, 0, 0, 0x49, 0x75, 0xF8, 0xC6, 0x05, 0x21, 0x00, 0x01, 0x00, 0x05, 0xB9, 100, 0, 0, 0,
+                0x4A, 0x75, 0xE9, 0xF4);
+        m.bytes(TestMachine.CODE + 0x20, 0xB8, 1, 0, 0, 0, 0x01, 0xC3, 0xC3);
+        m.cpu.setReg(Cpu.ECX, 100);
+        m.cpu.setReg(Cpu.EDX, 2);
+        long before = m.cpu.instructionsRetired();
+        assertEquals(CpuExit.Reason.HALT, m.cpu.run(100_000).reason());
+        assertEquals(100 * 1 + 100 * 5, m.cpu.reg(Cpu.EBX), "the second pass must run the patched callee");
+        assertEquals(0x8000, m.cpu.reg(Cpu.ESP));
+        assertEquals(2 * 100 * 6 + 2 * 4 + 1, m.cpu.instructionsRetired() - before);
+    }
 }
