@@ -315,7 +315,7 @@ abstract class Interp extends SysOps {
                 eip = save;
                 return;
             }
-            modrm = !(op2 == 0x06 || op2 == 0x08 || op2 == 0x09 || (op2 >= 0x30 && op2 <= 0x32)
+            modrm = !(op2 == 0x06 || op2 == 0x08 || op2 == 0x09 || (op2 >= 0x30 && op2 <= 0x35)
                     || (op2 >= 0x80 && op2 <= 0x8F) || (op2 >= 0xA0 && op2 <= 0xA2) || op2 == 0xA8 || op2 == 0xA9
                     || op2 >= 0xC8);
             imm = (op2 >= 0x80 && op2 <= 0x8F) ? z : op2 == 0xA4 || op2 == 0xAC || op2 == 0xBA ? 1 : 0;
@@ -360,7 +360,7 @@ abstract class Interp extends SysOps {
     /** Whether the 0F-map opcode exists on this processor (for some ModRM). */
     static boolean defined0F(int op2) {
         return op2 <= 0x03 || op2 == 0x06 || op2 == 0x08 || op2 == 0x09 || (op2 >= 0x18 && op2 <= 0x23)
-                || (op2 >= 0x30 && op2 <= 0x32) || (op2 >= 0x40 && op2 <= 0x4F) || (op2 >= 0x80 && op2 <= 0xA5)
+                || (op2 >= 0x30 && op2 <= 0x32) || op2 == 0x34 || op2 == 0x35 || (op2 >= 0x40 && op2 <= 0x4F) || (op2 >= 0x80 && op2 <= 0xA5)
                 || op2 == 0xA8 || op2 == 0xA9 || (op2 >= 0xAB && op2 <= 0xB7) || (op2 >= 0xBA && op2 <= 0xC1)
                 || op2 >= 0xC7 && op2 <= 0xCF;
     }
@@ -1042,7 +1042,7 @@ abstract class Interp extends SysOps {
         // check the new stack top is writable before committing
         int nsp = r[4] - size;
         if (!ssB) nsp &= 0xFFFF;
-        if (size > 0) lin(2, nsp, 1, 2);
+        if (size > 0) probeWrite(lin(2, nsp, 1, 2), 1);
         if (ssB) r[5] = frame;
         else setReg16(5, frame);
         setSp(nsp);
@@ -1248,6 +1248,10 @@ abstract class Interp extends SysOps {
             case 0x01: grp7(); return;
             case 0x02: case 0x03: larLsl(op == 0x02); return;
             case 0x06: needCpl0(); cr0 &= ~8; return;
+            case 0x34: case 0x35:
+                // SYSENTER/SYSEXIT: #GP(0) when IA32_SYSENTER_CS is 0, which it always is here (the MSR is not
+                // implemented: WRMSR 0x174 is #GP), and SYSEXIT at CPL > 0 is #GP(0) anyway (a family-6 model-8 part)
+                throw fault(GP, 0);
             case 0x08: case 0x09: needCpl0(); return;
             case 0x18: case 0x19: case 0x1A: case 0x1B: case 0x1C: case 0x1D: case 0x1E: case 0x1F:
                 modrm(); // hint NOPs
@@ -1453,10 +1457,10 @@ abstract class Interp extends SysOps {
 
     final void movCr(boolean toCr) {
         int m = fetch8();
-        needCpl0();
         int n = (m >> 3) & 7;
         int g = m & 7;
-        if (n == 1 || n > 4) throw fault(UD);
+        if (n == 1 || n > 4) throw fault(UD); // before the privilege check, as the processor does
+        needCpl0();
         if (toCr) writeCr(n, r[g]);
         else r[g] = n == 0 ? cr0 : n == 2 ? cr2 : n == 3 ? cr3 : cr4;
     }

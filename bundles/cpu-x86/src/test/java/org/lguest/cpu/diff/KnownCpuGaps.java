@@ -36,12 +36,7 @@ final class KnownCpuGaps {
                     + " m64fp still loads on the host; FIST/FST/FBSTP to a not-present page: the host page-faults"
                     + " before the unmasked exception, java skips the store and reports #MF at the next FWAIT"),
             Map.entry("FSQRT", "wrong results, e.g. FSQRT of 32767.5 gives 4004:d41262c5a68ef779 instead of"
-                    + " 4006:b50498b169a3bdde"),
-            Map.entry("SYSEXIT", "raises #UD; an i686 (family 6 model >= 3) raises #GP(0) at CPL 3"),
-            Map.entry("MOV Cd,Rd", "CR1, CR5-CR7 must raise #UD before the CPL check (java: #GP(0))"),
-            Map.entry("MOV Rd,Cd", "CR1, CR5-CR7 must raise #UD before the CPL check (java: #GP(0))"),
-            Map.entry("ENTER", "the processor write-checks the final ESP (ESP - 4 - imm16 and the frame copies):"
-                    + " a frame reaching a not-present page must #PF with EIP at ENTER and no state changed")
+                    + " 4006:b50498b169a3bdde")
     ));
 
     static boolean excluded(OpcodeTable.Form form) {
