@@ -62,9 +62,14 @@ abstract class CpuState {
 
     // soft TLB: direct mapped, supervisor half then user half
     static final int TLB_BITS = 10, TLB_N = 1 << TLB_BITS, TLB_MASK = TLB_N - 1;
-    final int[] rTag = new int[2 * TLB_N], wTag = new int[2 * TLB_N];
-    final byte[][] rPage = new byte[2 * TLB_N][], wPage = new byte[2 * TLB_N][];
-    final boolean[] tGlobal = new boolean[2 * TLB_N];
+    /**
+     * The tlbUser value while alignment checking is on (CPL 3, CR0.AM, EFLAGS.AC): a third TLB region that is
+     * never filled, so every data access takes the slow path, where misalignment raises #AC(0).
+     */
+    static final int TLB_AC = 2 * TLB_N;
+    final int[] rTag = new int[3 * TLB_N], wTag = new int[3 * TLB_N];
+    final byte[][] rPage = new byte[3 * TLB_N][], wPage = new byte[3 * TLB_N][];
+    final boolean[] tGlobal = new boolean[3 * TLB_N];
     /** 0 for supervisor accesses, TLB_N for user (CPL 3) */
     int tlbUser;
     /** whether the slow path treats the access as a user access */
@@ -256,6 +261,17 @@ abstract class CpuState {
         materialize();
         flags = (flags & ~mask) | (value & mask);
         flags = (flags & ~0x8028 & ~0xFFC00000) | 2;
+        updateAc();
+    }
+
+    /** #AC(0) when alignment checking is on and linear a is not a multiple of n (a power of two). */
+    final void alignCheck(int a, int n) {
+        if (tlbUser == TLB_AC && (a & (n - 1)) != 0) throw fault(AC_V, 0);
+    }
+
+    /** Re-derives the TLB region from CPL, CR0.AM and EFLAGS.AC (call after any of them changes). */
+    final void updateAc() {
+        if (cpl == 3) tlbUser = (cr0 & flags & 0x40000) != 0 ? TLB_AC : TLB_N;
     }
 
     // ---------------------------------------------------------------- registers
@@ -332,6 +348,7 @@ abstract class CpuState {
     final void setCpl(int c) {
         cpl = c;
         tlbUser = c == 3 ? TLB_N : 0;
+        updateAc();
         userAccess = c == 3;
         fetchPage = 1;
     }
@@ -491,7 +508,7 @@ abstract class CpuState {
     final byte[] tlbFillRead(int linear) {
         int pa = translate(linear, false, userAccess);
         byte[] f = frameOf(pa);
-        if (f != null && (userAccess ? tlbUser != 0 : tlbUser == 0)) {
+        if (f != null && (userAccess ? tlbUser == TLB_N : tlbUser == 0)) {
             int i = ((linear >>> 12) & TLB_MASK) | tlbUser;
             rTag[i] = linear >>> 12;
             rPage[i] = f;
@@ -503,7 +520,7 @@ abstract class CpuState {
     final byte[] tlbFillWrite(int linear) {
         int pa = translate(linear, true, userAccess);
         byte[] f = frameOf(pa);
-        if (f != null && (userAccess ? tlbUser != 0 : tlbUser == 0)) {
+        if (f != null && (userAccess ? tlbUser == TLB_N : tlbUser == 0)) {
             int i = ((linear >>> 12) & TLB_MASK) | tlbUser;
             if (!code.containsKey(f)) {
                 wTag[i] = linear >>> 12;
@@ -537,6 +554,7 @@ abstract class CpuState {
     }
 
     final int readLinSlow(int a, int n) {
+        if (tlbUser == TLB_AC && (a & (n - 1)) != 0) throw fault(AC_V, 0);
         if (((a & 0xFFF) + n) <= 0x1000) {
             byte[] f = tlbFillRead(a);
             if (f == null) return n == 2 ? 0xFFFF : -1;
@@ -569,6 +587,7 @@ abstract class CpuState {
     }
 
     final void writeLinSlow(int a, int n, int v) {
+        if (tlbUser == TLB_AC && (a & (n - 1)) != 0) throw fault(AC_V, 0);
         if (((a & 0xFFF) + n) <= 0x1000) {
             byte[] f = tlbFillWrite(a);
             if (f == null) return;
@@ -607,6 +626,7 @@ abstract class CpuState {
     }
 
     private void rmwProbe(int a, int sz) {
+        alignCheck(a, sz);
         if (((a & 0xFFF) + sz) <= 0x1000) tlbFillWrite(a);
         else probeWrite(a, sz);
     }

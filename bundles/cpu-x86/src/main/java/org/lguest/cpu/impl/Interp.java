@@ -963,6 +963,7 @@ abstract class Interp extends SysOps {
         if (o32) {
             int sp = r[4] - 4;
             if (!ssB) sp &= 0xFFFF;
+            alignCheck(lin(2, sp, 4, 2), 4); // a doubleword push, though only the word is written
             write16(2, sp, sel[s]);
             setSp(sp);
         } else push16(sel[s]);
@@ -1042,7 +1043,11 @@ abstract class Interp extends SysOps {
         // check the new stack top is writable before committing
         int nsp = r[4] - size;
         if (!ssB) nsp &= 0xFFFF;
-        if (size > 0) probeWrite(lin(2, nsp, 1, 2), 1);
+        if (size > 0) {
+            int a = lin(2, nsp, 1, 2);
+            alignCheck(a, sz);
+            probeWrite(a, 1);
+        }
         if (ssB) r[5] = frame;
         else setReg16(5, frame);
         setSp(nsp);
@@ -1348,6 +1353,7 @@ abstract class Interp extends SysOps {
                 if (((m >> 3) & 7) != 1 || m >= 0xC0) throw fault(UD);
                 decodeEA(m);
                 int la = lin(eaSeg, eaOff, 8, 2);
+                alignCheck(la, 8);
                 probeWrite(la, 8);
                 int lo = read32(eaSeg, eaOff), hi = read32(eaSeg, eaOff + 4);
                 if (lo == r[0] && hi == r[2]) {
@@ -1473,6 +1479,7 @@ abstract class Interp extends SysOps {
                 int old = cr0;
                 cr0 = v | 0x10;
                 if (((old ^ cr0) & 0x80010001) != 0) flushTlbAll();
+                updateAc();
                 limit = 0;
                 return;
             }

@@ -29,8 +29,6 @@ final class KnownCpuGaps {
     static final String PAGE_CROSSING = "feature page-crossing access";
 
     static final Map<String, String> GAPS = new TreeMap<>(Map.ofEntries(
-            Map.entry(ALIGNMENT_CHECK, "alignment checking is not implemented: with CR0.AM=1, EFLAGS.AC=1 at CPL 3"
-                    + " a misaligned access completes (or page-faults) instead of raising #AC(0)"),
             Map.entry(X87_UNMASKED, "unmasked x87 exceptions (CW mask bits clear): on #IA the host still sets"
                     + " C3 C2 C0 (FCOM*) or ZF PF CF (FCOMI*) to unordered, java leaves them; an unmasked #D on FLD"
                     + " m64fp still loads on the host; FIST/FST/FBSTP to a not-present page: the host page-faults"
