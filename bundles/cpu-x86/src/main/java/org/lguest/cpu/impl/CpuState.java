@@ -70,6 +70,9 @@ abstract class CpuState {
     final int[] rTag = new int[3 * TLB_N], wTag = new int[3 * TLB_N];
     final byte[][] rPage = new byte[3 * TLB_N][], wPage = new byte[3 * TLB_N][];
     final boolean[] tGlobal = new boolean[3 * TLB_N];
+    /** Entries (either of rTag/wTag at the index) that may come from a 4 MiB page; anyLarge: some ever did. */
+    final boolean[] tLarge = new boolean[3 * TLB_N];
+    boolean anyLarge;
     /** 0 for supervisor accesses, TLB_N for user (CPL 3) */
     int tlbUser;
     /** whether the slow path treats the access as a user access */
@@ -361,6 +364,8 @@ abstract class CpuState {
         java.util.Arrays.fill(rPage, null);
         java.util.Arrays.fill(wPage, null);
         java.util.Arrays.fill(tGlobal, false);
+        java.util.Arrays.fill(tLarge, false);
+        anyLarge = false;
         fetchPage = 1;
     }
 
@@ -383,6 +388,15 @@ abstract class CpuState {
             if (rTag[i] == vpn) { rTag[i] = -1; rPage[i] = null; tGlobal[i] = false; }
             if (wTag[i] == vpn) { wTag[i] = -1; wPage[i] = null; tGlobal[i] = false; }
         }
+        if (anyLarge) {
+            // INVLPG drops every entry of the page containing the address, whatever its size
+            int big = vpn >>> 10;
+            for (int j = 0; j < 2 * TLB_N; j++) {
+                if (!tLarge[j]) continue;
+                if (rTag[j] != -1 && rTag[j] >>> 10 == big) { rTag[j] = -1; rPage[j] = null; }
+                if (wTag[j] != -1 && wTag[j] >>> 10 == big) { wTag[j] = -1; wPage[j] = null; }
+            }
+        }
         fetchPage = 1;
     }
 
@@ -391,10 +405,12 @@ abstract class CpuState {
     }
 
     int walkGlobal; // set by translate: 1 when the mapping is global
+    boolean walkLarge; // set by translate: the mapping is a 4 MiB page
 
     /** Walks the page tables; returns the physical address or raises #PF. */
     final int translate(int linear, boolean write, boolean user) {
         walkGlobal = 0;
+        walkLarge = false;
         if (!pagingOn()) return linear;
         int pdeAddr = (cr3 & 0xFFFFF000) + ((linear >>> 22) << 2);
         int pde = physRead32(pdeAddr);
@@ -406,6 +422,7 @@ abstract class CpuState {
             int nde = pde | 0x20 | (write ? 0x40 : 0);
             if (nde != pde) physWrite32(pdeAddr, nde);
             if ((pde & 0x100) != 0 && (cr4 & 0x80) != 0) walkGlobal = 1;
+            walkLarge = true;
             return (pde & 0xFFC00000) | (linear & 0x3FFFFF);
         }
         int pteAddr = (pde & 0xFFFFF000) + (((linear >>> 12) & 0x3FF) << 2);
@@ -513,6 +530,10 @@ abstract class CpuState {
             rTag[i] = linear >>> 12;
             rPage[i] = f;
             tGlobal[i] |= walkGlobal != 0;
+            if (walkLarge) {
+                tLarge[i] = true;
+                anyLarge = true;
+            }
         }
         return f;
     }
@@ -529,6 +550,10 @@ abstract class CpuState {
             rTag[i] = linear >>> 12;
             rPage[i] = f;
             tGlobal[i] |= walkGlobal != 0;
+            if (walkLarge) {
+                tLarge[i] = true;
+                anyLarge = true;
+            }
         }
         return f;
     }

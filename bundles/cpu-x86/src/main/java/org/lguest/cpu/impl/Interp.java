@@ -18,6 +18,11 @@ abstract class Interp extends SysOps {
     boolean halted;
     final int[] dr = new int[8];
     long tscOffset;
+    /**
+     * Set by an instruction after which no single-step #DB is taken: INT n/INT3/INTO (delivery clears TF;
+     * stepping resumes after the handler's IRET) and MOV SS/POP SS (the trap waits for the next instruction).
+     */
+    boolean noStepTrap;
 
     Interp(PhysicalMemory mem, IoPorts io) {
         super(mem, io);
@@ -477,7 +482,7 @@ abstract class Interp extends SysOps {
             case 0x0E: pushSreg(1); return;
             case 0x0F: exec0F(fetch8()); return;
             case 0x16: pushSreg(2); return;
-            case 0x17: popSreg(2); return;
+            case 0x17: popSreg(2); noStepTrap = true; return;
             case 0x1E: pushSreg(3); return;
             case 0x1F: popSreg(3); return;
             case 0x27: daa(); return;
@@ -619,6 +624,7 @@ abstract class Interp extends SysOps {
                 int s = (m >> 3) & 7;
                 if (s > 5 || s == 1) throw fault(UD);
                 loadSeg(s, rmRead(m, 2));
+                if (s == 2) noStepTrap = true;
                 return;
             }
             case 0x8F: {
@@ -816,6 +822,7 @@ abstract class Interp extends SysOps {
 
     final void softInt(int v) {
         deliver(v, 0, false, true);
+        noStepTrap = true;
         if (hostExit) limit = 0;
     }
 

@@ -380,7 +380,8 @@ abstract class SysOps extends CpuState {
 
     /** IRET in protected mode. */
     final void iret(boolean o32) {
-        if ((flags & NT) != 0) throw fault(TS, trSel & 0xFFFC); // nested task return: no task switching
+        // nested task return: no task switching; the #TS names the back-link selector read from the current TSS
+        if ((flags & NT) != 0) throw fault(TS, sysRead16(trBase) & 0xFFFC);
         int n = o32 ? 4 : 2;
         int s = sp();
         int neip = o32 ? read32(2, s) : read16(2, s);

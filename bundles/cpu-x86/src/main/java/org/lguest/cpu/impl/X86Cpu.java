@@ -59,6 +59,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
             if (icount >= end) return CpuExit.of(CpuExit.Reason.BUDGET);
             boolean single = (flags & TF) != 0;
             limit = single ? icount + 1 : Math.min(end, icount + 16384);
+            noStepTrap = false;
             try {
                 while (icount < limit) {
                     int a = sbase[1] + eip;
@@ -95,7 +96,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
                 continue;
             }
             if (hostExit) return hostExitRecord();
-            if (single) {
+            if (single && !noStepTrap) {
                 dr[6] |= 0x4000;
                 exception(DB, 0, false);
                 if (shutdown) return CpuExit.of(CpuExit.Reason.SHUTDOWN);
