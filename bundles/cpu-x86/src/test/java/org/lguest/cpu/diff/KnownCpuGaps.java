@@ -32,9 +32,7 @@ final class KnownCpuGaps {
             Map.entry(X87_UNMASKED, "unmasked x87 exceptions (CW mask bits clear): on #IA the host still sets"
                     + " C3 C2 C0 (FCOM*) or ZF PF CF (FCOMI*) to unordered, java leaves them; an unmasked #D on FLD"
                     + " m64fp still loads on the host; FIST/FST/FBSTP to a not-present page: the host page-faults"
-                    + " before the unmasked exception, java skips the store and reports #MF at the next FWAIT"),
-            Map.entry("FSQRT", "wrong results, e.g. FSQRT of 32767.5 gives 4004:d41262c5a68ef779 instead of"
-                    + " 4006:b50498b169a3bdde")
+                    + " before the unmasked exception, java skips the store and reports #MF at the next FWAIT")
     ));
 
     static boolean excluded(OpcodeTable.Form form) {
