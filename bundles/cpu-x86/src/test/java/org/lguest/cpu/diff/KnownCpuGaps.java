@@ -29,10 +29,6 @@ final class KnownCpuGaps {
     static final String PAGE_CROSSING = "feature page-crossing access";
 
     static final Map<String, String> GAPS = new TreeMap<>(Map.ofEntries(
-            Map.entry(X87_UNMASKED, "unmasked x87 exceptions (CW mask bits clear): on #IA the host still sets"
-                    + " C3 C2 C0 (FCOM*) or ZF PF CF (FCOMI*) to unordered, java leaves them; an unmasked #D on FLD"
-                    + " m64fp still loads on the host; FIST/FST/FBSTP to a not-present page: the host page-faults"
-                    + " before the unmasked exception, java skips the store and reports #MF at the next FWAIT")
     ));
 
     static boolean excluded(OpcodeTable.Form form) {
