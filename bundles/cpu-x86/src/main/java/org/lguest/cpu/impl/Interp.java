@@ -312,9 +312,9 @@ abstract class Interp extends SysOps {
         }
         int z = o ? 4 : 2, imm;
         boolean modrm;
-        int reg = -1;
+        int reg = -1, op2 = -1;
         if (op == 0x0F) {
-            int op2 = fetchCounted();
+            op2 = fetchCounted();
             if (!defined0F(op2)) {
                 // the processor raises #UD once it has the opcode, fetching nothing more
                 eip = save;
@@ -345,7 +345,8 @@ abstract class Interp extends SysOps {
             int m = fetchCounted();
             int mod = m >> 6, rm = m & 7;
             reg = (m >> 3) & 7;
-            if (mod != 3) {
+            // MOV to/from CRn/DRn ignore the mod bits: always a register operand, no SIB or displacement
+            if (mod != 3 && !(op == 0x0F && op2 >= 0x20 && op2 <= 0x23)) {
                 if (ad) {
                     int base = rm;
                     if (rm == 4) base = fetchCounted() & 7;

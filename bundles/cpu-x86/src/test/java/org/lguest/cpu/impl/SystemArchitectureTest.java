@@ -297,6 +297,19 @@ class SystemArchitectureTest {
     }
 
     @Test
+    void movFromCrIgnoresTheModBitsWhenFetchingAtThePageEnd() {
+        TestMachine m = new TestMachine();
+        m.hostVectors();
+        m.identityPaging(0x7);
+        m.poke32(0x21000 + 4 * 0x11, 0); // page 0x11000 not present
+        m.bytes(0x10FFD, 0x0F, 0x20, 0x05); // mov ebp,cr0 with mod=0 rm=5 (disp32 elsewhere): three bytes here
+        m.cpu.setEip(0x10FFD);
+        assertVector(m.run(), PF, 0);
+        assertEquals(0x11000, m.cpu.cr(2), "the next instruction's fetch faults, not the MOV's");
+        assertEquals(m.cpu.cr(0), m.cpu.reg(Cpu.EBP), "the MOV ran");
+    }
+
+    @Test
     void userWriteToAReadOnlyPageRaisesProtectionPageFault() {
         TestMachine m = new TestMachine();
         m.hostVectors();
