@@ -62,9 +62,17 @@ abstract class CpuState {
 
     // soft TLB: direct mapped, supervisor half then user half
     static final int TLB_BITS = 10, TLB_N = 1 << TLB_BITS, TLB_MASK = TLB_N - 1;
-    final int[] rTag = new int[2 * TLB_N], wTag = new int[2 * TLB_N];
-    final byte[][] rPage = new byte[2 * TLB_N][], wPage = new byte[2 * TLB_N][];
-    final boolean[] tGlobal = new boolean[2 * TLB_N];
+    /**
+     * The tlbUser value while alignment checking is on (CPL 3, CR0.AM, EFLAGS.AC): a third TLB region that is
+     * never filled, so every data access takes the slow path, where misalignment raises #AC(0).
+     */
+    static final int TLB_AC = 2 * TLB_N;
+    final int[] rTag = new int[3 * TLB_N], wTag = new int[3 * TLB_N];
+    final byte[][] rPage = new byte[3 * TLB_N][], wPage = new byte[3 * TLB_N][];
+    final boolean[] tGlobal = new boolean[3 * TLB_N];
+    /** Entries (either of rTag/wTag at the index) that may come from a 4 MiB page; anyLarge: some ever did. */
+    final boolean[] tLarge = new boolean[3 * TLB_N];
+    boolean anyLarge;
     /** 0 for supervisor accesses, TLB_N for user (CPL 3) */
     int tlbUser;
     /** whether the slow path treats the access as a user access */
@@ -256,6 +264,17 @@ abstract class CpuState {
         materialize();
         flags = (flags & ~mask) | (value & mask);
         flags = (flags & ~0x8028 & ~0xFFC00000) | 2;
+        updateAc();
+    }
+
+    /** #AC(0) when alignment checking is on and linear a is not a multiple of n (a power of two). */
+    final void alignCheck(int a, int n) {
+        if (tlbUser == TLB_AC && (a & (n - 1)) != 0) throw fault(AC_V, 0);
+    }
+
+    /** Re-derives the TLB region from CPL, CR0.AM and EFLAGS.AC (call after any of them changes). */
+    final void updateAc() {
+        if (cpl == 3) tlbUser = (cr0 & flags & 0x40000) != 0 ? TLB_AC : TLB_N;
     }
 
     // ---------------------------------------------------------------- registers
@@ -332,6 +351,7 @@ abstract class CpuState {
     final void setCpl(int c) {
         cpl = c;
         tlbUser = c == 3 ? TLB_N : 0;
+        updateAc();
         userAccess = c == 3;
         fetchPage = 1;
     }
@@ -344,6 +364,8 @@ abstract class CpuState {
         java.util.Arrays.fill(rPage, null);
         java.util.Arrays.fill(wPage, null);
         java.util.Arrays.fill(tGlobal, false);
+        java.util.Arrays.fill(tLarge, false);
+        anyLarge = false;
         fetchPage = 1;
     }
 
@@ -366,6 +388,15 @@ abstract class CpuState {
             if (rTag[i] == vpn) { rTag[i] = -1; rPage[i] = null; tGlobal[i] = false; }
             if (wTag[i] == vpn) { wTag[i] = -1; wPage[i] = null; tGlobal[i] = false; }
         }
+        if (anyLarge) {
+            // INVLPG drops every entry of the page containing the address, whatever its size
+            int big = vpn >>> 10;
+            for (int j = 0; j < 2 * TLB_N; j++) {
+                if (!tLarge[j]) continue;
+                if (rTag[j] != -1 && rTag[j] >>> 10 == big) { rTag[j] = -1; rPage[j] = null; }
+                if (wTag[j] != -1 && wTag[j] >>> 10 == big) { wTag[j] = -1; wPage[j] = null; }
+            }
+        }
         fetchPage = 1;
     }
 
@@ -374,10 +405,12 @@ abstract class CpuState {
     }
 
     int walkGlobal; // set by translate: 1 when the mapping is global
+    boolean walkLarge; // set by translate: the mapping is a 4 MiB page
 
     /** Walks the page tables; returns the physical address or raises #PF. */
     final int translate(int linear, boolean write, boolean user) {
         walkGlobal = 0;
+        walkLarge = false;
         if (!pagingOn()) return linear;
         int pdeAddr = (cr3 & 0xFFFFF000) + ((linear >>> 22) << 2);
         int pde = physRead32(pdeAddr);
@@ -389,6 +422,7 @@ abstract class CpuState {
             int nde = pde | 0x20 | (write ? 0x40 : 0);
             if (nde != pde) physWrite32(pdeAddr, nde);
             if ((pde & 0x100) != 0 && (cr4 & 0x80) != 0) walkGlobal = 1;
+            walkLarge = true;
             return (pde & 0xFFC00000) | (linear & 0x3FFFFF);
         }
         int pteAddr = (pde & 0xFFFFF000) + (((linear >>> 12) & 0x3FF) << 2);
@@ -491,11 +525,15 @@ abstract class CpuState {
     final byte[] tlbFillRead(int linear) {
         int pa = translate(linear, false, userAccess);
         byte[] f = frameOf(pa);
-        if (f != null && (userAccess ? tlbUser != 0 : tlbUser == 0)) {
+        if (f != null && (userAccess ? tlbUser == TLB_N : tlbUser == 0)) {
             int i = ((linear >>> 12) & TLB_MASK) | tlbUser;
             rTag[i] = linear >>> 12;
             rPage[i] = f;
             tGlobal[i] |= walkGlobal != 0;
+            if (walkLarge) {
+                tLarge[i] = true;
+                anyLarge = true;
+            }
         }
         return f;
     }
@@ -503,7 +541,7 @@ abstract class CpuState {
     final byte[] tlbFillWrite(int linear) {
         int pa = translate(linear, true, userAccess);
         byte[] f = frameOf(pa);
-        if (f != null && (userAccess ? tlbUser != 0 : tlbUser == 0)) {
+        if (f != null && (userAccess ? tlbUser == TLB_N : tlbUser == 0)) {
             int i = ((linear >>> 12) & TLB_MASK) | tlbUser;
             if (!code.containsKey(f)) {
                 wTag[i] = linear >>> 12;
@@ -512,6 +550,10 @@ abstract class CpuState {
             rTag[i] = linear >>> 12;
             rPage[i] = f;
             tGlobal[i] |= walkGlobal != 0;
+            if (walkLarge) {
+                tLarge[i] = true;
+                anyLarge = true;
+            }
         }
         return f;
     }
@@ -537,6 +579,7 @@ abstract class CpuState {
     }
 
     final int readLinSlow(int a, int n) {
+        if (tlbUser == TLB_AC && (a & (n - 1)) != 0) throw fault(AC_V, 0);
         if (((a & 0xFFF) + n) <= 0x1000) {
             byte[] f = tlbFillRead(a);
             if (f == null) return n == 2 ? 0xFFFF : -1;
@@ -544,7 +587,7 @@ abstract class CpuState {
         }
         // page crossing: check both pages first
         tlbFillRead(a);
-        tlbFillRead(a + n - 1);
+        tlbFillRead((a + n - 1) & ~0xFFF);
         int v = 0;
         for (int k = 0; k < n; k++) v |= readLin8(a + k) << (8 * k);
         return v;
@@ -569,6 +612,7 @@ abstract class CpuState {
     }
 
     final void writeLinSlow(int a, int n, int v) {
+        if (tlbUser == TLB_AC && (a & (n - 1)) != 0) throw fault(AC_V, 0);
         if (((a & 0xFFF) + n) <= 0x1000) {
             byte[] f = tlbFillWrite(a);
             if (f == null) return;
@@ -581,7 +625,7 @@ abstract class CpuState {
             return;
         }
         int pa0 = translate(a, true, userAccess);
-        int pa1 = translate(a + n - 1, true, userAccess);
+        int pa1 = translate((a + n - 1) & ~0xFFF, true, userAccess);
         for (int k = 0; k < n; k++) {
             int pa = ((a + k) & 0xFFF) < (a & 0xFFF) ? (pa1 & ~0xFFF) | ((a + k) & 0xFFF) : pa0 + k;
             physWrite8(pa, v >>> (8 * k));
@@ -591,7 +635,25 @@ abstract class CpuState {
     /** Checks that n bytes at linear a are writable (faults as a write would), without writing. */
     final void probeWrite(int a, int n) {
         translate(a, true, userAccess);
-        if (((a & 0xFFF) + n) > 0x1000) translate(a + n - 1, true, userAccess);
+        if (((a & 0xFFF) + n) > 0x1000) translate((a + n - 1) & ~0xFFF, true, userAccess);
+    }
+
+    /**
+     * Reads the destination of a read-modify-write instruction: the segment is checked for writing and the
+     * page translated with write intent before the read (as the processor does), so a fault carries the W
+     * bit and happens before any register or flag changes.
+     */
+    final int rmwSz(int s, int off, int sz) {
+        int a = lin(s, off, sz, 2);
+        int i = ((a >>> 12) & TLB_MASK) | tlbUser;
+        if (wTag[i] != a >>> 12 || (a & 0xFFF) > 0x1000 - sz) rmwProbe(a, sz);
+        return sz == 4 ? readLin32(a) : sz == 2 ? readLin16(a) : readLin8(a);
+    }
+
+    private void rmwProbe(int a, int sz) {
+        alignCheck(a, sz);
+        if (((a & 0xFFF) + sz) <= 0x1000) tlbFillWrite(a);
+        else probeWrite(a, sz);
     }
 
     // supervisor (implicit) accesses: descriptor tables, TSS

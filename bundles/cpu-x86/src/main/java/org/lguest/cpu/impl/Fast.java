@@ -241,7 +241,7 @@ abstract class Fast extends Interp {
     /** mem op= reg */
     final void hAluMR(int k, int sz, int reg, int seg, int base, int index, int scale, int disp) {
         int off = eaC(base, index, scale, disp);
-        int res = alu(k, readSz(seg, off, sz), getReg(reg, sz), sz);
+        int res = alu(k, k != 7 ? rmwSz(seg, off, sz) : readSz(seg, off, sz), getReg(reg, sz), sz);
         if (k != 7) writeSz(seg, off, sz, res);
     }
 
@@ -254,7 +254,7 @@ abstract class Fast extends Interp {
     /** mem op= imm */
     final void hAluMI(int k, int sz, int imm, int seg, int base, int index, int scale, int disp) {
         int off = eaC(base, index, scale, disp);
-        int res = alu(k, readSz(seg, off, sz), imm, sz);
+        int res = alu(k, k != 7 ? rmwSz(seg, off, sz) : readSz(seg, off, sz), imm, sz);
         if (k != 7) writeSz(seg, off, sz, res);
     }
 
@@ -406,7 +406,7 @@ abstract class Fast extends Interp {
                     if (k != 7) setReg(in.rm, sz, res);
                 } else {
                     int off = ea(in);
-                    int res = alu(k, readSz(in.seg, off, sz), getReg(in.reg, sz), sz);
+                    int res = alu(k, k != 7 ? rmwSz(in.seg, off, sz) : readSz(in.seg, off, sz), getReg(in.reg, sz), sz);
                     if (k != 7) writeSz(in.seg, off, sz, res);
                 }
                 return;
@@ -424,7 +424,7 @@ abstract class Fast extends Interp {
                     if (k != 7) setReg(in.rm, sz, res);
                 } else {
                     int off = ea(in);
-                    int res = alu(k, readSz(in.seg, off, sz), in.imm, sz);
+                    int res = alu(k, k != 7 ? rmwSz(in.seg, off, sz) : readSz(in.seg, off, sz), in.imm, sz);
                     if (k != 7) writeSz(in.seg, off, sz, res);
                 }
                 return;
@@ -467,7 +467,7 @@ abstract class Fast extends Interp {
                     setReg(in.rm, sz, in.op == 0 ? inc(v, sz) : dec(v, sz));
                 } else {
                     int off = ea(in);
-                    int v = readSz(in.seg, off, sz);
+                    int v = rmwSz(in.seg, off, sz);
                     writeSz(in.seg, off, sz, in.op == 0 ? inc(v, sz) : dec(v, sz));
                 }
                 return;
@@ -517,7 +517,7 @@ abstract class Fast extends Interp {
                     if ((cnt & 31) != 0) setReg(in.rm, sz, res);
                 } else {
                     int off = ea(in);
-                    int res = shift(in.op, readSz(in.seg, off, sz), cnt, sz);
+                    int res = shift(in.op, rmwSz(in.seg, off, sz), cnt, sz);
                     if ((cnt & 31) != 0) writeSz(in.seg, off, sz, res);
                 }
                 return;
@@ -535,7 +535,7 @@ abstract class Fast extends Interp {
             case K_GRP3: {
                 int k = in.op;
                 int off = in.mem ? ea(in) : 0;
-                int v = in.mem ? readSz(in.seg, off, sz) : getReg(in.rm, sz);
+                int v = !in.mem ? getReg(in.rm, sz) : k == 2 || k == 3 ? rmwSz(in.seg, off, sz) : readSz(in.seg, off, sz);
                 int res;
                 switch (k) {
                     case 2: res = ~v; break;
@@ -563,7 +563,7 @@ abstract class Fast extends Interp {
             case K_XCHG: {
                 if (in.mem) {
                     int off = ea(in);
-                    int a = readSz(in.seg, off, sz);
+                    int a = rmwSz(in.seg, off, sz);
                     writeSz(in.seg, off, sz, getReg(in.reg, sz));
                     setReg(in.reg, sz, a);
                 } else {

@@ -27,6 +27,14 @@ interface FpuHost {
     /** Raises the fault a write of {@code length} bytes at seg:offset would raise, if any. */
     void checkWritable(int seg, int offset, int length);
 
+    /**
+     * Raises the fault a read of {@code length} bytes at seg:offset would raise, checking the first dword
+     * and then the last byte: FRSTOR on the host reports CR2 = the image's last byte when the image runs
+     * into a not-present page after its first dword, the page start when its first dword straddles it.
+     */
+    default void checkReadableEnds(int seg, int offset, int length) {
+    }
+
     /** AX, for FNSTSW AX. */
     void setAx(int value);
 

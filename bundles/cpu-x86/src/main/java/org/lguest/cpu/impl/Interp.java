@@ -18,6 +18,11 @@ abstract class Interp extends SysOps {
     boolean halted;
     final int[] dr = new int[8];
     long tscOffset;
+    /**
+     * Set by an instruction after which no single-step #DB is taken: INT n/INT3/INTO (delivery clears TF;
+     * stepping resumes after the handler's IRET) and MOV SS/POP SS (the trap waits for the next instruction).
+     */
+    boolean noStepTrap;
 
     Interp(PhysicalMemory mem, IoPorts io) {
         super(mem, io);
@@ -92,6 +97,11 @@ abstract class Interp extends SysOps {
 
     final int rmRead(int m, int sz) {
         return m >= 0xC0 ? getReg(m & 7, sz) : readSz(eaSeg, eaOff, sz);
+    }
+
+    /** Reads a read-modify-write destination (memory: checked and translated for writing first). */
+    final int rmwRead(int m, int sz) {
+        return m >= 0xC0 ? getReg(m & 7, sz) : rmwSz(eaSeg, eaOff, sz);
     }
 
     final void rmWrite(int m, int sz, int v) {
@@ -255,6 +265,8 @@ abstract class Interp extends SysOps {
         boolean d = csD;
         o32 = d;
         a32 = d;
+        int a0 = sbase[1] + eip;
+        if ((a0 & 0xFFF) > 0xFF0 || (a0 & ~0xFFF) != fetchPage) prefetch();
         int op = fetch8();
         int n = 0;
         while (true) {
@@ -275,22 +287,116 @@ abstract class Interp extends SysOps {
                     else exec1(op);
                     return;
             }
-            if (++n >= 14) throw fault(GP, 0);
+            if (++n == 4) prefetch();
             op = fetch8();
         }
+    }
+
+    /**
+     * Fetches the whole instruction at startEip before it executes (as the processor does): a fetch fault
+     * (#PF at the next page, #GP past the CS limit) comes before anything the instruction itself would
+     * raise, and a 16th byte raises #GP(0). Used when the instruction may leave the fetch window or has
+     * several prefixes; restores EIP.
+     */
+    final void prefetch() {
+        int save = eip;
+        eip = startEip;
+        boolean o = csD, ad = csD;
+        int op;
+        while (true) {
+            op = fetchCounted();
+            if (op == 0x66) o = !csD;
+            else if (op == 0x67) ad = !csD;
+            else if (!(op == 0x26 || op == 0x2E || op == 0x36 || op == 0x3E || op == 0x64 || op == 0x65
+                    || op == 0xF0 || op == 0xF2 || op == 0xF3)) break;
+        }
+        int z = o ? 4 : 2, imm;
+        boolean modrm;
+        int reg = -1, op2 = -1;
+        if (op == 0x0F) {
+            op2 = fetchCounted();
+            if (!defined0F(op2)) {
+                // the processor raises #UD once it has the opcode, fetching nothing more
+                eip = save;
+                return;
+            }
+            modrm = !(op2 == 0x06 || op2 == 0x08 || op2 == 0x09 || (op2 >= 0x30 && op2 <= 0x35)
+                    || (op2 >= 0x80 && op2 <= 0x8F) || (op2 >= 0xA0 && op2 <= 0xA2) || op2 == 0xA8 || op2 == 0xA9
+                    || op2 >= 0xC8);
+            imm = (op2 >= 0x80 && op2 <= 0x8F) ? z : op2 == 0xA4 || op2 == 0xAC || op2 == 0xBA ? 1 : 0;
+        } else {
+            modrm = (op < 0x40 && (op & 7) < 4) || op == 0x62 || op == 0x63 || op == 0x69 || op == 0x6B
+                    || (op >= 0x80 && op <= 0x8F) || op == 0xC0 || op == 0xC1 || (op >= 0xC4 && op <= 0xC7)
+                    || (op >= 0xD0 && op <= 0xD3) || (op >= 0xD8 && op <= 0xDF) || op == 0xF6 || op == 0xF7
+                    || op == 0xFE || op == 0xFF;
+            if (op < 0x40) imm = (op & 7) == 4 ? 1 : (op & 7) == 5 ? z : 0;
+            else if (op == 0x68 || op == 0x69 || op == 0x81 || op == 0xA9 || op == 0xC7 || op == 0xE8 || op == 0xE9
+                    || (op >= 0xB8 && op <= 0xBF)) imm = z;
+            else if (op == 0x6A || op == 0x6B || (op >= 0x70 && op <= 0x7F) || op == 0x80 || op == 0x82 || op == 0x83
+                    || op == 0xA8 || (op >= 0xB0 && op <= 0xB7) || op == 0xC0 || op == 0xC1 || op == 0xC6 || op == 0xCD
+                    || op == 0xD4 || op == 0xD5 || (op >= 0xE0 && op <= 0xE7) || op == 0xEB) imm = 1;
+            else if (op == 0x9A || op == 0xEA) imm = z + 2;
+            else if (op >= 0xA0 && op <= 0xA3) imm = ad ? 4 : 2;
+            else if (op == 0xC2 || op == 0xCA) imm = 2;
+            else if (op == 0xC8) imm = 3;
+            else imm = 0;
+        }
+        if (modrm) {
+            int m = fetchCounted();
+            int mod = m >> 6, rm = m & 7;
+            reg = (m >> 3) & 7;
+            // MOV to/from CRn/DRn ignore the mod bits: always a register operand, no SIB or displacement
+            if (mod != 3 && !(op == 0x0F && op2 >= 0x20 && op2 <= 0x23)) {
+                if (ad) {
+                    int base = rm;
+                    if (rm == 4) base = fetchCounted() & 7;
+                    if (mod == 1) fetchCounted();
+                    else if (mod == 2 || (mod == 0 && base == 5)) skipCounted(4);
+                } else {
+                    if (mod == 1) fetchCounted();
+                    else if (mod == 2 || (mod == 0 && rm == 6)) skipCounted(2);
+                }
+            }
+        }
+        if ((op == 0xF6 || op == 0xF7) && reg < 2) imm = op == 0xF6 ? 1 : z;
+        skipCounted(imm);
+        eip = save;
+    }
+
+    /** Whether the 0F-map opcode exists on this processor (for some ModRM). */
+    static boolean defined0F(int op2) {
+        return op2 <= 0x03 || op2 == 0x06 || op2 == 0x08 || op2 == 0x09 || (op2 >= 0x18 && op2 <= 0x23)
+                || (op2 >= 0x30 && op2 <= 0x32) || op2 == 0x34 || op2 == 0x35 || (op2 >= 0x40 && op2 <= 0x4F) || (op2 >= 0x80 && op2 <= 0xA5)
+                || op2 == 0xA8 || op2 == 0xA9 || (op2 >= 0xAB && op2 <= 0xB7) || (op2 >= 0xBA && op2 <= 0xC1)
+                || op2 >= 0xC7 && op2 <= 0xCF;
+    }
+
+    private void skipCounted(int n) {
+        for (int i = 0; i < n; i++) fetchCounted();
+    }
+
+    /** One byte of the instruction at startEip for {@link #prefetch}; a 16th byte is #GP(0). */
+    private int fetchCounted() {
+        if (eip - startEip >= 15) throw fault(GP, 0);
+        return fetch8();
     }
 
     private void checkLock(int op) {
         int save = eip;
         boolean ok;
         int m;
+        // an opcode that is never lockable is #UD before its ModRM byte is fetched
         if (op == 0x0F) {
             int op2 = fetch8();
+            if (!(op2 == 0xAB || op2 == 0xB3 || op2 == 0xBB || op2 == 0xB0 || op2 == 0xB1 || op2 == 0xC0 || op2 == 0xC1
+                    || op2 == 0xBA || op2 == 0xC7)) throw fault(UD);
             m = fetch8();
             int reg = (m >> 3) & 7;
             ok = op2 == 0xAB || op2 == 0xB3 || op2 == 0xBB || op2 == 0xB0 || op2 == 0xB1 || op2 == 0xC0 || op2 == 0xC1
                     || (op2 == 0xBA && reg >= 5) || (op2 == 0xC7 && reg == 1);
         } else {
+            if (!((op < 0x38 && (op & 6) == 0) || (op & 0xFC) == 0x80 || op == 0x86 || op == 0x87 || op == 0xF6
+                    || op == 0xF7 || op == 0xFE || op == 0xFF)) throw fault(UD);
             m = fetch8();
             int reg = (m >> 3) & 7;
             ok = (op < 0x38 && (op & 6) == 0) || ((op & 0xFC) == 0x80 && reg != 7) || op == 0x86 || op == 0x87
@@ -310,7 +416,7 @@ abstract class Interp extends SysOps {
                     int res = alu(op >> 3, reg8(m & 7), b, 1);
                     if (op != 0x38) setReg8(m & 7, res);
                 } else {
-                    int res = alu(op >> 3, read8(eaSeg, eaOff), b, 1);
+                    int res = alu(op >> 3, op != 0x38 ? rmwSz(eaSeg, eaOff, 1) : read8(eaSeg, eaOff), b, 1);
                     if (op != 0x38) write8(eaSeg, eaOff, res);
                 }
                 return;
@@ -323,7 +429,7 @@ abstract class Interp extends SysOps {
                         int res = alu32(op >> 3, r[m & 7], b);
                         if (op != 0x39) r[m & 7] = res;
                     } else {
-                        int res = alu32(op >> 3, read32(eaSeg, eaOff), b);
+                        int res = alu32(op >> 3, op != 0x39 ? rmwSz(eaSeg, eaOff, 4) : read32(eaSeg, eaOff), b);
                         if (op != 0x39) write32(eaSeg, eaOff, res);
                     }
                 } else {
@@ -332,7 +438,7 @@ abstract class Interp extends SysOps {
                         int res = alu(op >> 3, r[m & 7], b, 2);
                         if (op != 0x39) setReg16(m & 7, res);
                     } else {
-                        int res = alu(op >> 3, read16(eaSeg, eaOff), b, 2);
+                        int res = alu(op >> 3, op != 0x39 ? rmwSz(eaSeg, eaOff, 2) : read16(eaSeg, eaOff), b, 2);
                         if (op != 0x39) write16(eaSeg, eaOff, res);
                     }
                 }
@@ -377,7 +483,7 @@ abstract class Interp extends SysOps {
             case 0x0E: pushSreg(1); return;
             case 0x0F: exec0F(fetch8()); return;
             case 0x16: pushSreg(2); return;
-            case 0x17: popSreg(2); return;
+            case 0x17: popSreg(2); noStepTrap = true; return;
             case 0x1E: pushSreg(3); return;
             case 0x1F: popSreg(3); return;
             case 0x27: daa(); return;
@@ -446,7 +552,7 @@ abstract class Interp extends SysOps {
                     if (k != 7) setReg8(m & 7, res);
                 } else {
                     int b = fetch8();
-                    int res = alu(k, read8(eaSeg, eaOff), b, 1);
+                    int res = alu(k, k != 7 ? rmwSz(eaSeg, eaOff, 1) : read8(eaSeg, eaOff), b, 1);
                     if (k != 7) write8(eaSeg, eaOff, res);
                 }
                 return;
@@ -461,12 +567,12 @@ abstract class Interp extends SysOps {
                         if (k != 7) r[m & 7] = res;
                     } else {
                         int b = op == 0x81 ? fetch32() : (byte) fetch8();
-                        int res = alu32(k, read32(eaSeg, eaOff), b);
+                        int res = alu32(k, k != 7 ? rmwSz(eaSeg, eaOff, 4) : read32(eaSeg, eaOff), b);
                         if (k != 7) write32(eaSeg, eaOff, res);
                     }
                 } else {
                     int b = op == 0x81 ? fetch16() : (byte) fetch8();
-                    int res = alu(k, rmRead(m, 2), b, 2);
+                    int res = alu(k, k != 7 ? rmwRead(m, 2) : rmRead(m, 2), b, 2);
                     if (k != 7) rmWrite(m, 2, res);
                 }
                 return;
@@ -481,7 +587,7 @@ abstract class Interp extends SysOps {
                 sz = op == 0x86 ? 1 : o32 ? 4 : 2;
                 m = modrm();
                 int g = (m >> 3) & 7;
-                int a = rmRead(m, sz);
+                int a = rmwRead(m, sz);
                 rmWrite(m, sz, getReg(g, sz));
                 setReg(g, sz, a);
                 return;
@@ -519,6 +625,7 @@ abstract class Interp extends SysOps {
                 int s = (m >> 3) & 7;
                 if (s > 5 || s == 1) throw fault(UD);
                 loadSeg(s, rmRead(m, 2));
+                if (s == 2) noStepTrap = true;
                 return;
             }
             case 0x8F: {
@@ -584,8 +691,8 @@ abstract class Interp extends SysOps {
             case 0xC0: case 0xC1: case 0xD0: case 0xD1: case 0xD2: case 0xD3: {
                 sz = (op & 1) == 0 ? 1 : o32 ? 4 : 2;
                 m = modrm();
-                int a = rmRead(m, sz);
                 int cnt = op < 0xD0 ? fetch8() : op < 0xD2 ? 1 : r[1] & 0xFF;
+                int a = rmwRead(m, sz);
                 int res = shift((m >> 3) & 7, a, cnt, sz);
                 if ((cnt & 31) != 0) rmWrite(m, sz, res);
                 return;
@@ -705,7 +812,7 @@ abstract class Interp extends SysOps {
                 m = modrm();
                 int k = (m >> 3) & 7;
                 if (k > 1) throw fault(UD);
-                int a = rmRead(m, 1);
+                int a = rmwRead(m, 1);
                 rmWrite(m, 1, k == 0 ? inc(a, 1) : dec(a, 1));
                 return;
             }
@@ -716,6 +823,7 @@ abstract class Interp extends SysOps {
 
     final void softInt(int v) {
         deliver(v, 0, false, true);
+        noStepTrap = true;
         if (hostExit) limit = 0;
     }
 
@@ -734,9 +842,9 @@ abstract class Interp extends SysOps {
                 alu(4, a, imm(sz), sz);
                 return;
             }
-            case 2: rmWrite(m, sz, ~rmRead(m, sz)); return;
+            case 2: rmWrite(m, sz, ~rmwRead(m, sz)); return;
             case 3: {
-                int a = rmRead(m, sz);
+                int a = rmwRead(m, sz);
                 rmWrite(m, sz, alu(5, 0, a, sz));
                 return;
             }
@@ -838,8 +946,8 @@ abstract class Interp extends SysOps {
         int k = (m >> 3) & 7;
         int sz = o32 ? 4 : 2;
         switch (k) {
-            case 0: rmWrite(m, sz, inc(rmRead(m, sz), sz)); return;
-            case 1: rmWrite(m, sz, dec(rmRead(m, sz), sz)); return;
+            case 0: rmWrite(m, sz, inc(rmwRead(m, sz), sz)); return;
+            case 1: rmWrite(m, sz, dec(rmwRead(m, sz), sz)); return;
             case 2: {
                 int t = rmRead(m, sz);
                 push(eip, o32);
@@ -863,6 +971,7 @@ abstract class Interp extends SysOps {
         if (o32) {
             int sp = r[4] - 4;
             if (!ssB) sp &= 0xFFFF;
+            alignCheck(lin(2, sp, 4, 2), 4); // a doubleword push, though only the word is written
             write16(2, sp, sel[s]);
             setSp(sp);
         } else push16(sel[s]);
@@ -942,7 +1051,11 @@ abstract class Interp extends SysOps {
         // check the new stack top is writable before committing
         int nsp = r[4] - size;
         if (!ssB) nsp &= 0xFFFF;
-        if (size > 0) lin(2, nsp, 1, 2);
+        if (size > 0) {
+            int a = lin(2, nsp, 1, 2);
+            alignCheck(a, sz);
+            probeWrite(a, 1);
+        }
         if (ssB) r[5] = frame;
         else setReg16(5, frame);
         setSp(nsp);
@@ -1148,6 +1261,10 @@ abstract class Interp extends SysOps {
             case 0x01: grp7(); return;
             case 0x02: case 0x03: larLsl(op == 0x02); return;
             case 0x06: needCpl0(); cr0 &= ~8; return;
+            case 0x34: case 0x35:
+                // SYSENTER/SYSEXIT: #GP(0) when IA32_SYSENTER_CS is 0, which it always is here (the MSR is not
+                // implemented: WRMSR 0x174 is #GP), and SYSEXIT at CPL > 0 is #GP(0) anyway (a family-6 model-8 part)
+                throw fault(GP, 0);
             case 0x08: case 0x09: needCpl0(); return;
             case 0x18: case 0x19: case 0x1A: case 0x1B: case 0x1C: case 0x1D: case 0x1E: case 0x1F:
                 modrm(); // hint NOPs
@@ -1191,7 +1308,7 @@ abstract class Interp extends SysOps {
             case 0xB0: case 0xB1: {
                 sz = op == 0xB0 ? 1 : o32 ? 4 : 2;
                 m = modrm();
-                int dst = rmRead(m, sz);
+                int dst = rmwRead(m, sz);
                 alu(7, r[0], dst, sz);
                 if (getZF()) rmWrite(m, sz, getReg((m >> 3) & 7, sz));
                 else {
@@ -1232,7 +1349,7 @@ abstract class Interp extends SysOps {
                 sz = op == 0xC0 ? 1 : o32 ? 4 : 2;
                 m = modrm();
                 int g = (m >> 3) & 7;
-                int dst = rmRead(m, sz);
+                int dst = rmwRead(m, sz);
                 int sum = alu(0, dst, getReg(g, sz), sz);
                 rmWrite(m, sz, sum);
                 setReg(g, sz, dst);
@@ -1243,8 +1360,10 @@ abstract class Interp extends SysOps {
                 m = fetch8();
                 if (((m >> 3) & 7) != 1 || m >= 0xC0) throw fault(UD);
                 decodeEA(m);
+                int la = lin(eaSeg, eaOff, 8, 2);
+                alignCheck(la, 8);
+                probeWrite(la, 8);
                 int lo = read32(eaSeg, eaOff), hi = read32(eaSeg, eaOff + 4);
-                lin(eaSeg, eaOff, 8, 2);
                 if (lo == r[0] && hi == r[2]) {
                     write32(eaSeg, eaOff, r[3]);
                     write32(eaSeg, eaOff + 4, r[1]);
@@ -1285,7 +1404,7 @@ abstract class Interp extends SysOps {
         int b = sz == 4 ? bitoff : (short) bitoff;
         int off = eaOff + (b >> (sz == 4 ? 5 : 4)) * sz;
         if (!a32) off &= 0xFFFF;
-        int v = readSz(eaSeg, off, sz);
+        int v = k != 0 ? rmwSz(eaSeg, off, sz) : readSz(eaSeg, off, sz);
         int nv = bitApply(k, v, b & (sz * 8 - 1));
         if (k != 0) writeSz(eaSeg, off, sz, nv);
     }
@@ -1307,7 +1426,7 @@ abstract class Interp extends SysOps {
         if (k < 4) throw fault(UD);
         int sz = o32 ? 4 : 2;
         int bit = fetch8() & (sz * 8 - 1);
-        int v = rmRead(m, sz);
+        int v = k != 4 ? rmwRead(m, sz) : rmRead(m, sz);
         int nv = bitApply(k - 4, v, bit);
         if (k != 4) rmWrite(m, sz, nv);
     }
@@ -1316,7 +1435,7 @@ abstract class Interp extends SysOps {
         int m = modrm();
         int sz = o32 ? 4 : 2;
         int cnt = ((op & 1) == 0 ? fetch8() : r[1]) & 31;
-        int a = rmRead(m, sz);
+        int a = rmwRead(m, sz);
         if (cnt == 0) return;
         int b = getReg((m >> 3) & 7, sz);
         int bits = sz * 8;
@@ -1352,10 +1471,10 @@ abstract class Interp extends SysOps {
 
     final void movCr(boolean toCr) {
         int m = fetch8();
-        needCpl0();
         int n = (m >> 3) & 7;
         int g = m & 7;
-        if (n == 1 || n > 4) throw fault(UD);
+        if (n == 1 || n > 4) throw fault(UD); // before the privilege check, as the processor does
+        needCpl0();
         if (toCr) writeCr(n, r[g]);
         else r[g] = n == 0 ? cr0 : n == 2 ? cr2 : n == 3 ? cr3 : cr4;
     }
@@ -1368,6 +1487,7 @@ abstract class Interp extends SysOps {
                 int old = cr0;
                 cr0 = v | 0x10;
                 if (((old ^ cr0) & 0x80010001) != 0) flushTlbAll();
+                updateAc();
                 limit = 0;
                 return;
             }

@@ -320,6 +320,13 @@ abstract class SysOps extends CpuState {
         int s = sp();
         int neip = o32 ? read32(2, s) : read16(2, s);
         int ncs = (o32 ? read32(2, ssB ? s + 4 : (s + 4) & 0xFFFF) : read16(2, ssB ? s + 2 : (s + 2) & 0xFFFF)) & 0xFFFF;
+        if (tlbUser == TLB_AC && (ncs & 3) != cpl) {
+            // a return to another privilege level (by RPL): the host processor reads the outer SS:ESP (past
+            // the imm16 bytes) before it checks the CS selector, so a misaligned slot is #AC even when the
+            // selector is null or its RPL is below CPL (seen in the differential tests)
+            int o = s + 2 * n + imm;
+            alignCheck(sbase[2] + (ssB ? o : o & 0xFFFF), n);
+        }
         if ((ncs & 0xFFFC) == 0) throw fault(GP, 0);
         int err = ncs & 0xFFFC;
         int rpl = ncs & 3;
@@ -373,7 +380,8 @@ abstract class SysOps extends CpuState {
 
     /** IRET in protected mode. */
     final void iret(boolean o32) {
-        if ((flags & NT) != 0) throw fault(TS, trSel & 0xFFFC); // nested task return: no task switching
+        // nested task return: no task switching; the #TS names the back-link selector read from the current TSS
+        if ((flags & NT) != 0) throw fault(TS, sysRead16(trBase) & 0xFFFC);
         int n = o32 ? 4 : 2;
         int s = sp();
         int neip = o32 ? read32(2, s) : read16(2, s);
@@ -516,6 +524,7 @@ abstract class SysOps extends CpuState {
         if ((type & 1) == 0) f &= ~IF;
         flags = f;
         lop = L_EAGER;
+        updateAc();
     }
 
     // ---------------------------------------------------------------- I/O permission

@@ -59,6 +59,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
             if (icount >= end) return CpuExit.of(CpuExit.Reason.BUDGET);
             boolean single = (flags & TF) != 0;
             limit = single ? icount + 1 : Math.min(end, icount + 16384);
+            noStepTrap = false;
             try {
                 while (icount < limit) {
                     int a = sbase[1] + eip;
@@ -95,7 +96,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
                 continue;
             }
             if (hostExit) return hostExitRecord();
-            if (single) {
+            if (single && !noStepTrap) {
                 dr[6] |= 0x4000;
                 exception(DB, 0, false);
                 if (shutdown) return CpuExit.of(CpuExit.Reason.SHUTDOWN);
@@ -202,7 +203,44 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
         if (!FpuUnit.isDefined(op, modrm)) throw fault(UD); // the x87 README: #UD before #NM, as the hardware does
         if ((cr0 & 0xC) != 0) throw fault(NM); // EM or TS
         if (FpuUnit.isWaiting(op, modrm) && fpu.hasPendingException() && (cr0 & 0x20) != 0) throw fault(MF);
+        if (tlbUser == TLB_AC && modrm < 0xC0) {
+            // one alignment check for the whole operand (SDM table "alignment requirements by data type"), made
+            // at the unit's first access after its segment check; the unit's dword/word pieces run unchecked
+            fpuAlign = fpuAlignment(op, (modrm >> 3) & 7);
+            tlbUser = TLB_N;
+            try {
+                fpu.execute(op, modrm, eaSeg, eaOff, o32);
+            } finally {
+                fpuAlign = 0;
+                updateAc();
+            }
+            return;
+        }
         fpu.execute(op, modrm, eaSeg, eaOff, o32);
+    }
+
+    /** Non-zero while an x87 instruction's alignment check is pending: the operand's required alignment. */
+    private int fpuAlign;
+
+    private void fpuAlignFirst(int seg, int offset, int len, int perm) {
+        if (fpuAlign == 0) return;
+        int a = lin(seg, offset, len, perm);
+        int n = fpuAlign;
+        fpuAlign = 0;
+        if ((a & (n - 1)) != 0) throw fault(AC_V, 0);
+    }
+
+    /** The alignment #AC requires of an x87 memory operand (op D8-DF, reg field of ModRM). */
+    private int fpuAlignment(int op, int reg) {
+        switch (op) {
+            case 0xD8: case 0xDA: return 4;
+            case 0xD9: return reg == 5 || reg == 7 ? 2 : reg == 4 || reg == 6 ? (o32 ? 4 : 2) : 4;
+            case 0xDB: return reg == 5 || reg == 7 ? 8 : 4;
+            case 0xDC: return 8;
+            case 0xDD: return reg == 7 ? 2 : reg == 4 || reg == 6 ? (o32 ? 4 : 2) : 8;
+            case 0xDE: return 2;
+            default: return reg >= 4 ? 8 : 2;
+        }
     }
 
     @Override
@@ -224,37 +262,53 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
     // FpuHost
     @Override
     public int readByte(int seg, int offset) {
+        fpuAlignFirst(seg, offset, 1, 1);
         return read8(seg, offset);
     }
 
     @Override
     public int readWord(int seg, int offset) {
+        fpuAlignFirst(seg, offset, 2, 1);
         return read16(seg, offset);
     }
 
     @Override
     public int readDword(int seg, int offset) {
+        fpuAlignFirst(seg, offset, 4, 1);
         return read32(seg, offset);
     }
 
     @Override
     public void writeByte(int seg, int offset, int value) {
+        fpuAlignFirst(seg, offset, 1, 2);
         write8(seg, offset, value);
     }
 
     @Override
     public void writeWord(int seg, int offset, int value) {
+        fpuAlignFirst(seg, offset, 2, 2);
         write16(seg, offset, value);
     }
 
     @Override
     public void writeDword(int seg, int offset, int value) {
+        fpuAlignFirst(seg, offset, 4, 2);
         write32(seg, offset, value);
     }
 
     @Override
     public void checkWritable(int seg, int offset, int length) {
+        fpuAlignFirst(seg, offset, length, 2);
         probeWrite(lin(seg, offset, length, 2), length);
+    }
+
+    @Override
+    public void checkReadableEnds(int seg, int offset, int length) {
+        fpuAlignFirst(seg, offset, length, 1);
+        int a = lin(seg, offset, length, 1);
+        translate(a, false, userAccess);
+        if ((a & 0xFFF) > 0xFFC) translate((a + 3) & ~0xFFF, false, userAccess);
+        translate(a + length - 1, false, userAccess);
     }
 
     @Override
@@ -308,6 +362,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
     public void setEflags(int value) {
         lop = L_EAGER;
         flags = (value & 0x003F7FD5) | 2;
+        updateAc();
     }
 
     @Override
@@ -324,7 +379,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
     @Override
     public void setCr(int n, int value) {
         switch (n) {
-            case 0: cr0 = value | 0x10; flushTlbAll(); break;
+            case 0: cr0 = value | 0x10; flushTlbAll(); updateAc(); break;
             case 2: cr2 = value; break;
             case 3: cr3 = value; flushTlbNonGlobal(); break;
             case 4: cr4 = value; flushTlbAll(); break;

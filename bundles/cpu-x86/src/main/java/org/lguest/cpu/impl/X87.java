@@ -1015,6 +1015,8 @@ final class X87 {
     }
 
     private void storeSingle(int seg, int off, boolean popAfter) {
+        // the destination is write-checked first: its fault wins over any unmasked exception (as on the host)
+        host.checkWritable(seg, off, 4);
         int v;
         if (isEmpty(0)) {
             a.exc |= IE | SF;
@@ -1035,6 +1037,8 @@ final class X87 {
     }
 
     private void storeDouble(int seg, int off, boolean popAfter) {
+        // the destination is write-checked first: its fault wins over any unmasked exception (as on the host)
+        host.checkWritable(seg, off, 8);
         long v;
         if (isEmpty(0)) {
             a.exc |= IE | SF;
@@ -1056,6 +1060,8 @@ final class X87 {
     }
 
     private void storeExtended(int seg, int off) {
+        // the destination is write-checked first: its fault wins over any unmasked exception (as on the host)
+        host.checkWritable(seg, off, 10);
         int se;
         long sig;
         if (isEmpty(0)) {
@@ -1077,6 +1083,8 @@ final class X87 {
     }
 
     private void storeInt(int seg, int off, int bits, boolean popAfter) {
+        // the destination is write-checked first: its fault wins over any unmasked exception (as on the host)
+        host.checkWritable(seg, off, bits >> 3);
         long indefinite = bits == 16 ? 0x8000L : bits == 32 ? 0x80000000L : Long.MIN_VALUE;
         long v;
         if (isEmpty(0)) {
@@ -1129,6 +1137,8 @@ final class X87 {
     private static final long BCD_MAX = 999_999_999_999_999_999L;
 
     private void fbstp(int seg, int off) {
+        // the destination is write-checked first: its fault wins over any unmasked exception (as on the host)
+        host.checkWritable(seg, off, 10);
         long lo;
         int hi;
         boolean indefinite = false;
@@ -1283,6 +1293,7 @@ final class X87 {
 
     private void frstor(int seg, int off, boolean op32) {
         int envLen = op32 ? 28 : 14;
+        host.checkReadableEnds(seg, off, envLen + 80);
         byte[] b = readBytes(seg, off, envLen + 80);
         getEnv(b, 0, op32);
         getRegisters(b, envLen, 10);

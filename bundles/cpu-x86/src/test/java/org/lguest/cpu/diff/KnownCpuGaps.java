@@ -29,31 +29,6 @@ final class KnownCpuGaps {
     static final String PAGE_CROSSING = "feature page-crossing access";
 
     static final Map<String, String> GAPS = new TreeMap<>(Map.ofEntries(
-            Map.entry(ALIGNMENT_CHECK, "alignment checking is not implemented: with CR0.AM=1, EFLAGS.AC=1 at CPL 3"
-                    + " a misaligned access completes (or page-faults) instead of raising #AC(0)"),
-            Map.entry(FAULTING_RMW, "a read-modify-write destination that faults: the #PF error code lacks the W bit"
-                    + " (host 0x6, java 0x4); EFLAGS are updated before the faulting write (#PF on the read-only code"
-                    + " page, #GP(0) through CS); shifts/rotates with a masked count of 0 skip the write check"),
-            Map.entry(PAGE_CROSSING, "an access straddling a mapped and a not-present page reports CR2 = the address"
-                    + " of its last byte (e.g. 20002002 for a dword at 20001fff) instead of the first byte of the"
-                    + " not-present page (20002000)"),
-            Map.entry(PAGE_END_FETCH, "the instruction is not fetched in full before it executes: an instruction"
-                    + " running over the end of the code page performs its memory access, or raises #UD (LOCK, invalid"
-                    + " encodings), instead of the instruction-fetch #PF at the next page; LOCK before a non-lockable"
-                    + " instruction at the page end is not rejected"),
-            Map.entry(X87_UNMASKED, "unmasked x87 exceptions (CW mask bits clear): on #IA the host still sets"
-                    + " C3 C2 C0 (FCOM*) or ZF PF CF (FCOMI*) to unordered, java leaves them; an unmasked #D on FLD"
-                    + " m64fp still loads on the host; FIST/FST/FBSTP to a not-present page: the host page-faults"
-                    + " before the unmasked exception, java skips the store and reports #MF at the next FWAIT"),
-            Map.entry("FSQRT", "wrong results, e.g. FSQRT of 32767.5 gives 4004:d41262c5a68ef779 instead of"
-                    + " 4006:b50498b169a3bdde"),
-            Map.entry(LENGTH_LIMIT, "an instruction longer than 15 bytes (here: redundant DS prefixes) executes"
-                    + " instead of raising #GP(0) at its first byte"),
-            Map.entry("SYSEXIT", "raises #UD; an i686 (family 6 model >= 3) raises #GP(0) at CPL 3"),
-            Map.entry("MOV Cd,Rd", "CR1, CR5-CR7 must raise #UD before the CPL check (java: #GP(0))"),
-            Map.entry("MOV Rd,Cd", "CR1, CR5-CR7 must raise #UD before the CPL check (java: #GP(0))"),
-            Map.entry("ENTER", "the processor write-checks the final ESP (ESP - 4 - imm16 and the frame copies):"
-                    + " a frame reaching a not-present page must #PF with EIP at ENTER and no state changed")
     ));
 
     static boolean excluded(OpcodeTable.Form form) {

@@ -297,6 +297,19 @@ class SystemArchitectureTest {
     }
 
     @Test
+    void movFromCrIgnoresTheModBitsWhenFetchingAtThePageEnd() {
+        TestMachine m = new TestMachine();
+        m.hostVectors();
+        m.identityPaging(0x7);
+        m.poke32(0x21000 + 4 * 0x11, 0); // page 0x11000 not present
+        m.bytes(0x10FFD, 0x0F, 0x20, 0x05); // mov ebp,cr0 with mod=0 rm=5 (disp32 elsewhere): three bytes here
+        m.cpu.setEip(0x10FFD);
+        assertVector(m.run(), PF, 0);
+        assertEquals(0x11000, m.cpu.cr(2), "the next instruction's fetch faults, not the MOV's");
+        assertEquals(m.cpu.cr(0), m.cpu.reg(Cpu.EBP), "the MOV ran");
+    }
+
+    @Test
     void userWriteToAReadOnlyPageRaisesProtectionPageFault() {
         TestMachine m = new TestMachine();
         m.hostVectors();
@@ -306,6 +319,39 @@ class SystemArchitectureTest {
         m.code(0xA3, 0x10, 0x70, 0, 0, 0xF4);
         assertVector(m.run(), PF, 7);
         assertEquals(0x7010, m.cpu.cr(2));
+    }
+
+    @Test
+    void readModifyWriteToAReadOnlyPageFaultsAsAWriteBeforeTouchingFlags() {
+        TestMachine m = new TestMachine();
+        m.hostVectors();
+        m.identityPaging(0x7);
+        m.poke32(0x21000 + 7 * 4, 0x7000 | 0x5); // page 7: user, read-only
+        m.toUser();
+        m.cpu.setReg(Cpu.EAX, 0xFFFFFFFF);
+        m.cpu.setEflags(0x2);
+        m.poke32(0x7010, 1);
+        m.code(0x01, 0x05, 0x10, 0x70, 0, 0, 0xF4); // add [0x7010],eax: would set CF, ZF, AF, PF
+        assertVector(m.run(), PF, 7); // present | write | user
+        assertEquals(0x7010, m.cpu.cr(2));
+        assertEquals(0, m.cpu.eflags() & 0x8D5, "arithmetic flags untouched (all were clear)");
+        assertEquals(1, m.peek32(0x7010));
+    }
+
+    @Test
+    void misalignedUserAccessWithAmAndAcRaisesAlignmentCheck() {
+        TestMachine m = new TestMachine();
+        m.hostVectors();
+        m.toUser();
+        m.cpu.setCr(0, m.cpu.cr(0) | 0x40000); // CR0.AM
+        m.cpu.setEflags(0x40002); // EFLAGS.AC
+        // mov eax,[0x7010] (aligned: fine); mov eax,[0x7012] (misaligned)
+        m.code(0xA1, 0x10, 0x70, 0, 0, 0xA1, 0x12, 0x70, 0, 0, 0xF4);
+        assertVector(m.run(), 17, 0);
+        assertEquals(TestMachine.CODE + 5, m.cpu.eip(), "EIP at the misaligned load");
+        m.cpu.setEflags(0x2); // AC clear: no check
+        assertVector(m.run(), GP, 0); // the load runs; HLT at CPL 3 is #GP(0)
+        assertEquals(TestMachine.CODE + 10, m.cpu.eip());
     }
 
     @Test

@@ -153,6 +153,26 @@ public final class BareMachine {
         }
     }
 
+    /** main's exit status when the kernel cannot be loaded (missing, unreadable, not a multiboot ELF32). */
+    public static final int LOAD_FAILED = 2;
+
+    /** The one line main prints when the kernel cannot be loaded: {@code lguest bare: KERNEL: reason}. */
+    static String loadFailure(Path kernel, Exception e) {
+        String reason;
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            reason = "no such file";
+        } else if (e instanceof java.nio.file.AccessDeniedException) {
+            reason = "permission denied";
+        } else if (e instanceof IOException && e.getMessage() != null) {
+            reason = e.getMessage();
+            String prefix = kernel + ": ";
+            if (reason.startsWith(prefix)) reason = reason.substring(prefix.length());
+        } else {
+            reason = "malformed ELF file (" + e + ")";
+        }
+        return "lguest bare: " + kernel + ": " + reason;
+    }
+
     public static void main(String[] args) throws IOException {
         int mem = 128;
         int i = 0;
@@ -173,9 +193,9 @@ public final class BareMachine {
         BareMachine m = new BareMachine(mem);
         try {
             m.load(kernel, cl.toString());
-        } catch (IOException e) {
-            System.err.println("BareMachine: cannot load " + kernel + ": " + e.getMessage());
-            System.exit(66);
+        } catch (IOException | RuntimeException e) {
+            System.err.println(loadFailure(kernel, e));
+            System.exit(LOAD_FAILED);
         }
         OutputStream out = new LineFlushing(new BufferedOutputStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), 1 << 14));
         int status = m.run(out, Long.MAX_VALUE);

@@ -69,4 +69,44 @@ class BareMachineTest {
     void runningOutOfBudgetIsReported() throws IOException {
         assertEquals(BareMachine.BUDGET_EXHAUSTED, boot(kernel(0xEB, 0xFE), new ByteArrayOutputStream()));
     }
+
+    /** Runs BareMachine.main in a JVM of its own; returns {exit status, stderr}. */
+    private static Object[] runMain(String... args) throws IOException, InterruptedException {
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), BareMachine.class.getName()));
+        cmd.addAll(java.util.List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        String err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        return new Object[] {p.waitFor(), err};
+    }
+
+    @Test
+    void aMissingKernelIsOneLineAndStatus2() throws Exception {
+        Path k = dir.resolve("nope.elf");
+        Object[] r = runMain(k.toString());
+        assertEquals("lguest bare: " + k + ": no such file" + System.lineSeparator(), r[1]);
+        assertEquals(BareMachine.LOAD_FAILED, r[0]);
+    }
+
+    @Test
+    void aNonElfKernelIsOneLineAndStatus2() throws Exception {
+        Path k = dir.resolve("text");
+        Files.writeString(k, "not a kernel\n");
+        Object[] r = runMain("--mem", "8", k.toString());
+        assertEquals("lguest bare: " + k + ": not an ELF32 file" + System.lineSeparator(), r[1]);
+        assertEquals(2, r[0]);
+    }
+
+    @Test
+    void aTruncatedElfIsReportedWithoutAStackTrace() throws IOException {
+        Path k = kernel(0xF4);
+        byte[] img = Files.readAllBytes(k);
+        ByteBuffer.wrap(img).order(ByteOrder.LITTLE_ENDIAN).putInt(28, 0x7FFFFF00); // phoff far past the end
+        Files.write(k, img);
+        Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> new BareMachine(8).load(k, ""));
+        String line = BareMachine.loadFailure(k, e);
+        org.junit.jupiter.api.Assertions.assertTrue(line.startsWith("lguest bare: " + k + ": "), line);
+        org.junit.jupiter.api.Assertions.assertFalse(line.contains("\n"), line);
+    }
 }
