@@ -22,9 +22,10 @@ import org.lguest.cpu.impl.X86Cpu;
  *
  * <p>Command line: {@code BareMachine [--mem MiB] KERNEL [command line words...]}.
  * Serial output (COM1 data port 0x3F8) goes to stdout; a write of v to port
- * 0xF4 ends the run with exit status {@code (v << 1) | 1}; a triple fault
- * prints a message on stderr and exits with status 2; HLT with nothing to wake
- * the processor exits with status 0 (no interrupt sources exist).
+ * 0xF4 ends the run with exit status {@code (v << 1) | 1} (always odd); a triple
+ * fault prints a message on stderr and exits with status 4; HLT with nothing to
+ * wake the processor exits with status 0 (no interrupt sources exist); bad
+ * arguments or a kernel that cannot be loaded exit with status 2.
  *
  * <p>Programmatic use (needs only the JDK and this jar):
  * <pre>
@@ -32,7 +33,7 @@ import org.lguest.cpu.impl.X86Cpu;
  *   m.load(Path.of("kernel.elf"), "scale=0");       // multiboot ELF + command line
  *   int status = m.run(System.out, 1_000_000_000L); // serial output, instruction budget
  * </pre>
- * {@link #run} returns the exit status as above, {@link #TRIPLE_FAULT} (2),
+ * {@link #run} returns the exit status as above, {@link #TRIPLE_FAULT} (4),
  * {@link #HALTED} (0), or {@link #BUDGET_EXHAUSTED} (-1) when the budget ran out.
  * {@link #cpu()} gives the processor for inspection.
  *
@@ -42,7 +43,7 @@ import org.lguest.cpu.impl.X86Cpu;
  * segments (selectors 0x08 and 0x10), paging off, interrupts off.
  */
 public final class BareMachine {
-    public static final int HALTED = 0, TRIPLE_FAULT = 2, BUDGET_EXHAUSTED = -1;
+    public static final int HALTED = 0, TRIPLE_FAULT = 4, BUDGET_EXHAUSTED = -1;
     static final int INFO = 0x9000;
 
     private final int memMiB;
@@ -153,7 +154,7 @@ public final class BareMachine {
         }
     }
 
-    /** main's exit status when the kernel cannot be loaded (missing, unreadable, not a multiboot ELF32). */
+    /** main's exit status for bad arguments or a kernel that cannot be loaded (missing, unreadable, not a multiboot ELF32). */
     public static final int LOAD_FAILED = 2;
 
     /** The one line main prints when the kernel cannot be loaded: {@code lguest bare: KERNEL: reason}. */
@@ -177,12 +178,20 @@ public final class BareMachine {
         int mem = 128;
         int i = 0;
         if (args.length >= 2 && args[0].equals("--mem")) {
-            mem = Integer.parseInt(args[1]);
+            try {
+                mem = Integer.parseInt(args[1]);
+            } catch (NumberFormatException e) {
+                mem = -1;
+            }
+            if (mem < 2 || mem > 3072) {
+                System.err.println("lguest bare: --mem takes MiB from 2 to 3072, not '" + args[1] + "'");
+                System.exit(LOAD_FAILED);
+            }
             i = 2;
         }
         if (i >= args.length) {
-            System.err.println("usage: BareMachine [--mem MiB] KERNEL [kernel command line words...]");
-            System.exit(64);
+            System.err.println("usage: lguest bare [--mem MiB] KERNEL [kernel command line words...]");
+            System.exit(LOAD_FAILED);
         }
         Path kernel = Path.of(args[i]);
         StringBuilder cl = new StringBuilder();
