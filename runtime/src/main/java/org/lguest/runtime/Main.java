@@ -66,7 +66,7 @@ public final class Main {
     public static void main(String[] args) throws Exception {
         String homeProperty = System.getProperty("lguest.home");
         if (homeProperty == null || args.length == 0) {
-            System.err.println("usage: java -Dlguest.home=DIR -jar lguest-runtime.jar --shell | --batch | --command TEXT");
+            System.err.println("usage: java -Dlguest.home=DIR -jar lguest-runtime.jar --shell | --batch | --command TEXT | --run [ARGS]");
             System.exit(2);
         }
         Main main = new Main(Path.of(homeProperty).toAbsolutePath().normalize());
@@ -74,6 +74,7 @@ public final class Main {
             case "--shell" -> main.shell();
             case "--batch" -> main.batch(readAll(System.in));
             case "--command" -> args.length == 2 ? main.batch(args[1]) : usage();
+            case "--run" -> main.run(java.util.Arrays.copyOfRange(args, 1, args.length));
             default -> usage();
         };
         System.out.flush();
@@ -81,7 +82,7 @@ public final class Main {
     }
 
     private static int usage() {
-        System.err.println("lguest: expected --shell, --batch or --command TEXT");
+        System.err.println("lguest: expected --shell, --batch, --command TEXT or --run [ARGS]");
         return 2;
     }
 
@@ -127,6 +128,47 @@ public final class Main {
                 return 3;
             }
             return new Batch(processor, out, err).run(script);
+        } finally {
+            if (framework != null) {
+                framework.stop();
+                framework.waitForStop(SHELL_WAIT_MILLIS);
+            }
+            deleteTree(cache);
+        }
+    }
+
+    /**
+     * {@code bin/lguest run}: the platform without the shell, then one guest
+     * with its console on this process's terminal, through the Launcher's
+     * {@code Function<String[], Integer>} service ({@code lguest.main=run}).
+     * Returns the guest's status: 0 powered off, 1 died or did not start
+     * (the reason on stderr), 2 bad arguments, 3 the platform did not start.
+     */
+    @SuppressWarnings("unchecked")
+    private int run(String[] args) throws Exception {
+        Path cache = Files.createTempDirectory("lguest-cache-");
+        Framework framework = null;
+        try {
+            framework = boot(cache);
+            if (framework == null) {
+                return 3;
+            }
+            BundleContext context = framework.getBundleContext();
+            String filter = "(&(" + Constants.OBJECTCLASS + "=java.util.function.Function)(lguest.main=run))";
+            org.osgi.util.tracker.ServiceTracker<Object, Object> tracker =
+                    new org.osgi.util.tracker.ServiceTracker<>(context, context.createFilter(filter), null);
+            tracker.open();
+            try {
+                Object service = tracker.waitForService(SHELL_WAIT_MILLIS);
+                if (service == null) {
+                    err.println("lguest: the Launcher's run service did not appear within " + SHELL_WAIT_MILLIS / 1000
+                            + " s (is bundle org.lguest.launcher active?)");
+                    return 3;
+                }
+                return ((java.util.function.Function<String[], Integer>) service).apply(args);
+            } finally {
+                tracker.close();
+            }
         } finally {
             if (framework != null) {
                 framework.stop();

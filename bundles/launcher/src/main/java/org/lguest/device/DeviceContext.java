@@ -1,26 +1,59 @@
 package org.lguest.device;
 
+import java.nio.ByteBuffer;
 import java.util.Map;
 
+import org.lguest.mmu.GuestMemory;
 import org.osgi.annotation.versioning.ProviderType;
 
-/** What a driver is given about one guest device, by the Launcher. */
+/**
+ * What the Launcher tells a driver about one guest device, and the way
+ * back into the guest. Valid until the back end opened with it is closed.
+ */
 @ProviderType
 public interface DeviceContext {
+    /** The Launcher's id of the guest (as {@code lguest:list} shows it). */
+    int guestId();
+
     /** The guest's name, for messages. */
     String guestName();
 
-    /** The device's configuration (for example the backing file of a disk). */
-    Map<String, String> configuration();
-
-    /** The device's memory: its own pages as the guest shares them with the Launcher. */
-    java.nio.ByteBuffer devicePages();
+    /** The device's slot in the device descriptor page (0..15); its IRQ is {@code index + 1}. */
+    int index();
 
     /**
-     * Places input for the guest into the buffer the guest bound at
-     * {@code key}, and raises the device's interrupt. Returns the bytes
-     * placed, or -1 when the guest has no free buffer there (the caller keeps
-     * the data and tries again later).
+     * The device's configuration, given when the guest was started (for
+     * example {@code backend=terminal} for a console, the backing file of a
+     * disk). A replacement driver receives the same map.
      */
-    int deliver(int key, java.nio.ByteBuffer data);
+    Map<String, String> configuration();
+
+    /** Guest-physical address of the device's own pages (0 when it has none). */
+    int pagesAddress();
+
+    /** Pages of device memory ({@code num_pages} in the descriptor). */
+    int pageCount();
+
+    /** The guest's memory: every access is checked against the guest's bounds. */
+    GuestMemory memory();
+
+    /**
+     * What the previous back end of this device saved when its driver went
+     * away ({@link DeviceBackEnd#saveState()}); empty for a new device.
+     */
+    byte[] savedState();
+
+    /**
+     * Places input for the guest into the next free buffer the guest bound
+     * at {@code key} (LHREQ_GETDMA), sets its used_len and raises the
+     * interrupt the guest bound it with (LHREQ_IRQ). Callable from any
+     * thread: the guest's thread does the work between two runs of the
+     * guest, and this call waits for it.
+     *
+     * @return the bytes placed (the buffer's position advances by as many;
+     *         the rest is the caller's to keep), or -1 when the guest has no
+     *         free buffer at {@code key} or has ended: the caller keeps the
+     *         data and tries again later
+     */
+    int deliver(int key, ByteBuffer data);
 }

@@ -7,7 +7,16 @@ import org.osgi.annotation.versioning.ConsumerType;
 /**
  * A device driver service: the Launcher's handler for one kind of device.
  * Registered with the service property {@link #TYPE} naming the device type
- * it serves ("console", "block", "net").
+ * it serves ("console", "block", "net"). When several drivers serve a type,
+ * the Launcher uses the one with the highest service ranking.
+ *
+ * <p>Hot swap: when a driver service goes away while guests run, the
+ * Launcher asks each of its back ends to {@link DeviceBackEnd#saveState()
+ * save its state}, closes them, keeps the guest-visible side of each device
+ * (descriptor, keys, bound buffers) and holds the guest's output for the
+ * device in a bounded buffer; when a driver for the type appears again, it
+ * {@link #open opens} a back end for each such device with the same
+ * configuration and the saved state, and hands it the held output first.
  */
 @ConsumerType
 public interface DeviceDriver {
@@ -21,6 +30,9 @@ public interface DeviceDriver {
      * Opens the back end of one guest device. Called when the device is
      * created, and again on a replacement driver when this one went away
      * while the guest ran.
+     *
+     * @throws IOException when the back end cannot be opened (for a new
+     *         guest, the start fails with this message)
      */
     DeviceBackEnd open(DeviceContext context) throws IOException;
 }

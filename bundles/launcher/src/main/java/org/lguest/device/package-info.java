@@ -6,7 +6,14 @@
  * descriptor, pages, keys, bound buffers and requests in flight); a driver
  * keeps only its back end. That split is what lets a device bundle be
  * stopped, updated and started while its guests run.
+ *
+ * <p>2.0.0 (from 1.0.0): {@link org.lguest.device.DeviceContext} gained the guest id,
+ * slot index, guest memory, device pages and the saved state of a replaced
+ * back end (its devicePages() buffer became pagesAddress/pageCount), and
+ * {@code deliver} is callable from any thread;
+ * {@link org.lguest.device.DeviceBackEnd} gained metrics, saveState,
+ * transcript and input (default methods).
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.0.0")
+@org.osgi.annotation.versioning.Version("2.0.0")
 package org.lguest.device;

@@ -1,0 +1,37 @@
+package org.lguest.devices.console.impl;
+
+import java.io.FileDescriptor;
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+
+import org.lguest.device.DeviceBackEnd;
+import org.lguest.device.DeviceContext;
+import org.lguest.device.DeviceDriver;
+import org.lguest.lg.abi.DevicePage;
+import org.osgi.service.component.annotations.Component;
+
+/**
+ * The console driver service: opens a {@link ConsoleDevice} for each guest
+ * console, with the back end its configuration names
+ * ({@code backend=buffer}, the default, or {@code backend=terminal}).
+ */
+@Component(service = DeviceDriver.class, property = DeviceDriver.TYPE + "=console")
+public final class ConsoleDriver implements DeviceDriver {
+    @Override
+    public int deviceType() {
+        return DevicePage.TYPE_CONSOLE;
+    }
+
+    @Override
+    public DeviceBackEnd open(DeviceContext context) throws IOException {
+        String name = context.configuration().getOrDefault("backend", "buffer");
+        ConsoleBackEnd backEnd = switch (name) {
+            case "buffer" -> new BufferBackEnd();
+            // The process's own descriptors: System.out may be redirected by the framework or a shell.
+            case "terminal" -> new TerminalBackEnd(new FileOutputStream(FileDescriptor.out), new FileInputStream(FileDescriptor.in));
+            default -> throw new IOException("unknown console back end '" + name + "' (buffer or terminal)");
+        };
+        return new ConsoleDevice(context, backEnd);
+    }
+}

@@ -1,0 +1,54 @@
+package org.lguest.launcher;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+
+import org.lguest.lg.GuestInfo;
+import org.osgi.annotation.versioning.ProviderType;
+
+/** One guest the Launcher started. */
+@ProviderType
+public interface Guest {
+    enum State { RUNNING, POWERED_OFF, DEAD, STOPPED }
+
+    /** How a guest ended. {@code reason} is the host's (for example "CRASH: Power down"), or "stopped". */
+    record End(State state, String reason) {
+        /** Whether the guest ended itself cleanly (power-off). */
+        public boolean poweredOff() {
+            return state == State.POWERED_OFF;
+        }
+    }
+
+    /** The Launcher's id (1, 2, ...; never reused while the Launcher runs). */
+    int id();
+
+    GuestSpec spec();
+
+    State state();
+
+    /** Time since the guest was started (until it ended, for an ended guest). */
+    Duration uptime();
+
+    /** The host's counters (exits, hypercalls, ...), the last ones seen once the guest ended. */
+    Optional<GuestInfo> info();
+
+    /** Completes when the guest ends, for whatever reason. */
+    CompletionStage<End> ending();
+
+    /** Ends the guest (if it still runs) and releases its memory, control slot and back ends. Idempotent. */
+    void stop();
+
+    /**
+     * What a user sees of the device of {@code type} ("console"): its back
+     * end's transcript, then any output held while it had no driver.
+     */
+    Optional<String> transcript(String type);
+
+    /** Input from a user for the device of {@code type}. False when the device takes none. */
+    boolean input(String type, byte[] data);
+
+    /** Per device ("console0"), the back end's counters and the Launcher's. */
+    Map<String, Map<String, Long>> deviceMetrics();
+}

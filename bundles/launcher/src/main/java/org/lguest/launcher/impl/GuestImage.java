@@ -1,0 +1,194 @@
+package org.lguest.launcher.impl;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+import org.lguest.launcher.GuestSpec;
+import org.lguest.launcher.LaunchException;
+import org.lguest.lg.abi.DevicePage;
+import org.lguest.mmu.GuestMemory;
+import org.lguest.mmu.GuestMemoryBuilder;
+import org.lguest.mmu.Mmu;
+
+/**
+ * Guest memory as the 2.6.23 Launcher lays it out (§9.1–§9.3): RAM from 0,
+ * the device descriptor page at {@code mem}, each device's pages after it;
+ * the kernel's segments at their physical addresses; the boot block at 0
+ * with the command line at 4096; the initial page tables at the top of RAM
+ * mapping RAM linearly at PAGE_OFFSET (no identity map in 2.6.23).
+ */
+final class GuestImage {
+    /** Least guest RAM: the kernel at 1 MiB, its allocator and the initial page tables. */
+    static final long MIN_MEMORY = 16L << 20;
+    /** Most guest RAM: lguest's Launcher reached about 2.5 GiB; every frame here is a Java array. */
+    static final long MAX_MEMORY = 2L << 30;
+    /** The command line lives in page 1 of the boot block. */
+    static final int MAX_COMMAND_LINE = 4095;
+
+    static final int BOOT_E820_ENTRIES = 0x1e8;
+    static final int BOOT_E820_MAP = 0x2d0;
+    static final int BOOT_CMDLINE_PTR = 0x228;
+    static final int BOOT_HARDWARE_SUBARCH = 0x23c;
+    static final int COMMAND_LINE_ADDRESS = 4096;
+    static final int E820_RAM = 1;
+    static final int HARDWARE_SUBARCH_LGUEST = 1;
+    /** Present, writable, user: the flags of every initial PDE and PTE. */
+    static final int PAGE_FLAGS = 0x7;
+
+    /** A device to lay out: its descriptor fields. */
+    record DeviceLayout(String name, int type, int features, int pages) {
+    }
+
+    final GuestMemory memory;
+    final long ramBytes;
+    final int pgdir;
+    final int devicePageAddress;
+    /** Per device in order: the first pfn of its pages (0 when it has none). */
+    final int[] devicePfns;
+    final ElfKernel kernel;
+
+    private GuestImage(GuestMemory memory, long ramBytes, int pgdir, int devicePageAddress, int[] devicePfns, ElfKernel kernel) {
+        this.memory = memory;
+        this.ramBytes = ramBytes;
+        this.pgdir = pgdir;
+        this.devicePageAddress = devicePageAddress;
+        this.devicePfns = devicePfns;
+        this.kernel = kernel;
+    }
+
+    static void checkMemorySize(long bytes) throws LaunchException {
+        if (bytes < MIN_MEMORY) {
+            throw new LaunchException("too little guest memory: " + GuestSpec.formatMemory(bytes) + " (at least " + GuestSpec.formatMemory(MIN_MEMORY) + ")");
+        }
+        if (bytes > MAX_MEMORY) {
+            throw new LaunchException("too much guest memory: " + GuestSpec.formatMemory(bytes) + " (at most " + GuestSpec.formatMemory(MAX_MEMORY) + ")");
+        }
+        if ((bytes & 0xFFF) != 0) {
+            throw new LaunchException("guest memory must be a whole number of 4 KiB pages: " + bytes + " bytes");
+        }
+    }
+
+    /**
+     * Checks everything, then builds and fills the memory. On any failure
+     * nothing is left allocated.
+     */
+    static GuestImage build(Mmu mmu, String kernelName, byte[] image, long ramBytes, String commandLine, List<DeviceLayout> devices)
+            throws LaunchException {
+        checkMemorySize(ramBytes);
+        ElfKernel kernel = ElfKernel.parse(kernelName, image);
+        byte[] cmdline = commandLine.getBytes(StandardCharsets.UTF_8);
+        if (cmdline.length > MAX_COMMAND_LINE) {
+            throw new LaunchException("kernel command line too long: " + cmdline.length + " bytes (at most " + MAX_COMMAND_LINE + ")");
+        }
+        if (devices.size() > DevicePage.MAX_DEVICES) {
+            throw new LaunchException(devices.size() + " devices: a guest has at most " + DevicePage.MAX_DEVICES);
+        }
+
+        // Initial page tables at the top of RAM: the directory in the last page, the PTE pages below it.
+        long pageOffset = Integer.toUnsignedLong(kernel.pageOffset());
+        long mappedPages = Math.min(ramBytes, (1L << 32) - pageOffset) >>> 12;
+        long ptePages = (mappedPages + 1023) / 1024;
+        long pgdir = ramBytes - 4096;
+        long linear = pgdir - ptePages * 4096;
+
+        for (ElfKernel.Segment s : kernel.segments()) {
+            if (s.end() > ramBytes) {
+                throw new LaunchException(String.format("%s: ELF segment at physical 0x%x-0x%x is outside guest memory (%s of RAM)",
+                        kernelName, s.paddr(), s.end(), GuestSpec.formatMemory(ramBytes)));
+            }
+            if (s.end() > linear) {
+                throw new LaunchException(String.format("%s: ELF segment at physical 0x%x-0x%x overlaps the initial page tables at 0x%x: give the guest more memory",
+                        kernelName, s.paddr(), s.end(), linear));
+            }
+            if (s.paddr() < COMMAND_LINE_ADDRESS + cmdline.length + 1) {
+                throw new LaunchException(String.format("%s: ELF segment at physical 0x%x overlaps the boot block and command line (0-0x%x)",
+                        kernelName, s.paddr(), COMMAND_LINE_ADDRESS + cmdline.length + 1));
+            }
+        }
+
+        GuestMemory memory;
+        try {
+            GuestMemoryBuilder builder = mmu.newGuestMemory((int) (ramBytes >>> 12));
+            int devicePfn = builder.addPages("devices", 1);
+            int[] pfns = new int[devices.size()];
+            for (int i = 0; i < devices.size(); i++) {
+                DeviceLayout d = devices.get(i);
+                pfns[i] = d.pages() > 0 ? builder.addPages(d.name(), d.pages()) : 0;
+            }
+            checkHeap(ramBytes, builder.top());
+            memory = builder.build();
+            try {
+                GuestImage result = new GuestImage(memory, ramBytes, (int) pgdir, devicePfn << 12, pfns, kernel);
+                result.load(image, cmdline, mappedPages, (int) linear, devices);
+                return result;
+            } catch (RuntimeException e) {
+                memory.close();
+                throw e;
+            }
+        } catch (OutOfMemoryError e) {
+            throw new LaunchException("not enough Java heap for " + GuestSpec.formatMemory(ramBytes)
+                    + " of guest memory (raise -Xmx, for bin/lguest through LGUEST_JAVA_OPTS)");
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new LaunchException("cannot lay out guest memory: " + e.getMessage(), e);
+        }
+    }
+
+    private static void checkHeap(long ramBytes, int guestPages) throws LaunchException {
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        // Each frame is a byte[4096] plus its header; the host pool adds a few percent.
+        long need = (long) guestPages * 4112 + (ramBytes >>> 6);
+        if (need > free - (32L << 20)) {
+            throw new LaunchException(String.format("not enough Java heap for %s of guest memory: %d MiB free of %d MiB (raise -Xmx, for bin/lguest through LGUEST_JAVA_OPTS)",
+                    GuestSpec.formatMemory(ramBytes), free >> 20, rt.maxMemory() >> 20));
+        }
+    }
+
+    private void load(byte[] image, byte[] cmdline, long mappedPages, int linear, List<DeviceLayout> devices) {
+        for (ElfKernel.Segment s : kernel.segments()) {
+            memory.write((int) s.paddr(), image, s.fileOffset(), s.fileSize());
+            if (s.memSize() > s.fileSize()) {
+                memory.zero((int) (s.paddr() + s.fileSize()), (int) (s.memSize() - s.fileSize()));
+            }
+        }
+
+        // The boot block ("zero page") at 0 and the command line at 4096.
+        ByteBuffer boot = ByteBuffer.allocate(4096).order(ByteOrder.LITTLE_ENDIAN);
+        boot.put(BOOT_E820_ENTRIES, (byte) 1);
+        boot.putLong(BOOT_E820_MAP, 0);
+        boot.putLong(BOOT_E820_MAP + 8, ramBytes);
+        boot.putInt(BOOT_E820_MAP + 16, E820_RAM);
+        boot.putInt(BOOT_CMDLINE_PTR, COMMAND_LINE_ADDRESS);
+        boot.putInt(BOOT_HARDWARE_SUBARCH, HARDWARE_SUBARCH_LGUEST);
+        memory.write(0, boot.array());
+        memory.write(COMMAND_LINE_ADDRESS, cmdline);
+        memory.writeU8(COMMAND_LINE_ADDRESS + cmdline.length, 0);
+
+        // Linear map: PTE i maps page i; PDE (page_offset >> 22) + j points to PTE page j.
+        int ptePages = (int) ((mappedPages + 1023) / 1024);
+        ByteBuffer ptes = ByteBuffer.allocate(ptePages * 4096).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < mappedPages; i++) {
+            ptes.putInt(i * 4, (i << 12) | PAGE_FLAGS);
+        }
+        memory.write(linear, ptes.array());
+        ByteBuffer dir = ByteBuffer.allocate(4096).order(ByteOrder.LITTLE_ENDIAN);
+        int first = kernel.pageOffset() >>> 22;
+        for (int j = 0; j < ptePages; j++) {
+            dir.putInt((first + j) * 4, (linear + j * 4096) | PAGE_FLAGS);
+        }
+        memory.write(pgdir, dir.array());
+
+        // The device descriptor page.
+        for (int i = 0; i < devices.size(); i++) {
+            DeviceLayout d = devices.get(i);
+            int at = devicePageAddress + i * DevicePage.DESCRIPTOR_SIZE;
+            memory.writeU16(at + DevicePage.TYPE, d.type());
+            memory.writeU16(at + DevicePage.FEATURES, d.features());
+            memory.writeU16(at + DevicePage.STATUS, 0);
+            memory.writeU16(at + DevicePage.NUM_PAGES, d.pages());
+            memory.writeU32(at + DevicePage.PFN, devicePfns[i]);
+        }
+    }
+}

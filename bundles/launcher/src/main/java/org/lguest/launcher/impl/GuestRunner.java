@@ -1,0 +1,448 @@
+package org.lguest.launcher.impl;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+import org.lguest.launcher.Guest;
+import org.lguest.launcher.GuestSpec;
+import org.lguest.launcher.LaunchException;
+import org.lguest.lg.ControlException;
+import org.lguest.lg.GuestControl;
+import org.lguest.lg.GuestInfo;
+import org.lguest.lg.LguestControl;
+import org.lguest.lg.RunResult;
+import org.lguest.lg.abi.LguestDma;
+import org.lguest.mmu.GuestMemory;
+import org.lguest.mmu.GuestViolationException;
+
+/**
+ * One guest and its thread: the 2.6.23 Launcher's {@code main} loop after
+ * INITIALIZE. The thread opens the control file, INITIALIZEs (so it owns
+ * the guest), then calls {@link GuestControl#run()} until the guest dies:
+ * a DMA is handed to the device that watches its key and the sender's
+ * used_len is written; a Break means input is waiting: it is placed with
+ * GETDMA, the copy and IRQ, then BREAK off.
+ *
+ * <p>Input from other threads (device back ends, the shell) is queued and
+ * the guest's thread woken with BREAK on, as the Waker did.
+ */
+final class GuestRunner implements Guest {
+    private static final System.Logger LOG = System.getLogger(GuestRunner.class.getName());
+
+    private final int id;
+    private final GuestSpec spec;
+    private final GuestImage image;
+    private final LguestControl lguest;
+    private final List<LauncherDevice> devices = new ArrayList<>();
+    private final Consumer<GuestRunner> onEnd;
+
+    private final ConcurrentLinkedQueue<InputRequest> inputs = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean wakePending = new AtomicBoolean();
+    private final CompletableFuture<Void> started = new CompletableFuture<>();
+    private final CompletableFuture<End> ending = new CompletableFuture<>();
+    private final AtomicReference<GuestInfo> lastInfo = new AtomicReference<>();
+    private final List<String> events = new ArrayList<>();
+    private final long startNanos = System.nanoTime();
+    private volatile long endNanos;
+
+    private Thread thread;
+    private volatile GuestControl control;
+    /** Set by the guest's thread once INITIALIZE succeeded, before it first looks at the input queue. */
+    private volatile boolean running;
+    private volatile boolean ended;
+    private volatile boolean stopRequested;
+    private volatile State state = State.RUNNING;
+    private volatile String endReason;
+
+    private record InputRequest(int key, ByteBuffer data, CompletableFuture<Integer> done) {
+    }
+
+    GuestRunner(int id, GuestSpec spec, GuestImage image, LguestControl lguest, Consumer<GuestRunner> onEnd) {
+        this.id = id;
+        this.spec = spec;
+        this.image = image;
+        this.lguest = lguest;
+        this.onEnd = onEnd;
+    }
+
+    void addDevice(LauncherDevice device) {
+        devices.add(device);
+    }
+
+    List<LauncherDevice> devices() {
+        return devices;
+    }
+
+    GuestMemory memory() {
+        return image.memory;
+    }
+
+    /** Starts the guest's thread and waits until INITIALIZE succeeded or failed. */
+    void start() throws LaunchException {
+        thread = Thread.ofPlatform().name("lguest-guest-" + id + "-" + spec.name()).daemon().unstarted(this::main);
+        thread.start();
+        try {
+            started.get();
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof ControlException ce && ce.code() == ControlException.Code.ENOSPC) {
+                throw new LaunchException("no free guest slot: the host runs at most "
+                        + org.lguest.lg.abi.ControlRequests.MAX_GUESTS + " guests (" + ce.getMessage() + ")", ce);
+            }
+            throw new LaunchException("INITIALIZE failed: " + cause.getMessage(), cause);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stop();
+            throw new LaunchException("interrupted while starting the guest", e);
+        }
+    }
+
+    private void main() {
+        GuestControl c;
+        try {
+            c = lguest.open();
+            control = c;
+            c.initialize(spec.name(), image.memory, image.pgdir, image.kernel.entry(), image.kernel.pageOffset());
+        } catch (RuntimeException | Error e) {
+            finish(State.DEAD, "INITIALIZE failed: " + e.getMessage(), false);
+            started.completeExceptionally(e);
+            return;
+        }
+        running = true;
+        started.complete(null);
+        State endState = State.STOPPED;
+        String reason = "stopped";
+        try {
+            while (!stopRequested) {
+                serviceInputs();
+                RunResult result = c.run();
+                if (result instanceof RunResult.Dma dma) {
+                    handleDma(dma);
+                } else if (result instanceof RunResult.Break) {
+                    wakePending.set(false);
+                    serviceInputs();
+                    c.breakOff();
+                } else if (result instanceof RunResult.Dead dead) {
+                    endState = dead.poweredOff() ? State.POWERED_OFF : State.DEAD;
+                    reason = dead.reason();
+                    break;
+                }
+            }
+        } catch (InterruptedException e) {
+            if (!stopRequested) {
+                endState = State.DEAD;
+                reason = "Launcher: the guest's thread was interrupted";
+            }
+        } catch (GuestViolationException e) {
+            endState = State.DEAD;
+            reason = "Launcher: " + e.getMessage();
+        } catch (RuntimeException | Error e) {
+            endState = State.DEAD;
+            reason = "Launcher: " + e;
+            LOG.log(System.Logger.Level.ERROR, "guest " + id + ": the run loop failed", e);
+        }
+        finish(endState, reason, true);
+    }
+
+    /** Output from the guest: the DMA's sections go to the device watching the key. */
+    private void handleDma(RunResult.Dma dma) throws InterruptedException {
+        GuestMemory m = image.memory;
+        int at = dma.dma();
+        m.check(at, LguestDma.SIZE);
+        ByteBuffer[] sections = readSections(m, at);
+        LauncherDevice device = deviceForKey(dma.key());
+        int used;
+        if (device == null) {
+            event(String.format("DMA to unknown key 0x%x ignored", dma.key()));
+            used = 0;
+        } else {
+            used = device.output(dma.key(), sections);
+        }
+        m.writeU32(at + LguestDma.USED_LEN, used);
+    }
+
+    /** The sections of the lguest_dma at {@code at}, each checked against guest memory, copied out. */
+    private static ByteBuffer[] readSections(GuestMemory m, int at) {
+        List<ByteBuffer> list = new ArrayList<>();
+        for (int i = 0; i < LguestDma.MAX_SECTIONS; i++) {
+            int len = m.readU16(at + LguestDma.LEN + 2 * i);
+            if (len == 0) {
+                break;
+            }
+            int addr = m.readU32(at + LguestDma.ADDR + 4 * i);
+            m.check(addr, len);
+            ByteBuffer b = ByteBuffer.allocate(len);
+            m.read(addr, b);
+            b.flip();
+            list.add(b);
+        }
+        return list.toArray(new ByteBuffer[0]);
+    }
+
+    private LauncherDevice deviceForKey(int key) {
+        for (LauncherDevice d : devices) {
+            if (d.watchKey() == key) {
+                return d;
+            }
+        }
+        return null;
+    }
+
+    // ---- input ---------------------------------------------------------
+
+    /** DeviceContext.deliver: on the guest's thread directly, from any other thread through the queue and a BREAK. */
+    int deliver(int key, ByteBuffer data) {
+        if (Thread.currentThread() == thread) {
+            return place(key, data);
+        }
+        if (ended) {
+            return -1;
+        }
+        InputRequest request = new InputRequest(key, data, new CompletableFuture<>());
+        inputs.add(request);
+        if (ended) {
+            failPendingInputs();
+        } else if (running && wakePending.compareAndSet(false, true)) {
+            GuestControl c = control;
+            try {
+                c.breakOn();
+            } catch (RuntimeException e) {
+                // The guest died or is being closed: its thread fails the queue.
+                wakePending.set(false);
+            }
+        }
+        try {
+            while (true) {
+                try {
+                    return request.done().get(200, TimeUnit.MILLISECONDS);
+                } catch (TimeoutException e) {
+                    if (ended) {
+                        failPendingInputs();
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            // Withdraw the request if the guest's thread has not taken it; if it has, the answer is moments away.
+            Thread.currentThread().interrupt();
+            if (inputs.remove(request)) {
+                return -1;
+            }
+            return request.done().join();
+        } catch (ExecutionException e) {
+            return -1;
+        }
+    }
+
+    private void serviceInputs() {
+        InputRequest r;
+        while ((r = inputs.poll()) != null) {
+            try {
+                r.done().complete(place(r.key(), r.data()));
+            } catch (RuntimeException e) {
+                r.done().complete(-1);
+                throw e;
+            }
+        }
+    }
+
+    /** LHREQ_GETDMA, the copy into the guest's buffer, used_len, LHREQ_IRQ. On the guest's thread. */
+    private int place(int key, ByteBuffer data) {
+        GuestControl c = control;
+        int at = c.getDma(key);
+        if (at == -1) {
+            return -1;
+        }
+        GuestMemory m = image.memory;
+        m.check(at, LguestDma.SIZE);
+        int irq = m.readU32(at + LguestDma.USED_LEN);
+        int placed = 0;
+        for (int i = 0; i < LguestDma.MAX_SECTIONS && data.hasRemaining(); i++) {
+            int len = m.readU16(at + LguestDma.LEN + 2 * i);
+            if (len == 0) {
+                break;
+            }
+            int addr = m.readU32(at + LguestDma.ADDR + 4 * i);
+            m.check(addr, len);
+            int n = Math.min(len, data.remaining());
+            ByteBuffer slice = data.slice(data.position(), n);
+            m.write(addr, slice);
+            data.position(data.position() + n);
+            placed += n;
+        }
+        m.writeU32(at + LguestDma.USED_LEN, placed);
+        c.irq(irq);
+        return placed;
+    }
+
+    private void failPendingInputs() {
+        InputRequest r;
+        while ((r = inputs.poll()) != null) {
+            r.done().complete(-1);
+        }
+    }
+
+    // ---- ending --------------------------------------------------------
+
+    private void finish(State endState, String reason, boolean initialized) {
+        GuestControl c = control;
+        if (c != null) {
+            try {
+                lastInfo.set(c.info());
+            } catch (RuntimeException e) {
+                // no counters from a control that never initialized
+            }
+        }
+        ended = true;
+        running = false;
+        endNanos = System.nanoTime();
+        state = endState;
+        endReason = reason;
+        failPendingInputs();
+        for (LauncherDevice d : devices) {
+            d.close();
+        }
+        if (c != null) {
+            try {
+                c.close();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "guest {0}: closing the control failed: {1}", id, e.toString());
+            }
+        }
+        image.memory.close();
+        if (initialized) {
+            ending.complete(new End(endState, reason));
+            onEnd.accept(this);
+        }
+    }
+
+    /** For a start that failed after the thread was made but before INITIALIZE: release the rest. */
+    void abandon() {
+        if (!ended) {
+            for (LauncherDevice d : devices) {
+                d.close();
+            }
+            image.memory.close();
+            ended = true;
+        }
+    }
+
+    @Override
+    public void stop() {
+        if (ended || thread == null) {
+            return;
+        }
+        stopRequested = true;
+        thread.interrupt();
+        GuestControl c = control;
+        // If the run loop does not notice the interrupt, a BREAK gets it out of run().
+        Thread.ofPlatform().daemon().name("lguest-stop-" + id).start(() -> {
+            try {
+                if (!ending.isDone()) {
+                    thread.join(500);
+                }
+                if (thread.isAlive() && c != null) {
+                    c.breakOn();
+                }
+            } catch (InterruptedException | RuntimeException e) {
+                // the guest ended meanwhile
+            }
+        });
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    synchronized void event(String text) {
+        if (events.size() == 100) {
+            events.remove(0);
+        }
+        events.add(text);
+        LOG.log(System.Logger.Level.WARNING, "guest {0}: {1}", id, text);
+    }
+
+    synchronized List<String> events() {
+        return List.copyOf(events);
+    }
+
+    // ---- Guest -----------------------------------------------------------
+
+    @Override
+    public int id() {
+        return id;
+    }
+
+    @Override
+    public GuestSpec spec() {
+        return spec;
+    }
+
+    @Override
+    public State state() {
+        return state;
+    }
+
+    String endReason() {
+        return endReason;
+    }
+
+    @Override
+    public Duration uptime() {
+        long end = ended ? endNanos : System.nanoTime();
+        return Duration.ofNanos(end - startNanos);
+    }
+
+    @Override
+    public Optional<GuestInfo> info() {
+        GuestControl c = control;
+        if (!ended && running && c != null) {
+            try {
+                GuestInfo info = c.info();
+                lastInfo.set(info);
+                return Optional.of(info);
+            } catch (RuntimeException e) {
+                // ended meanwhile
+            }
+        }
+        return Optional.ofNullable(lastInfo.get());
+    }
+
+    @Override
+    public CompletionStage<End> ending() {
+        return ending.minimalCompletionStage();
+    }
+
+    @Override
+    public Optional<String> transcript(String type) {
+        return devices.stream().filter(d -> d.typeName().equals(type)).findFirst().flatMap(LauncherDevice::transcript);
+    }
+
+    @Override
+    public boolean input(String type, byte[] data) {
+        return devices.stream().filter(d -> d.typeName().equals(type)).findFirst().map(d -> d.input(data)).orElse(false);
+    }
+
+    @Override
+    public Map<String, Map<String, Long>> deviceMetrics() {
+        Map<String, Map<String, Long>> all = new LinkedHashMap<>();
+        for (LauncherDevice d : devices) {
+            all.put(d.label(), d.metrics());
+        }
+        return all;
+    }
+}

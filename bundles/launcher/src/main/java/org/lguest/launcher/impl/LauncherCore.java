@@ -1,0 +1,226 @@
+package org.lguest.launcher.impl;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+
+import org.lguest.device.DeviceDriver;
+import org.lguest.launcher.DeviceSpec;
+import org.lguest.launcher.Guest;
+import org.lguest.launcher.GuestSpec;
+import org.lguest.launcher.Guests;
+import org.lguest.launcher.LaunchException;
+import org.lguest.lg.LguestControl;
+import org.lguest.lg.abi.ControlRequests;
+import org.lguest.lg.abi.DevicePage;
+import org.lguest.lg.abi.LguestDma;
+import org.lguest.mmu.Mmu;
+
+/**
+ * The Launcher without OSGi: the guest lifecycle over an MMU, a control
+ * interface and the device drivers it is told about. The DS component
+ * {@link LauncherComponent} feeds it services; tests use it directly.
+ */
+public final class LauncherCore implements Guests {
+    private static final System.Logger LOG = System.getLogger(LauncherCore.class.getName());
+
+    /** Bytes of guest output a device holds while it has no driver. */
+    public static final int DEFAULT_HELD_LIMIT = 64 * 1024;
+    /** How long a guest waits for a driver once the held output is full. */
+    public static final long DEFAULT_DRIVER_WAIT_MILLIS = 30_000;
+
+    private final Supplier<Mmu> mmu;
+    private final Supplier<LguestControl> control;
+    private final int heldLimit;
+    private final long driverWaitMillis;
+    private final AtomicInteger nextId = new AtomicInteger(1);
+    private final Map<Integer, GuestRunner> guests = new ConcurrentSkipListMap<>();
+    private final List<Driver> drivers = new CopyOnWriteArrayList<>();
+
+    private record Driver(String type, DeviceDriver driver, int ranking, long order) {
+    }
+
+    private final AtomicInteger driverOrder = new AtomicInteger();
+
+    public LauncherCore(Supplier<Mmu> mmu, Supplier<LguestControl> control) {
+        this(mmu, control, DEFAULT_HELD_LIMIT, DEFAULT_DRIVER_WAIT_MILLIS);
+    }
+
+    public LauncherCore(Supplier<Mmu> mmu, Supplier<LguestControl> control, int heldLimit, long driverWaitMillis) {
+        this.mmu = mmu;
+        this.control = control;
+        this.heldLimit = heldLimit;
+        this.driverWaitMillis = driverWaitMillis;
+    }
+
+    // ---- drivers ---------------------------------------------------------
+
+    /** A driver service appeared: it serves devices of {@code type} that have no back end. */
+    public void addDriver(String type, DeviceDriver driver, int ranking) {
+        drivers.add(new Driver(type, driver, ranking, driverOrder.incrementAndGet()));
+        for (GuestRunner g : guests.values()) {
+            for (LauncherDevice d : g.devices()) {
+                if (d.typeName().equals(type) && !d.hasBackEnd() && g.state() == Guest.State.RUNNING) {
+                    attach(g, d);
+                }
+            }
+        }
+    }
+
+    /** A driver service went away: its back ends save their state and close; another driver of the type takes over if there is one. */
+    public void removeDriver(DeviceDriver driver) {
+        drivers.removeIf(d -> d.driver() == driver);
+        for (GuestRunner g : guests.values()) {
+            for (LauncherDevice d : g.devices()) {
+                if (d.detach(driver) && g.state() == Guest.State.RUNNING) {
+                    attach(g, d);
+                }
+            }
+        }
+    }
+
+    private Optional<DeviceDriver> driverFor(String type) {
+        return drivers.stream().filter(d -> d.type().equals(type))
+                .max(Comparator.comparingInt(Driver::ranking).thenComparing(Driver::order, Comparator.reverseOrder()))
+                .map(Driver::driver);
+    }
+
+    private void attach(GuestRunner g, LauncherDevice d) {
+        driverFor(d.typeName()).ifPresent(driver -> {
+            try {
+                d.attach(driver);
+            } catch (IOException | RuntimeException e) {
+                g.event(d.label() + ": the " + d.typeName() + " driver could not open a back end: " + e.getMessage());
+            }
+        });
+    }
+
+    // ---- Guests ------------------------------------------------------------
+
+    @Override
+    public Guest start(GuestSpec spec) throws LaunchException {
+        GuestImage.checkMemorySize(spec.memoryBytes());
+        LguestControl lguest = control.get();
+        if (lguest == null) {
+            throw new LaunchException("no hypervisor: the control interface (LguestControl, bundle org.lguest.lg) is not available");
+        }
+        Mmu m = mmu.get();
+        if (m == null) {
+            throw new LaunchException("no MMU: the Mmu service (bundle org.lguest.mmu) is not available");
+        }
+        if (lguest.guests().size() >= ControlRequests.MAX_GUESTS) {
+            throw new LaunchException("no free guest slot: the host runs at most " + ControlRequests.MAX_GUESTS + " guests");
+        }
+        byte[] kernel;
+        try {
+            kernel = Files.readAllBytes(spec.kernel());
+        } catch (NoSuchFileException e) {
+            throw new LaunchException("no kernel at " + spec.kernel());
+        } catch (IOException e) {
+            throw new LaunchException("cannot read the kernel " + spec.kernel() + ": " + e.getMessage(), e);
+        }
+
+        List<DeviceSpec> devices = new ArrayList<>(spec.devices());
+        if (devices.stream().noneMatch(d -> d.type().equals("console"))) {
+            devices.add(DeviceSpec.console("buffer"));  // 2.6.23 always adds the console, last
+        }
+        List<GuestImage.DeviceLayout> layouts = new ArrayList<>();
+        List<DeviceDriver> chosen = new ArrayList<>();
+        for (DeviceSpec d : devices) {
+            int type = typeNumber(d.type());
+            if (!d.type().equals("console")) {
+                throw new LaunchException("device type " + d.type() + ": only the console is supported so far");
+            }
+            DeviceDriver driver = driverFor(d.type()).orElseThrow(() -> new LaunchException(
+                    "no driver for the " + d.type() + " device (is bundle org.lguest.devices." + d.type() + " active?)"));
+            chosen.add(driver);
+            layouts.add(new GuestImage.DeviceLayout(d.type() + layouts.size(), type, 0, 0));
+        }
+
+        GuestImage image = GuestImage.build(m, spec.kernel().toString(), kernel, spec.memoryBytes(), spec.commandLine(), layouts);
+        int id = nextId.getAndIncrement();
+        GuestRunner runner = new GuestRunner(id, spec, image, lguest, this::ended);
+        try {
+            for (int i = 0; i < devices.size(); i++) {
+                DeviceSpec d = devices.get(i);
+                int key = d.type().equals("console") ? LguestDma.CONSOLE_KEY : image.devicePfns[i] << 12;
+                LauncherDevice device = new LauncherDevice(runner, i, d.type(), layouts.get(i).type(), key,
+                        image.devicePfns[i], layouts.get(i).pages(), d.configuration(), heldLimit, driverWaitMillis);
+                runner.addDevice(device);
+                try {
+                    device.attach(chosen.get(i));
+                } catch (IOException | RuntimeException e) {
+                    throw new LaunchException("the " + d.type() + " device could not open its back end: " + e.getMessage(), e);
+                }
+            }
+        } catch (LaunchException e) {
+            runner.abandon();
+            throw e;
+        }
+        guests.put(id, runner);
+        try {
+            runner.start();
+        } catch (LaunchException e) {
+            guests.remove(id);
+            throw e;
+        }
+        LOG.log(System.Logger.Level.DEBUG, "guest {0} started: {1}", id, spec);
+        return runner;
+    }
+
+    static int typeNumber(String type) throws LaunchException {
+        return switch (type) {
+            case "console" -> DevicePage.TYPE_CONSOLE;
+            case "net" -> DevicePage.TYPE_NET;
+            case "block" -> DevicePage.TYPE_BLOCK;
+            default -> throw new LaunchException("unknown device type " + type + " (console, net or block)");
+        };
+    }
+
+    private void ended(GuestRunner g) {
+        // Ended guests stay listed (with their reason) until removed.
+    }
+
+    @Override
+    public List<Guest> list() {
+        return List.copyOf(guests.values());
+    }
+
+    @Override
+    public Optional<Guest> get(int id) {
+        return Optional.ofNullable(guests.get(id));
+    }
+
+    @Override
+    public boolean remove(int id) {
+        GuestRunner g = guests.remove(id);
+        if (g == null) {
+            return false;
+        }
+        g.stop();
+        return true;
+    }
+
+    /** Stops every guest (the Launcher is going away). */
+    public void shutdown() {
+        for (GuestRunner g : guests.values()) {
+            g.stop();
+        }
+        guests.clear();
+    }
+
+    /** Recent warnings of a guest (unknown DMA keys, driver timeouts), for the shell. */
+    public List<String> events(int id) {
+        GuestRunner g = guests.get(id);
+        return g == null ? List.of() : g.events();
+    }
+}

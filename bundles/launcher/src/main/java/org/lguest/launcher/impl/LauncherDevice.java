@@ -1,0 +1,357 @@
+package org.lguest.launcher.impl;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+import org.lguest.device.DeviceBackEnd;
+import org.lguest.device.DeviceContext;
+import org.lguest.device.DeviceDriver;
+import org.lguest.mmu.GuestMemory;
+
+/**
+ * The Launcher's side of one guest device (2.6.23's {@code struct device}):
+ * its slot, keys and configuration, and the back end a driver opened for
+ * it. Survives its driver: while no driver serves it, the guest's output
+ * for it is held (bounded) and acknowledged, and handed to the next back
+ * end before anything newer (architecture.md §4).
+ */
+final class LauncherDevice implements DeviceContext {
+    private static final System.Logger LOG = System.getLogger(LauncherDevice.class.getName());
+
+    private final GuestRunner guest;
+    private final int index;
+    private final String typeName;
+    private final int type;
+    private final int watchKey;
+    private final int pagesPfn;
+    private final int pageCount;
+    private final Map<String, String> configuration;
+    private final int heldLimit;
+    private final long driverWaitNanos;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private DeviceDriver driver;
+    private DeviceBackEnd backEnd;
+    private byte[] savedState = new byte[0];
+    private final ArrayDeque<Held> held = new ArrayDeque<>();
+    private int heldBytes;
+    private boolean closed;
+
+    private long outputs;
+    private long outputBytes;
+    private long heldTotal;
+    private long driverChanges;
+    private long timeouts;
+    private long inputBytes;
+
+    private record Held(int key, byte[] data) {
+    }
+
+    LauncherDevice(GuestRunner guest, int index, String typeName, int type, int watchKey, int pagesPfn, int pageCount,
+            Map<String, String> configuration, int heldLimit, long driverWaitMillis) {
+        this.guest = guest;
+        this.index = index;
+        this.typeName = typeName;
+        this.type = type;
+        this.watchKey = watchKey;
+        this.pagesPfn = pagesPfn;
+        this.pageCount = pageCount;
+        this.configuration = Map.copyOf(configuration);
+        this.heldLimit = heldLimit;
+        this.driverWaitNanos = TimeUnit.MILLISECONDS.toNanos(driverWaitMillis);
+    }
+
+    String typeName() {
+        return typeName;
+    }
+
+    int type() {
+        return type;
+    }
+
+    int watchKey() {
+        return watchKey;
+    }
+
+    String label() {
+        return typeName + index;
+    }
+
+    // ---- DeviceContext -------------------------------------------------
+
+    @Override
+    public int guestId() {
+        return guest.id();
+    }
+
+    @Override
+    public String guestName() {
+        return guest.spec().name();
+    }
+
+    @Override
+    public int index() {
+        return index;
+    }
+
+    @Override
+    public Map<String, String> configuration() {
+        return configuration;
+    }
+
+    @Override
+    public int pagesAddress() {
+        return pagesPfn << 12;
+    }
+
+    @Override
+    public int pageCount() {
+        return pageCount;
+    }
+
+    @Override
+    public GuestMemory memory() {
+        return guest.memory();
+    }
+
+    @Override
+    public byte[] savedState() {
+        lock.lock();
+        try {
+            return savedState.clone();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
+    public int deliver(int key, ByteBuffer data) {
+        int placed = guest.deliver(key, data);
+        if (placed > 0) {
+            lock.lock();
+            try {
+                inputBytes += placed;
+            } finally {
+                lock.unlock();
+            }
+        }
+        return placed;
+    }
+
+    // ---- the guest's thread -------------------------------------------
+
+    /**
+     * Hands the guest's DMA to the back end; returns the sender's used_len.
+     * Without a back end the output is held (and acknowledged) while there is
+     * room; when there is none, waits for a driver up to the timeout and then
+     * answers 0 (nothing taken) with an error.
+     */
+    int output(int key, ByteBuffer[] sections) throws InterruptedException {
+        lock.lockInterruptibly();
+        try {
+            outputs++;
+            long deadline = System.nanoTime() + driverWaitNanos;
+            while (true) {
+                if (backEnd != null) {
+                    try {
+                        int used = backEnd.output(key, sections);
+                        outputBytes += Math.max(used, 0);
+                        return used;
+                    } catch (IOException | RuntimeException e) {
+                        LOG.log(System.Logger.Level.WARNING, "guest {0}: {1} back end failed: {2}", guest.id(), label(), e.toString());
+                        return 0;
+                    }
+                }
+                int total = 0;
+                for (ByteBuffer s : sections) {
+                    total += s.remaining();
+                }
+                if (closed) {
+                    return 0;
+                }
+                if (heldBytes + total <= heldLimit) {
+                    byte[] copy = new byte[total];
+                    int at = 0;
+                    for (ByteBuffer s : sections) {
+                        int n = s.remaining();
+                        s.get(copy, at, n);
+                        at += n;
+                    }
+                    held.add(new Held(key, copy));
+                    heldBytes += total;
+                    heldTotal += total;
+                    outputBytes += total;
+                    return total;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    timeouts++;
+                    LOG.log(System.Logger.Level.ERROR,
+                            "guest {0}: no {1} driver for {2} s and {3} bytes of output held: output refused (the guest sees 0 bytes taken)",
+                            guest.id(), typeName, TimeUnit.NANOSECONDS.toSeconds(driverWaitNanos), heldBytes);
+                    guest.event("no " + typeName + " driver for " + TimeUnit.NANOSECONDS.toSeconds(driverWaitNanos)
+                            + " s with the output buffer full: output refused");
+                    return 0;
+                }
+                changed.awaitNanos(left);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    // ---- drivers ------------------------------------------------------
+
+    boolean hasBackEnd() {
+        lock.lock();
+        try {
+            return backEnd != null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    DeviceDriver driver() {
+        lock.lock();
+        try {
+            return driver;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Opens a back end with {@code d} if the device has none, then hands it the held output. */
+    void attach(DeviceDriver d) throws IOException {
+        lock.lock();
+        try {
+            if (closed || backEnd != null) {
+                return;
+            }
+            DeviceBackEnd opened = d.open(this);
+            if (opened == null) {
+                throw new IOException("driver " + d + " opened no back end");
+            }
+            driver = d;
+            backEnd = opened;
+            driverChanges++;
+            while (!held.isEmpty()) {
+                Held h = held.peek();
+                try {
+                    opened.output(h.key(), new ByteBuffer[] {ByteBuffer.wrap(h.data())});
+                } catch (IOException | RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "guest {0}: {1}: the new back end failed on held output: {2}", guest.id(), label(), e.toString());
+                }
+                held.poll();
+                heldBytes -= h.data().length;
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The driver {@code d} went away: save its back end's state and close it. Returns whether this device used it. */
+    boolean detach(DeviceDriver d) {
+        lock.lock();
+        try {
+            if (driver != d || backEnd == null) {
+                return false;
+            }
+            try {
+                byte[] state = backEnd.saveState();
+                savedState = state == null ? new byte[0] : state.clone();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "guest {0}: {1}: saving the back end''s state failed: {2}", guest.id(), label(), e.toString());
+            }
+            closeBackEnd();
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The guest ended: closes the back end for good. */
+    void close() {
+        lock.lock();
+        try {
+            closed = true;
+            closeBackEnd();
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void closeBackEnd() {
+        if (backEnd != null) {
+            try {
+                backEnd.close();
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "guest {0}: {1}: closing the back end failed: {2}", guest.id(), label(), e.toString());
+            }
+        }
+        backEnd = null;
+        driver = null;
+    }
+
+    // ---- for the shell ------------------------------------------------
+
+    Optional<String> transcript() {
+        lock.lock();
+        try {
+            StringBuilder text = new StringBuilder();
+            if (backEnd != null) {
+                backEnd.transcript().ifPresent(text::append);
+            }
+            for (Held h : held) {
+                text.append(new String(h.data(), java.nio.charset.StandardCharsets.UTF_8));
+            }
+            return backEnd == null && text.isEmpty() ? Optional.empty() : Optional.of(text.toString());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    boolean input(byte[] data) {
+        lock.lock();
+        DeviceBackEnd b;
+        try {
+            b = backEnd;
+        } finally {
+            lock.unlock();
+        }
+        return b != null && b.input(data);
+    }
+
+    Map<String, Long> metrics() {
+        lock.lock();
+        try {
+            Map<String, Long> m = new LinkedHashMap<>();
+            if (backEnd != null) {
+                try {
+                    m.putAll(backEnd.metrics());
+                } catch (RuntimeException e) {
+                    // a failing back end has no metrics
+                }
+            }
+            m.put("launcher.outputs", outputs);
+            m.put("launcher.outputBytes", outputBytes);
+            m.put("launcher.inputBytes", inputBytes);
+            m.put("launcher.heldNow", (long) heldBytes);
+            m.put("launcher.heldTotal", heldTotal);
+            m.put("launcher.driverChanges", driverChanges);
+            m.put("launcher.timeouts", timeouts);
+            return m;
+        } finally {
+            lock.unlock();
+        }
+    }
+}
