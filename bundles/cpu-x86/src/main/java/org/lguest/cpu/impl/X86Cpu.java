@@ -110,11 +110,17 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
 
     static final int HOT = 32;
     /** compiled blocks on (system property lguest.cpu.blocks=false turns them off) */
-    private final boolean blocksEnabled = !"false".equals(System.getProperty("lguest.cpu.blocks"));
+    private boolean blocksEnabled = !"false".equals(System.getProperty("lguest.cpu.blocks"));
 
     private void compileBlock(Insn head, int off) {
         Insn[] ins = BlockCompiler.collect(this, fetchBuf, fetchCode, off);
-        if (ins != null && fetchCode[off] == head) head.block = BlockCompiler.compile(ins);
+        if (ins == null || fetchCode[off] != head) return;
+        try {
+            head.block = BlockCompiler.compile(ins);
+        } catch (RuntimeException | LinkageError e) {
+            // the JVM refused to define the class (restricted environment): keep interpreting
+            blocksEnabled = false;
+        }
     }
 
     private CpuExit hostExitRecord() {
@@ -193,8 +199,8 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
 
     @Override
     void fpu(int op, int modrm) {
+        if (!FpuUnit.isDefined(op, modrm)) throw fault(UD); // the x87 README: #UD before #NM, as the hardware does
         if ((cr0 & 0xC) != 0) throw fault(NM); // EM or TS
-        if (!FpuUnit.isDefined(op, modrm)) throw fault(UD);
         if (FpuUnit.isWaiting(op, modrm) && fpu.hasPendingException() && (cr0 & 0x20) != 0) throw fault(MF);
         fpu.execute(op, modrm, eaSeg, eaOff, o32);
     }

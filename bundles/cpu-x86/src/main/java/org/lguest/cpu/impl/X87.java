@@ -414,7 +414,10 @@ final class X87 {
             }
             case 0xDD -> {
                 switch (reg) {
-                    case 0 -> emptyMask |= 1 << phys(i); // FFREE
+                    case 0 -> { // FFREE (clears C1 on the recorded hardware)
+                        emptyMask |= 1 << phys(i);
+                        setC1(false);
+                    }
                     case 1 -> fxch(i);
                     case 2 -> storeSt(i, false);
                     case 3 -> storeSt(i, true);
@@ -428,10 +431,15 @@ final class X87 {
                     case 0 -> { // FFREEP
                         emptyMask |= 1 << phys(i);
                         pop();
+                        setC1(false);
                     }
                     case 1 -> fxch(i);
                     case 2, 3 -> storeSt(i, true);
-                    case 4 -> host.setAx(statusWord()); // FNSTSW AX
+                    case 4 -> {
+                        if (modrm == 0xE0) {
+                            host.setAx(statusWord()); // FNSTSW AX
+                        }
+                    }
                     case 5 -> compareSt(i, true, 1, true); // FUCOMIP
                     case 6 -> compareSt(i, false, 1, true); // FCOMIP
                     default -> { }
@@ -446,7 +454,8 @@ final class X87 {
         switch (reg) {
             case 0 -> { // FLD ST(i)
                 if (isEmpty(i)) {
-                    if (underflow() && pushCheck()) {
+                    // underflow takes precedence: C1 = 0, and the indefinite is pushed even over a full stack
+                    if (underflow()) {
                         push(INDEF_SE, INDEF_SIG);
                     }
                     return;
@@ -467,7 +476,14 @@ final class X87 {
                 return; // FNOP (D9 D0)
             }
             case 3 -> {
-                storeSt(i, true); // FSTP1 alias
+                // D9 D8+i (FSTP1, "FSTPNCE"): FSTP ST(i) without the stack check; with ST(0)
+                // empty the hardware just pops, leaving ST(i) alone and signalling nothing
+                if (isEmpty(0)) {
+                    pop();
+                    setC1(false);
+                } else {
+                    storeSt(i, true);
+                }
                 return;
             }
             default -> { }
@@ -486,9 +502,8 @@ final class X87 {
             }
             case 0xE4 -> { // FTST
                 if (isEmpty(0)) {
-                    if (underflow()) {
-                        setCc(0b1101);
-                    }
+                    underflow();
+                    setCc(0b1101);
                     return;
                 }
                 int r = a.compare(stSe(0), stSig(0), 0, 0, false);
@@ -558,6 +573,7 @@ final class X87 {
     /** Writes the arithmetic unit's result to ST(dst) (C1 = rounded up) and pops, unless an unmasked exception blocks it. */
     private void writeResult(int dst, boolean popAfter) {
         if (a.blocked()) {
+            setC1(false); // the hardware clears C1 when an unmasked exception suppresses the result
             return;
         }
         setStResult(dst);
@@ -574,25 +590,21 @@ final class X87 {
         int bSe = a.rse;
         long bSig = a.rsig;
         if (isEmpty(0)) {
-            if (underflow()) {
-                if (reg == 2 || reg == 3) {
-                    setCc(0b1101);
-                    if (reg == 3) {
-                        pop();
-                    }
-                } else {
-                    setSt(0, INDEF_SE, INDEF_SIG);
+            boolean masked = underflow();
+            if (reg == 2 || reg == 3) {
+                setCc(0b1101); // unordered, even when IE is unmasked
+                if (reg == 3 && masked) {
+                    pop();
                 }
+            } else if (masked) {
+                setSt(0, INDEF_SE, INDEF_SIG);
             }
             return;
         }
         if (reg == 2 || reg == 3) {
-            int r = a.compare(stSe(0), stSig(0), bSe, bSig, false);
-            if (r >= 0) {
-                setCompareCc(r);
-                if (reg == 3) {
-                    pop();
-                }
+            setCompareCc(a.compare(stSe(0), stSig(0), bSe, bSig, false));
+            if (reg == 3 && !a.blocked()) {
+                pop();
             }
             return;
         }
@@ -649,15 +661,10 @@ final class X87 {
     private void compareSt(int i, boolean quiet, int pops, boolean eflags) {
         int r;
         if (isEmpty(0) || isEmpty(i)) {
-            if (!underflow()) {
-                return;
-            }
+            underflow(); // the flags say unordered even when IE is unmasked
             r = CMP_UNORDERED;
         } else {
             r = a.compare(stSe(0), stSig(0), stSe(i), stSig(i), quiet);
-            if (r < 0) {
-                return;
-            }
         }
         if (eflags) {
             host.setCompareFlags(switch (r) {
@@ -666,12 +673,13 @@ final class X87 {
                 case CMP_EQ -> 0x40;
                 default -> 0x45;
             });
-            setC1(false);
         } else {
             setCompareCc(r);
         }
-        for (int k = 0; k < pops; k++) {
-            pop();
+        if (!a.blocked()) {
+            for (int k = 0; k < pops; k++) {
+                pop();
+            }
         }
     }
 
@@ -773,11 +781,9 @@ final class X87 {
 
     private void fxtract() {
         if (isEmpty(0)) {
-            if (underflow()) {
+            if (underflow()) { // C1 = 0, and both indefinites go in even over a full stack
                 setSt(0, INDEF_SE, INDEF_SIG);
-                if (pushCheck()) {
-                    push(INDEF_SE, INDEF_SIG);
-                }
+                push(INDEF_SE, INDEF_SIG);
             }
             return;
         }
@@ -821,25 +827,32 @@ final class X87 {
             expSig = a.rsig;
         }
         if (a.blocked()) {
+            setC1(false);
             return;
         }
         setSt(0, expSe, expSig);
         push(sigSe, sigSig);
+        setC1(false);
     }
 
     private void fprem(boolean ieee) {
         if (isEmpty(0) || isEmpty(1)) {
+            sw &= ~SW_C2; // C1 and C2 cleared, C0 and C3 kept (as recorded)
             if (underflow()) {
                 setSt(0, INDEF_SE, INDEF_SIG);
             }
             return;
         }
+        int c0 = classify(stSe(0), stSig(0)), c1 = classify(stSe(1), stSig(1));
         a.remainder(stSe(0), stSig(0), stSe(1), stSig(1), ieee);
         if (a.blocked()) {
+            sw &= ~(SW_C1 | SW_C2);
             return;
         }
         setStResult(0);
-        if (a.incomplete) {
+        if (c0 == UNSUPPORTED || c1 == UNSUPPORTED || isNaN(c0) || isNaN(c1) || c0 == INF || c1 == ZERO) {
+            sw &= ~(SW_C1 | SW_C2); // NaN or invalid: C0 and C3 kept
+        } else if (a.incomplete) {
             setCc(0b0100);
         } else {
             int q = a.quotient;
@@ -875,6 +888,9 @@ final class X87 {
     /** FSIN, FCOS, FPTAN, FSINCOS. */
     private void trig(int fn) {
         boolean pushes = fn == X87Transcendental.FPTAN || fn == X87Transcendental.FSINCOS;
+        if (isEmpty(0) || (pushes && !isEmpty(7))) {
+            sw &= ~SW_C2; // a stack fault clears C2 (as recorded)
+        }
         if (isEmpty(0)) {
             if (underflow()) {
                 setSt(0, INDEF_SE, INDEF_SIG);
@@ -902,6 +918,7 @@ final class X87 {
         }
         t.trig(fn, se, sig);
         if (a.blocked()) {
+            sw &= ~(SW_C1 | SW_C2);
             return;
         }
         sw &= ~SW_C2;
@@ -943,9 +960,10 @@ final class X87 {
                 sig |= QUIET_BIT;
             }
             if (a.memDenormal) {
-                a.exc |= DE;
+                a.exc |= DE; // signalled, but the load still happens
             }
-            if (a.blocked()) {
+            if ((a.exc & ~a.masks & IE) != 0) {
+                setC1(false);
                 return;
             }
         }
@@ -1087,9 +1105,7 @@ final class X87 {
             }
         }
         if (storeBlocked()) {
-            if ((a.exc & SF) != 0) {
-                setC1(false);
-            }
+            setC1(false);
             return;
         }
         switch (bits) {
@@ -1139,9 +1155,7 @@ final class X87 {
             }
         }
         if (storeBlocked()) {
-            if ((a.exc & SF) != 0) {
-                setC1(false);
-            }
+            setC1(false);
             return;
         }
         if (indefinite) {

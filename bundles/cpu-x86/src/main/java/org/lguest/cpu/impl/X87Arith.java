@@ -53,6 +53,9 @@ final class X87Arith {
     int outSign, outExp;
     long outSig;
 
+    /** {@link #arith} DIV: the wanted value is the quotient less an amount far below its last bit (atan of a tiny ratio). */
+    boolean minusEpsilon;
+
     /** An operand came from a denormal m32real/m64real (already normalised to extended): counts as a denormal operand. */
     boolean memDenormal;
 
@@ -66,6 +69,7 @@ final class X87Arith {
         exc = 0;
         roundedUp = false;
         memDenormal = false;
+        minusEpsilon = false;
     }
 
     /** Precision in bits selected by the precision-control field of the control word. */
@@ -230,10 +234,20 @@ final class X87Arith {
         boolean uMasked = (masks & UE) != 0;
         boolean oMasked = (masks & OE) != 0;
         boolean tiny = false;
-        if (e < 1) {
-            if (fmt == FMT_EXT && !uMasked) {
+        // Tininess is detected after rounding (as the recorded hardware does): a value just
+        // below the smallest normal that rounds up to it at precision p is not tiny.
+        if (e < 1 && !(e == 0 && carriesToNormal(sign, hi, lo, p))) {
+            if (fmt == FMT_EXT && !uMasked && e + BIAS_ADJUST >= 1) {
                 e += BIAS_ADJUST;
                 exc |= UE;
+            } else if (fmt == FMT_EXT && !uMasked) {
+                // beyond even the bias-adjusted range (FSCALE): a signed zero, as the hardware gives
+                exc |= UE | PE;
+                setZero(sign);
+                outSign = sign;
+                outExp = 0;
+                outSig = 0;
+                return;
             } else {
                 tiny = true;
                 int sh = 1 - e;
@@ -295,32 +309,35 @@ final class X87Arith {
                 }
             }
         }
-        if (inexact) {
-            exc |= PE;
-        }
-        if (tiny && (inexact || !uMasked)) {
-            exc |= UE;
+        if (tiny && !uMasked) {
+            exc |= UE; // unmasked underflow: no PE (a memory store is then suppressed)
+        } else {
+            if (inexact) {
+                exc |= PE;
+            }
+            if (tiny && inexact) {
+                exc |= UE;
+            }
         }
         roundedUp = inc;
         if (e >= maxE) {
-            if (fmt == FMT_EXT && !oMasked) {
+            if (fmt == FMT_EXT && !oMasked && e - BIAS_ADJUST < maxE) {
                 e -= BIAS_ADJUST;
                 exc |= OE;
-                if (e >= maxE) { // beyond even the adjusted range
-                    e = maxE;
-                    hi = INT_BIT;
-                }
             } else {
                 exc |= OE;
-                if (!oMasked) {
+                if (!oMasked && fmt != FMT_EXT) {
                     // memory destination: caller does not store
+                    exc &= ~PE;
                     outSign = sign;
                     outExp = maxE;
                     outSig = INT_BIT;
                     return;
                 }
                 exc |= PE;
-                boolean toInf = switch (rc) {
+                // masked response; a register result beyond even the bias-adjusted range
+                // (FSCALE with unmasked OE) becomes infinity whatever the rounding, as on the hardware
+                boolean toInf = fmt == FMT_EXT && !oMasked || switch (rc) {
                     case RC_NEAREST -> true;
                     case RC_DOWN -> sign != 0;
                     case RC_UP -> sign == 0;
@@ -347,6 +364,22 @@ final class X87Arith {
             rse = (sign << 15) | e;
             rsig = hi;
         }
+    }
+
+    /** Whether rounding the normalised hi:lo to p bits (unbounded exponent) carries out to the next power of two. */
+    private boolean carriesToNormal(int sign, long hi, long lo, int p) {
+        long mask = p >= 64 ? 0 : (1L << (64 - p)) - 1;
+        if ((hi | mask) != -1L) {
+            return false;
+        }
+        long r = hi & mask;
+        boolean inexact = r != 0 || lo != 0;
+        return switch (rc) {
+            case RC_NEAREST -> p >= 64 ? Long.compareUnsigned(lo, INT_BIT) >= 0 : r >= (1L << (63 - p));
+            case RC_DOWN -> inexact && sign != 0;
+            case RC_UP -> inexact && sign == 0;
+            default -> false;
+        };
     }
 
     // =====================================================================
@@ -432,6 +465,13 @@ final class X87Arith {
                     invalid();
                     return;
                 }
+                if (cb == ZERO && ca != INF) { // zero divide takes precedence over a denormal dividend
+                    exc |= ZE;
+                    if (!blocked()) {
+                        setInf(sign);
+                    }
+                    return;
+                }
                 if (checkDenormal(ca, cb)) {
                     return;
                 }
@@ -508,26 +548,62 @@ final class X87Arith {
     }
 
     private void divFinite(int sign, int ea, long ma, int eb, long mb, int p) {
-        long r = ma;
-        boolean carry = false;
-        long qh = 0, ql = 0;
-        for (int i = 0; i < 66; i++) {
-            boolean bit = carry || Long.compareUnsigned(r, mb) >= 0;
-            if (bit) {
-                r -= mb;
-                if (i < 64) {
-                    qh |= 1L << (63 - i);
-                } else {
-                    ql |= 1L << (127 - i);
-                }
-            }
-            carry = r < 0;
-            r <<= 1;
+        // ma / mb = top + q1 / 2^64 + q2 / 2^128 + remainder (both significands normalised)
+        long top = 0;
+        if (Long.compareUnsigned(ma, mb) >= 0) {
+            top = 1;
+            ma -= mb;
         }
-        if (r != 0 || carry) {
+        long q1 = divlu(ma, 0, mb);
+        long q2 = divlu(divRemainder, 0, mb);
+        boolean inexact = divRemainder != 0 || (q2 & 1) != 0;
+        long qh = (top << 63) | (q1 >>> 1);
+        long ql = (q1 << 63) | (q2 >>> 1);
+        if (inexact) {
             ql |= 1;
+        } else if (minusEpsilon) {
+            // exact quotient, but the caller's true value is a hair smaller in magnitude
+            if (ql == 0) {
+                qh--;
+            }
+            ql--;
         }
         round(sign, ea - eb + BIAS, qh, ql, p, FMT_EXT);
+    }
+
+    /** Remainder of the last {@link #divlu}. */
+    private long divRemainder;
+
+    /**
+     * (u1:u0) / v for a normalised v (bit 63 set) and u1 < v: the 64-bit
+     * quotient, the remainder in {@link #divRemainder} (long division in
+     * base 2^32, after Hacker's Delight's divlu).
+     */
+    private long divlu(long u1, long u0, long v) {
+        final long b = 1L << 32;
+        long vn1 = v >>> 32, vn0 = v & 0xFFFFFFFFL;
+        long un1 = u0 >>> 32, un0 = u0 & 0xFFFFFFFFL;
+        long q1 = Long.divideUnsigned(u1, vn1);
+        long rhat = u1 - q1 * vn1;
+        while (Long.compareUnsigned(q1, b) >= 0 || Long.compareUnsigned(q1 * vn0, (rhat << 32) | un1) > 0) {
+            q1--;
+            rhat += vn1;
+            if (Long.compareUnsigned(rhat, b) >= 0) {
+                break;
+            }
+        }
+        long un21 = (u1 << 32) + un1 - q1 * v;
+        long q0 = Long.divideUnsigned(un21, vn1);
+        rhat = un21 - q0 * vn1;
+        while (Long.compareUnsigned(q0, b) >= 0 || Long.compareUnsigned(q0 * vn0, (rhat << 32) | un0) > 0) {
+            q0--;
+            rhat += vn1;
+            if (Long.compareUnsigned(rhat, b) >= 0) {
+                break;
+            }
+        }
+        divRemainder = (un21 << 32) + un0 - q0 * v;
+        return (q1 << 32) + q0;
     }
 
     /** Square root with precision p. */
@@ -555,16 +631,14 @@ final class X87Arith {
         }
         unpack(se, sig);
         int k = ue - BIAS;
-        int shift = (k & 1) == 0 ? 67 : 68;
-        // radicand X = um << shift (132 bits), processed two bits at a time from bit 131
-        long rh = 0, rl = 0, q = 0; // remainder (128-bit), root (66 bits)
-        for (int i = 0; i < 66; i++) {
-            int b = 131 - 2 * i; // higher bit of the pair
+        // root q = floor(sqrt(X)) with X = um << shift (128 bits), leading root bit at 63
+        int shift = (k & 1) == 0 ? 63 : 64;
+        long rh = 0, rl = 0, q = 0; // remainder X - q^2 (up to 67 bits), root
+        for (int i = 0; i < 64; i++) {
+            int b = 127 - 2 * i; // higher bit of the pair
             int pair = (bitOf(um, b - shift) << 1) | bitOf(um, b - 1 - shift);
-            // R = (R << 2) | pair
             rh = (rh << 2) | (rl >>> 62);
             rl = (rl << 2) | pair;
-            // T = (Q << 2) | 1
             long th = q >>> 62;
             long tl = (q << 2) | 1;
             boolean ge = Long.compareUnsigned(rh, th) > 0 || (rh == th && Long.compareUnsigned(rl, tl) >= 0);
@@ -577,10 +651,13 @@ final class X87Arith {
                 q <<= 1;
             }
         }
-        long hi = q >>> 2;
-        long lo = q << 62;
-        if (rh != 0 || rl != 0) {
-            lo |= 1;
+        // sqrt(X) - q is above one half exactly when X - q^2 > q (it is never exactly one half)
+        long hi = q;
+        long lo;
+        if (rh != 0 || Long.compareUnsigned(rl, q) > 0) {
+            lo = INT_BIT | 1;
+        } else {
+            lo = (rl != 0) ? 1 : 0;
         }
         round(0, (k >> 1) + BIAS, hi, lo, p, FMT_EXT);
     }
@@ -594,22 +671,24 @@ final class X87Arith {
 
     static final int CMP_GT = 0, CMP_LT = 1, CMP_EQ = 2, CMP_UNORDERED = 3;
 
-    /** Compares a with b. Returns CMP_* or -1 when an unmasked exception blocks the flags update. */
+    /**
+     * Compares a with b and returns CMP_*. The condition codes are set from the
+     * result even when an unmasked exception is detected (as the hardware
+     * does); the caller then does not pop ({@link #blocked()}).
+     */
     int compare(int aSe, long aSig, int bSe, long bSig, boolean quiet) {
         int ca = classify(aSe, aSig), cb = classify(bSe, bSig);
         if (ca == UNSUPPORTED || cb == UNSUPPORTED) {
             exc |= IE;
-            return blocked() ? -1 : CMP_UNORDERED;
+            return CMP_UNORDERED;
         }
         if (isNaN(ca) || isNaN(cb)) {
             if (ca == SNAN || cb == SNAN || !quiet) {
                 exc |= IE;
             }
-            return blocked() ? -1 : CMP_UNORDERED;
+            return CMP_UNORDERED;
         }
-        if (checkDenormal(ca, cb)) {
-            return -1;
-        }
+        checkDenormal(ca, cb);
         int c = compareValues(aSe, aSig, ca, bSe, bSig, cb);
         return c < 0 ? CMP_LT : c > 0 ? CMP_GT : CMP_EQ;
     }
@@ -855,47 +934,6 @@ final class X87Arith {
     }
 
     // =====================================================================
-    // Conversions to and from Java doubles (for the transcendental functions)
-
-    /** The nearest double to a finite or infinite value, without touching the flags. */
-    double toJavaDouble(int se, long sig) {
-        int saveExc = exc, saveRc = rc, saveMasks = masks;
-        boolean saveUp = roundedUp;
-        int sRse = rse;
-        long sRsig = rsig;
-        rc = RC_NEAREST;
-        masks = 0x3F;
-        double d = Double.longBitsToDouble(toDouble(se, sig));
-        exc = saveExc;
-        rc = saveRc;
-        masks = saveMasks;
-        roundedUp = saveUp;
-        rse = sRse;
-        rsig = sRsig;
-        return d;
-    }
-
-    /** rse/rsig = the double d, exactly (NaN becomes the indefinite). */
-    void fromJavaDouble(double d) {
-        if (Double.isNaN(d)) {
-            setIndefinite();
-            return;
-        }
-        boolean saveMem = memDenormal;
-        fromDouble(Double.doubleToRawLongBits(d));
-        memDenormal = saveMem;
-    }
-
-    /** Rounds the double d to the destination with precision p (it is exact at 53 bits or more). */
-    void fromJavaDoubleRounded(double d, int p) {
-        fromJavaDouble(d);
-        if (p < 53 && classify(rse, rsig) == NORMAL) {
-            int sign = (rse >> 15) & 1;
-            round(sign, rse & 0x7FFF, rsig, 0, p, FMT_EXT);
-        }
-    }
-
-    // =====================================================================
     // Remainders, scaling, extraction
 
     /** Quotient bits of the last complete {@link #remainder}; C2 result. */
@@ -948,32 +986,23 @@ final class X87Arith {
             int dd = d - n; // reduce a by b * 2^dd, leaving a remainder of exponent about eb + dd
             long r = reduce(ma, mb, n);
             incomplete = true;
-            round(sa, eb + dd, r, 0, 64, FMT_EXT);
-            if ((rsig == 0)) {
-                setZero(sa);
-            }
+            round(sa, eb + dd, r, 0, 64, FMT_EXT); // exact (a zero remainder gives a signed zero)
             return;
         }
-        int resSign = sa;
-        long r;
-        long q;
-        int re;
         if (d < 0) {
-            q = 0;
-            r = ma;
-            re = ea;
             if (ieee && d == -1 && Long.compareUnsigned(ma, mb) > 0) {
                 // |a| > |b|/2: the result is a - b = -(2mb - ma) at a's scale; 2mb - ma < mb fits in 64 bits
                 quotient = 1;
                 round(sa ^ 1, ea, (mb << 1) - ma, 0, 64, FMT_EXT);
                 return;
             }
-            round(resSign, re, r, 0, 64, FMT_EXT);
+            round(sa, ea, ma, 0, 64, FMT_EXT); // |a| < |b|: a itself (a denormal stays one)
             return;
         }
+        int resSign = sa;
         // d in [0, 63]: r = (ma * 2^d) mod mb, q = low bits of the quotient
-        r = ma;
-        q = 0;
+        long r = ma;
+        long q = 0;
         boolean carry = false;
         for (int i = 0; i <= d; i++) {
             q <<= 1;

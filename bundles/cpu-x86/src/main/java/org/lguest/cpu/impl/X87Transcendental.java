@@ -2,30 +2,43 @@ package org.lguest.cpu.impl;
 
 import static org.lguest.cpu.impl.X87Arith.*;
 
+import java.math.BigInteger;
+
 /**
  * The x87 transcendental instructions (FSIN, FCOS, FSINCOS, FPTAN, FPATAN,
  * F2XM1, FYL2X, FYL2XP1).
  *
  * <p>Special operands (NaNs, infinities, zeros, signs, out-of-domain values)
- * are handled exactly as the x87 does. Finite results are computed through
- * Java doubles ({@link StrictMath}, so they are reproducible across JVMs):
- * the operand is rounded to 53 bits, the exponent is carried separately where
- * the extended range exceeds the double range (FYL2X, FYL2XP1, FPATAN), and
- * the double result is converted exactly to 80 bits. Results are therefore
- * accurate to about 1 ulp of a double, not of an 80-bit value, and always
- * signal PE (except exact results such as sin(0)). For tiny arguments the
- * first-order result is computed exactly in 80 bits (sin x = x, 2^x - 1 = x ln 2,
- * y log2(1 + x) = y x log2 e).
+ * follow the x87 rules, with the out-of-range behaviour of the hardware the
+ * vectors were recorded on. Finite results are evaluated in fixed point with
+ * 320 fraction bits ({@link X87Fixed}) and rounded once to 64 bits under RC,
+ * which also gives C1. FSIN/FCOS/FSINCOS/FPTAN first reduce the argument
+ * exactly modulo pi/2 where pi is the x87's own 66-bit approximation, as the
+ * hardware does. For tiny arguments the result is x (or 1) moved by less than
+ * an ulp in the right direction and rounded under RC (sin x = x - e,
+ * cos x = 1 - e, atan(y/x) = y/x - e; tan x as the hardware rounds it: as if
+ * below x, or above x for a denormal x); for 2^x - 1 and y log2(1 + x)
+ * with |x| below 2^-120 the first-order term (x ln 2, y x log2 e) is
+ * rounded.
  */
 final class X87Transcendental {
     static final int F2XM1 = 0, FYL2X = 1, FYL2XP1 = 2, FPATAN = 3, FSIN = 4, FCOS = 5, FSINCOS = 6, FPTAN = 7;
 
-    private static final double LN2 = 0.6931471805599453;
-    // ln 2 and log2 e rounded to nearest 64-bit significands
-    private static final int LN2_SE = 0x3FFE;
-    private static final long LN2_SIG = 0xB17217F7D1CF79ACL;
-    private static final int L2E_SE = 0x3FFF;
-    private static final long L2E_SIG = 0xB8AA3B295C17F0BCL;
+    /** log2(e) in fixed point. */
+    private static final BigInteger L2E = X87Fixed.div(X87Fixed.ONE, X87Fixed.LN2);
+
+    /**
+     * pi/2 as the x87 uses it for argument reduction: pi truncated to 66
+     * significant bits (the recorded vectors match 66 bits exactly, and miss
+     * with 65 or 70 and more), in fixed point.
+     */
+    private static final BigInteger PI_OVER_2 = truncate(X87Fixed.PI, 66).shiftRight(1);
+    private static final BigInteger PI = X87Fixed.PI;
+
+    private static BigInteger truncate(BigInteger p, int bits) {
+        int drop = p.bitLength() - bits;
+        return p.shiftRight(drop).shiftLeft(drop);
+    }
 
     private final X87Arith a;
 
@@ -37,30 +50,47 @@ final class X87Transcendental {
         this.a = a;
     }
 
-    private static int sign(int se) {
-        return (se >> 15) & 1;
+    private static BigInteger unsigned(long m) {
+        return new BigInteger(Long.toUnsignedString(m));
     }
 
-    /** The significand of a finite nonzero value as a double in [1, 2] (sign not included). */
-    private double mant(int se, long sig) {
-        long m = a.extractSignificand(se, sig);
-        return a.toJavaDouble(BIAS, m);
+    private static int sign(int se) {
+        return (se >> 15) & 1;
     }
 
     private int expo(int se, long sig) {
         return a.extractExponent(se, sig);
     }
 
-    /** Result = v * 2^k (v finite), rounded to 64 bits; signals PE. */
-    private void setScaled(double v, int k) {
-        a.fromJavaDouble(v);
-        int c = classify(a.rse, a.rsig);
-        if (c == NORMAL || c == DENORMAL) {
-            int e = a.extractExponent(a.rse, a.rsig) + BIAS;
-            long m = a.extractSignificand(a.rse, a.rsig);
-            a.round(sign(a.rse), e + k, m, 0, 64, FMT_EXT);
+    /** Result = v * 2^(extra - F) (v in fixed point), rounded to 64 bits under RC; signals PE (and C1 via roundedUp). */
+    private void setFixed(BigInteger v, int extra) {
+        int sgn = v.signum() < 0 ? 1 : 0;
+        BigInteger mag = v.abs();
+        if (mag.signum() == 0) {
+            setZero(sgn);
+            a.exc |= PE;
+            return;
         }
+        int bl = mag.bitLength();
+        long hi, lo;
+        if (bl > 128) {
+            BigInteger top = mag.shiftRight(bl - 128);
+            hi = top.shiftRight(64).longValue();
+            lo = top.longValue();
+            if (mag.getLowestSetBit() < bl - 128) {
+                lo |= 1;
+            }
+        } else {
+            BigInteger top = mag.shiftLeft(128 - bl);
+            hi = top.shiftRight(64).longValue();
+            lo = top.longValue();
+        }
+        a.round(sgn, bl - 1 - X87Fixed.F + extra + BIAS, hi, lo, 64, FMT_EXT);
+        // the hardware treats these results as inexact even when they happen to be exact
         a.exc |= PE;
+        if ((a.rse & 0x7FFF) == 0 && a.rsig != 0) {
+            a.exc |= UE;
+        }
     }
 
     private void setValue(int se, long sig) {
@@ -74,6 +104,17 @@ final class X87Transcendental {
 
     private void setZero(int sign) {
         setValue(sign << 15, 0);
+    }
+
+    /** The finite nonzero value x, made smaller (-1) or larger (+1) in magnitude by far less than an ulp, rounded under RC. */
+    private void nudged(int se, long sig, int direction) {
+        int e = a.extractExponent(se, sig) + BIAS;
+        long m = a.extractSignificand(se, sig);
+        if (direction < 0) {
+            a.round(sign(se), e, m - 1, -1L, 64, FMT_EXT);
+        } else {
+            a.round(sign(se), e, m, 1L, 64, FMT_EXT);
+        }
     }
 
     private boolean denormalCheck(int c1, int c2) {
@@ -105,13 +146,23 @@ final class X87Transcendental {
             return;
         }
         int k = expo(se, sig);
-        if (k < -60) {
-            a.arith(MUL, se, sig, LN2_SE, LN2_SIG, 64);
+        if (k >= 1 || (k == 0 && sig != INT_BIT)) {
+            // |x| > 1 is outside the domain: the hardware leaves ST(0) as it is (signalling PE)
+            setValue(se, sig);
             a.exc |= PE;
             return;
         }
-        double x = a.toJavaDouble(se, sig);
-        setScaled(StrictMath.expm1(x * LN2), 0);
+        if (k < -120) {
+            // 2^x - 1 = x ln 2 (the next term is 2^-121 of it)
+            BigInteger p = unsigned(a.extractSignificand(se, sig)).multiply(X87Fixed.LN2);
+            setFixed(sign(se) != 0 ? p.negate() : p, k - 63);
+            return;
+        }
+        BigInteger x = X87Fixed.of(a.extractSignificand(se, sig), k);
+        if (sign(se) != 0) {
+            x = x.negate();
+        }
+        setFixed(X87Fixed.expm1(X87Fixed.mul(x, X87Fixed.LN2)), 0);
     }
 
     /** FYL2X, FYL2XP1, FPATAN with y = ST(1), x = ST(0); result in a.rse/a.rsig. */
@@ -132,6 +183,22 @@ final class X87Transcendental {
         }
     }
 
+    /** y * l (l = a logarithm in fixed point), rounded once; signals PE. */
+    private void timesFixed(int ySe, long ySig, BigInteger l) {
+        BigInteger my = new BigInteger(Long.toUnsignedString(a.extractSignificand(ySe, ySig)));
+        BigInteger p = l.multiply(my);
+        if (sign(ySe) != 0) {
+            p = p.negate();
+        }
+        setFixed(p, expo(ySe, ySig) - 63);
+    }
+
+    /** log2 of m * 2^k (m a normalised significand) in fixed point. */
+    private static BigInteger log2(long m, int k) {
+        BigInteger lnm = X87Fixed.lnMantissa(X87Fixed.of(m, 0));
+        return BigInteger.valueOf(k).shiftLeft(X87Fixed.F).add(X87Fixed.div(lnm, X87Fixed.LN2));
+    }
+
     private void fyl2x(int ySe, long ySig, int cy, int xSe, long xSig, int cx) {
         int sy = sign(ySe), sx = sign(xSe);
         if (sx != 0 && cx != ZERO) {
@@ -143,11 +210,8 @@ final class X87Transcendental {
                 a.invalid();
                 return;
             }
-            if (denormalCheck(cy, cx)) {
-                return;
-            }
             if (cy != INF) {
-                a.exc |= ZE;
+                a.exc |= ZE; // instead of DE, as for division
                 if (a.blocked()) {
                     return;
                 }
@@ -170,7 +234,8 @@ final class X87Transcendental {
             return;
         }
         int kx = expo(xSe, xSig);
-        boolean isOne = kx == 0 && a.extractSignificand(xSe, xSig) == INT_BIT;
+        long mx = a.extractSignificand(xSe, xSig);
+        boolean isOne = kx == 0 && mx == INT_BIT;
         boolean below1 = kx < 0;
         if (cy == INF) {
             if (isOne) {
@@ -184,20 +249,17 @@ final class X87Transcendental {
             setZero(sy ^ (below1 ? 1 : 0));
             return;
         }
-        double l;
-        if (kx >= -1 && kx <= 0) {
-            l = StrictMath.log(a.toJavaDouble(xSe, xSig)) / LN2;
-        } else {
-            l = kx + StrictMath.log(mant(xSe, xSig)) / LN2;
-        }
-        double my = mant(ySe, ySig) * (sy != 0 ? -1 : 1);
-        setScaled(my * l, expo(ySe, ySig));
+        timesFixed(ySe, ySig, log2(mx, kx));
     }
 
     private void fyl2xp1(int ySe, long ySig, int cy, int xSe, long xSig, int cx) {
         int sy = sign(ySe), sx = sign(xSe);
         if (cx == INF) {
             if (sx != 0 || cy == ZERO) {
+                a.invalid();
+                return;
+            }
+            if (cy == ZERO) {
                 a.invalid();
                 return;
             }
@@ -222,26 +284,7 @@ final class X87Transcendental {
             return;
         }
         int kx = expo(xSe, xSig);
-        double xd = kx >= -1000 ? a.toJavaDouble(xSe, xSig) : 0;
-        if (sx != 0 && kx >= 0) {
-            // x <= -1: log2(1 + x) is -inf (x = -1) or undefined
-            if (kx == 0 && a.extractSignificand(xSe, xSig) == INT_BIT) {
-                if (cy == ZERO) {
-                    a.invalid();
-                    return;
-                }
-                if (cy != INF) {
-                    a.exc |= ZE;
-                    if (a.blocked()) {
-                        return;
-                    }
-                }
-                setInf(sy ^ 1);
-            } else {
-                a.invalid();
-            }
-            return;
-        }
+        long mx = a.extractSignificand(xSe, xSig);
         if (cy == INF) {
             setInf(sy ^ sx);
             return;
@@ -250,18 +293,29 @@ final class X87Transcendental {
             setZero(sy ^ sx);
             return;
         }
-        if (kx < -60) {
-            // y * x * log2(e), exactly rounded twice in 80 bits
-            a.arith(MUL, xSe, xSig, L2E_SE, L2E_SIG, 64);
-            int tSe = a.rse;
-            long tSig = a.rsig;
-            a.arith(MUL, ySe, ySig, tSe, tSig, 64);
+        if (sx != 0 && kx >= 0) {
+            // x <= -1 is outside the domain: the hardware returns x (signalling PE)
+            setValue(xSe, xSig);
             a.exc |= PE;
             return;
         }
-        double l = StrictMath.log1p(xd) / LN2;
-        double my = mant(ySe, ySig) * (sy != 0 ? -1 : 1);
-        setScaled(my * l, expo(ySe, ySig));
+        if (kx < -120) {
+            // y log2(1 + x) = y x log2(e) (the next term is 2^-121 of it)
+            BigInteger p = unsigned(mx).multiply(L2E).multiply(unsigned(a.extractSignificand(ySe, ySig)));
+            setFixed((sx ^ sy) != 0 ? p.negate() : p, kx - 63 + expo(ySe, ySig) - 63);
+            return;
+        }
+        BigInteger l;
+        if (kx > 400) {
+            l = log2(mx, kx); // 1 + x = x to far more than 64 bits
+        } else {
+            BigInteger x = X87Fixed.of(mx, kx);
+            if (sx != 0) {
+                x = x.negate();
+            }
+            l = X87Fixed.div(X87Fixed.ln1p(x), X87Fixed.LN2);
+        }
+        timesFixed(ySe, ySig, l);
     }
 
     private void fpatan(int ySe, long ySig, int cy, int xSe, long xSig, int cx) {
@@ -269,38 +323,50 @@ final class X87Transcendental {
             return;
         }
         int sy = sign(ySe), sx = sign(xSe);
-        double yd, xd;
+        BigInteger angle; // in [0, pi], the sign of y applied at the end
         if (cy == ZERO || cy == INF || cx == ZERO || cx == INF) {
-            yd = cy == ZERO ? 0.0 : cy == INF ? Double.POSITIVE_INFINITY : 1.0;
-            xd = cx == ZERO ? 0.0 : cx == INF ? Double.POSITIVE_INFINITY : 1.0;
-            if (cy != ZERO && cy != INF && cx == INF) {
-                yd = 1.0; // finite y against infinite x
+            if (cy == ZERO) {
+                angle = sx == 0 ? BigInteger.ZERO : PI; // x = -0 counts as negative
+            } else if (cy == INF) {
+                angle = cx != INF ? PI.shiftRight(1) : sx == 0 ? PI.shiftRight(2) : PI.multiply(BigInteger.valueOf(3)).shiftRight(2);
+            } else if (cx == ZERO) {
+                angle = PI.shiftRight(1);
+            } else { // x infinite, y finite
+                angle = sx == 0 ? BigInteger.ZERO : PI;
+            }
+            if (angle.signum() == 0) {
+                setZero(sy);
+                return;
             }
         } else {
             int ky = expo(ySe, ySig), kx = expo(xSe, xSig);
-            if (sx == 0 && ky - kx < -60) {
-                // atan(y/x) = y/x to 80-bit precision
-                a.arith(DIV, ySe & 0x7FFF, ySig, xSe, xSig, 64);
-                a.rse |= sy << 15;
+            if (sx == 0 && ky - kx < -64) {
+                // atan(y/x) = y/x - (y/x)^3/3: the quotient less a hair, rounded in 80 bits
+                a.minusEpsilon = true;
+                a.arith(DIV, ySe, ySig, xSe, xSig, 64);
+                a.minusEpsilon = false;
                 a.exc |= PE;
                 return;
             }
-            int s = Math.max(ky, kx);
-            yd = StrictMath.scalb(mant(ySe, ySig), ky - s);
-            xd = StrictMath.scalb(mant(xSe, xSig), kx - s);
+            BigInteger my = X87Fixed.of(a.extractSignificand(ySe, ySig), 0);
+            BigInteger mx = X87Fixed.of(a.extractSignificand(xSe, xSig), 0);
+            int d = ky - kx;
+            boolean yBigger = d > 0 || (d == 0 && my.compareTo(mx) > 0);
+            BigInteger t;
+            if (yBigger) {
+                t = d >= X87Fixed.F ? BigInteger.ZERO : X87Fixed.div(mx, my).shiftRight(d);
+            } else {
+                t = -d >= X87Fixed.F ? BigInteger.ZERO : X87Fixed.div(my, mx).shiftRight(-d);
+            }
+            angle = X87Fixed.atan(t);
+            if (yBigger) {
+                angle = PI.shiftRight(1).subtract(angle);
+            }
+            if (sx != 0) {
+                angle = PI.subtract(angle);
+            }
         }
-        if (sy != 0) {
-            yd = -yd;
-        }
-        if (sx != 0) {
-            xd = -xd;
-        }
-        double r = StrictMath.atan2(yd, xd);
-        if (r == 0) {
-            setZero(sy);
-            return;
-        }
-        setScaled(r, 0);
+        setFixed(sy != 0 ? angle.negate() : angle, 0);
     }
 
     /** FSIN, FCOS, FSINCOS, FPTAN on a value with |x| < 2^63 (the caller handles larger ones). */
@@ -322,86 +388,97 @@ final class X87Transcendental {
             return;
         }
         a.roundedUp = false;
-        int one = BIAS;
+        secondSe = BIAS; // 1.0, pushed by FPTAN
+        secondSig = INT_BIT;
         if (c == ZERO) {
-            switch (fn) {
-                case FCOS -> {
-                    firstSe = one;
-                    firstSig = INT_BIT;
-                }
-                case FSINCOS -> {
-                    firstSe = se;
-                    firstSig = sig;
-                    secondSe = one;
-                    secondSig = INT_BIT;
-                }
-                case FPTAN -> {
-                    firstSe = se;
-                    firstSig = sig;
-                    secondSe = one;
-                    secondSig = INT_BIT;
-                }
-                default -> {
-                    firstSe = se;
-                    firstSig = sig;
-                }
+            firstSe = se;
+            firstSig = sig;
+            if (fn == FCOS) {
+                firstSe = BIAS;
+                firstSig = INT_BIT;
             }
             return;
         }
         int k = expo(se, sig);
-        double sin, cos, tan;
-        boolean tiny = k < -40;
-        int xSe = se;
-        long xSig = sig;
-        if (tiny) {
-            // sin x = tan x = x, cos x = 1 to 64 bits
-            a.exc |= PE;
-            if (c == DENORMAL) {
-                a.exc |= UE;
+        if (k < -40) {
+            // sin x = x - e, cos x = 1 - e (e far below an ulp); tan x as the hardware rounds it
+            boolean up = false;
+            if (fn != FCOS) {
+                // the recorded hardware rounds tiny tangents as if just below x, denormal ones as if just above
+                nudged(se, sig, fn == FPTAN && c == DENORMAL ? 1 : -1);
+                up = a.roundedUp;
             }
-            sin = tan = 0;
-            cos = 1;
-        } else {
-            double x = a.toJavaDouble(se, sig);
-            sin = StrictMath.sin(x);
-            cos = StrictMath.cos(x);
-            tan = StrictMath.tan(x);
+            int vSe = a.rse;
+            long vSig = a.rsig;
+            if (fn == FCOS || fn == FSINCOS) {
+                nudged(BIAS, INT_BIT, -1);
+                if (fn == FCOS) {
+                    vSe = a.rse;
+                    vSig = a.rsig;
+                    up = a.roundedUp;
+                } else {
+                    secondSe = a.rse;
+                    secondSig = a.rsig;
+                }
+            }
+            firstSe = vSe;
+            firstSig = vSig;
+            a.roundedUp = up;
+            return;
+        }
+        // exact reduction: x = n * pi/2 + r, |r| <= pi/4 (pi/2 is the x87's 66-bit one)
+        BigInteger num = X87Fixed.of(a.extractSignificand(se, sig), k);
+        BigInteger half = PI_OVER_2.shiftRight(1);
+        BigInteger[] qr = num.add(half).divideAndRemainder(PI_OVER_2);
+        int quadrant = qr[0].intValue() & 3;
+        BigInteger r = qr[1].subtract(half); // num - n * PI_OVER_2, exact
+        BigInteger sinR = X87Fixed.sin(r), cosR = X87Fixed.cos(r);
+        BigInteger s, co;
+        switch (quadrant) {
+            case 0 -> {
+                s = sinR;
+                co = cosR;
+            }
+            case 1 -> {
+                s = cosR;
+                co = sinR.negate();
+            }
+            case 2 -> {
+                s = sinR.negate();
+                co = cosR.negate();
+            }
+            default -> {
+                s = cosR.negate();
+                co = sinR;
+            }
+        }
+        if (sign(se) != 0) {
+            s = s.negate();
         }
         switch (fn) {
             case FSIN -> {
-                valueOf(tiny, sin, xSe, xSig);
+                setFixed(s, 0);
                 firstSe = a.rse;
                 firstSig = a.rsig;
             }
             case FCOS -> {
-                setScaled(cos, 0);
+                setFixed(co, 0);
                 firstSe = a.rse;
                 firstSig = a.rsig;
             }
             case FSINCOS -> {
-                valueOf(tiny, sin, xSe, xSig);
-                firstSe = a.rse;
-                firstSig = a.rsig;
-                setScaled(cos, 0);
+                setFixed(co, 0);
                 secondSe = a.rse;
                 secondSig = a.rsig;
-            }
-            default -> { // FPTAN
-                valueOf(tiny, tan, xSe, xSig);
+                setFixed(s, 0); // C1 from the sine, as the recorded vectors show
                 firstSe = a.rse;
                 firstSig = a.rsig;
-                secondSe = one;
-                secondSig = INT_BIT;
             }
-        }
-        a.roundedUp = false;
-    }
-
-    private void valueOf(boolean tiny, double v, int xSe, long xSig) {
-        if (tiny) {
-            setValue(xSe, xSig);
-        } else {
-            setScaled(v, 0);
+            default -> { // FPTAN
+                setFixed(X87Fixed.div(s, co), 0);
+                firstSe = a.rse;
+                firstSig = a.rsig;
+            }
         }
     }
 }
