@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run-bench.sh - the benchmarks behind the README's "Performance" section.
 #
-#   bench/run-bench.sh [--scale N] [--runs R] [--parts cpu,guest,hcall] [--out DIR]
+#   bench/run-bench.sh [--scale N] [--runs R] [--parts cpu,hcall,cputime] [--out DIR]
 #
 #   cpu    the shared CPU workload (BENCH_DIR, default /work/shared/bench) on
 #          native, qemu-system-i386 (paging off/on) and our CPU
@@ -11,20 +11,22 @@
 #          qemu-system-i386: one run.py invocation, so all of it interleaved
 #   hcall  start-to-first-console-line and the hypercall round trip
 #          (guestbench.py: bin/lguest run, bin/lguest bare, qemu, testhost)
+#   cputime  the cpu part's configurations again, timed by CPU time (user +
+#          sys of the whole process) instead of wall time (cputime.py)
 #
 # Needs: ./build.sh done (runtime/target/lguest), gcc -m32, binutils, python3,
 # qemu-system-i386.  Results (logs, JSON, date, load, git revision) go to
 # DIR (default bench/out/YYYYMMDD-HHMMSS).  The defaults are the README's.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SCALE=8 RUNS=3 PARTS=cpu,hcall OUT=""
+SCALE=8 RUNS=3 PARTS=cpu,hcall,cputime OUT=""
 while [ $# -gt 0 ]; do
     case $1 in
         --scale) SCALE=$2; shift 2 ;;
         --runs) RUNS=$2; shift 2 ;;
         --parts) PARTS=$2; shift 2 ;;
         --out) OUT=$2; shift 2 ;;
-        *) sed -n '2,19s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+        *) sed -n '2,21s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
     esac
 done
 LGUEST=$ROOT/runtime/target/lguest/bin/lguest
@@ -73,5 +75,18 @@ case ,$PARTS, in *,hcall,*)
         --testhost "$GB/lguest-testhost.elf" --runs "$RUNS" --n 2000000 --json "$OUT/hcall.json" 2>&1 |
         tee "$OUT/hcall.log"
     load "hcall end"
+esac
+case ,$PARTS, in *,cputime,*)
+    K=$SB/out/bench-kernel.elf
+    load "cputime start"
+    python3 "$ROOT/bench/cputime.py" --runs "$RUNS" --json "$OUT/cputime-scale$SCALE.json" \
+        "native=$SB/out/bench-native $SCALE" \
+        "qemu-sys=$QEMU -m 128 -kernel $K -append 'scale=$SCALE'" \
+        "qemu-sys-pg=$QEMU -m 128 -kernel $K -append 'scale=$SCALE paging'" \
+        "ours=$LGUEST bare $K scale=$SCALE" \
+        "ours-pg=$LGUEST bare $K scale=$SCALE paging" \
+        "guest=$LGUEST run --cmdline 'bench scale=$SCALE poweroff' $GB/lguest-bench.elf" 2>&1 |
+        tee "$OUT/cputime-scale$SCALE.log"
+    load "cputime end"
 esac
 echo "results in $OUT"
