@@ -1,6 +1,11 @@
 #!/bin/sh
 # build.sh OUTDIR - build the guest kernel into OUTDIR/lguest-guest.elf.
 #
+# With BENCH_CORE_O=/path/to/bench_core.o (the shared CPU benchmark's object,
+# built by that benchmark's own build.sh) it also links OUTDIR/lguest-bench.elf:
+# the same kernel plus the workload, run by "bench scale=N" on its command
+# line (src/bench.c, bench/README.md at the top of the repository).
+#
 # Needs gcc able to emit 32-bit x86 (-m32) and binutils with elf_i386
 # (GNU ld, objcopy).  CC, LD and OBJCOPY may be overridden, e.g. with an
 # i686-linux-gnu- cross toolchain.
@@ -46,7 +51,7 @@ for f in boot.S entry.S user_blob.S; do
 	"$CC" $ASFLAGS -DUSER_BIN="\"$OUT/user.bin\"" -c "$HERE/src/$f" -o "$o"
 	OBJS="$OBJS $o"
 done
-for f in main.c lguest.c native.c console.c traps.c paging.c timer.c user.c selftest.c lib.c; do
+for f in main.c lguest.c native.c console.c traps.c paging.c timer.c user.c selftest.c lib.c bench.c; do
 	o="$OUT/obj/${f%.c}.o"
 	"$CC" $CFLAGS -c "$HERE/src/$f" -o "$o"
 	OBJS="$OBJS $o"
@@ -68,6 +73,19 @@ for h in $HOSTILE; do
 		"$OUT/obj/hostile_hlib.o" "$OUT/obj/hostile_$h.o" -o "$OUT/hostile-$h.elf"
 done
 echo "build.sh: built hostile kernels: $(for h in $HOSTILE; do printf 'hostile-%s.elf ' $h; done)"
+
+# The benchmark image: bench_core.o linked in, byte for byte the object the
+# shared benchmark links into its bare-machine kernel.  Its memset/memcpy are
+# made local so they don't clash with lib.c's (its own calls keep using them).
+if [ -n "${BENCH_CORE_O:-}" ]; then
+	[ -f "$BENCH_CORE_O" ] || die "BENCH_CORE_O=$BENCH_CORE_O: no such file (build the shared benchmark first: its build.sh makes out/bench_core.o)"
+	"$OBJCOPY" --localize-symbol=memset --localize-symbol=memcpy "$BENCH_CORE_O" "$OUT/obj/bench_core.o"
+	"$CC" $CFLAGS -DWITH_BENCH_CORE -c "$HERE/src/bench.c" -o "$OUT/obj/bench_with_core.o"
+	BENCH_OBJS=$(echo "$OBJS" | sed "s|$OUT/obj/bench.o|$OUT/obj/bench_with_core.o $OUT/obj/bench_core.o|")
+	"$LD" -m elf_i386 -nostdlib --build-id=none -z noexecstack -z max-page-size=4096 \
+		-T "$HERE/kernel.ld" $BENCH_OBJS -o "$OUT/lguest-bench.elf"
+	echo "build.sh: built $OUT/lguest-bench.elf (with $BENCH_CORE_O)"
+fi
 
 # The test host (testhost/): plays Launcher and Host so the lguest path can
 # run on qemu-system-i386 (see test-lguest.sh).  Not part of the guest.

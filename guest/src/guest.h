@@ -144,6 +144,9 @@ int console_input_available(void);
 extern int console_irq;
 void panic(const char *fmt, ...) __attribute__((noreturn));
 
+/* bench.c: the hcallbench=N and bench command-line modes */
+void bench_modes(void);
+
 /* traps.c */
 void traps_init(void);
 void irq_register(int irq, void (*handler)(void));

@@ -62,6 +62,7 @@ void kernel_main(void)
 
 	if (cmdline_flag("selftest"))
 		selftest_run();
+	bench_modes();          /* hcallbench=N, bench (bench.c) */
 	if (cmdline_flag("crashtest"))
 		panic("crash requested on the command line");
 	if (cmdline_flag("poweroff")) {
