@@ -3,7 +3,7 @@
 #
 #   bench/run-bench.sh [--scale N] [--runs R] [--parts cpu,hcall,cputime] [--out DIR]
 #
-#   cpu    the shared CPU workload (BENCH_DIR, default /work/shared/bench) on
+#   cpu    the shared CPU workload (BENCH_DIR, default ../shared/bench beside the repository) on
 #          native, qemu-system-i386 (paging off/on) and our CPU
 #          ("bin/lguest bare", paging off/on), and the same workload inside an
 #          lguest guest (ring 1, shadow paging: "bin/lguest run" of
@@ -32,7 +32,11 @@ done
 LGUEST=$ROOT/runtime/target/lguest/bin/lguest
 [ -x "$LGUEST" ] || { echo "run-bench.sh: no $LGUEST; run ./build.sh first" >&2; exit 1; }
 command -v qemu-system-i386 >/dev/null || { echo "run-bench.sh: qemu-system-i386 not installed (apt-get install qemu-system-x86)" >&2; exit 1; }
-BENCH_DIR=${BENCH_DIR:-/work/shared/bench}
+# The shared benchmark beside the repository (../shared/bench), unless BENCH_DIR says otherwise.
+if [ -z "${BENCH_DIR:-}" ]; then
+    BENCH_DIR="$ROOT/../shared/bench"
+    [ -d "$BENCH_DIR" ] || BENCH_DIR=/work/shared/bench
+fi
 [ -f "$BENCH_DIR/run.py" ] || { echo "run-bench.sh: no shared bench at $BENCH_DIR (set BENCH_DIR)" >&2; exit 1; }
 OUT=${OUT:-$ROOT/bench/out/$(date -u +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
