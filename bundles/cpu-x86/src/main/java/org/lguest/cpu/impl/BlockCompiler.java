@@ -262,41 +262,46 @@ final class BlockCompiler {
         code.ldc(in.disp);
     }
 
+    /** An ALU form whose flags nobody reads (see {@link #flagsDead}): the helpers' "nf" variants. */
     private static void callNoFlags(CodeBuilder code, Insn in) {
-        int k = in.kind;
         code.aload(1);
+        callAlu(code, in, "nf");
+    }
+
+    /**
+     * The ALU register/register, register/immediate and shift-by-immediate
+     * forms: calls h{RR,RI,ShiftRI}+suffix and returns true; false for any other kind.
+     */
+    private static boolean callAlu(CodeBuilder code, Insn in, String suffix) {
+        int k = in.kind;
         if (k >= Fast.K_RR && k < Fast.K_RR + 8) {
             code.ldc(k - Fast.K_RR);
             code.ldc(in.rm);
             code.ldc(in.reg);
-            code.invokevirtual(CD_FAST, "hRRnf", MT_III);
+            code.invokevirtual(CD_FAST, "hRR" + suffix, MT_III);
         } else if (k >= Fast.K_RI && k < Fast.K_RI + 8) {
             code.ldc(k - Fast.K_RI);
             code.ldc(in.rm);
             code.ldc(in.imm);
-            code.invokevirtual(CD_FAST, "hRInf", MT_III);
-        } else {
+            code.invokevirtual(CD_FAST, "hRI" + suffix, MT_III);
+        } else if (k == Fast.K_SHL_RI || k == Fast.K_SHR_RI || k == Fast.K_SAR_RI) {
             code.ldc(k);
             code.ldc(in.rm);
             code.ldc(in.imm);
-            code.invokevirtual(CD_FAST, "hShiftRInf", MT_III);
+            code.invokevirtual(CD_FAST, "hShiftRI" + suffix, MT_III);
+        } else {
+            return false;
         }
+        return true;
     }
 
     private static void call(CodeBuilder code, Insn in, int i) {
         int k = in.kind;
         code.aload(1);
-        if (k >= Fast.K_RR && k < Fast.K_RR + 8) {
-            code.ldc(k - Fast.K_RR);
-            code.ldc(in.rm);
-            code.ldc(in.reg);
-            code.invokevirtual(CD_FAST, "hRR", MT_III);
-        } else if (k >= Fast.K_RI && k < Fast.K_RI + 8) {
-            code.ldc(k - Fast.K_RI);
-            code.ldc(in.rm);
-            code.ldc(in.imm);
-            code.invokevirtual(CD_FAST, "hRI", MT_III);
-        } else if (k == Fast.K_MOV_RR32) {
+        if (callAlu(code, in, "")) {
+            return;
+        }
+        if (k == Fast.K_MOV_RR32) {
             code.ldc(in.rm);
             code.ldc(in.reg);
             code.invokevirtual(CD_FAST, "hMovRR", MT_II);
@@ -322,11 +327,6 @@ final class BlockCompiler {
         } else if ((k == Fast.K_INC_R || k == Fast.K_DEC_R) && in.sz == 4) {
             code.ldc(in.rm);
             code.invokevirtual(CD_FAST, k == Fast.K_INC_R ? "hInc" : "hDec", MT_I);
-        } else if (k == Fast.K_SHL_RI || k == Fast.K_SHR_RI || k == Fast.K_SAR_RI) {
-            code.ldc(k);
-            code.ldc(in.rm);
-            code.ldc(in.imm);
-            code.invokevirtual(CD_FAST, "hShiftRI", MT_III);
         } else if (k == Fast.K_MOV_R_IMM && in.sz == 4) {
             code.ldc(in.rm);
             code.ldc(in.imm);
