@@ -11,10 +11,15 @@ need_install=()
 command -v mvn >/dev/null || need_install+=(maven)
 command -v gcc >/dev/null || need_install+=(gcc)
 command -v ld >/dev/null || need_install+=(binutils)
+# The CPU's differential tests need an i386 oracle: the host processor where it
+# runs i386 programs, else qemu-system-i386 (bundles/cpu-x86/README-difftest.md).
+if [ "${1:-}" = test ] && ! command -v qemu-system-i386 >/dev/null; then
+    need_install+=(qemu-system-x86)
+fi
 if [ ${#need_install[@]} -gt 0 ]; then
     echo "build.sh: installing ${need_install[*]}"
     if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
-    $sudo apt-get update -q && $sudo apt-get install -y -q "${need_install[@]}"
+    $sudo apt-get update -q && $sudo apt-get install -y -q --no-install-recommends "${need_install[@]}"
 fi
 
 # A JDK 25 (the project's release); JAVA_HOME wins when it is one.

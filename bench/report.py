@@ -32,8 +32,11 @@ def main():
         totals = sorted({r["checksums"].get("total") for r in raw[name]}, key=str)
         ok = REFERENCE_TOTAL.get(scale) in totals and len(totals) == 1
         same = all(r["checksums_match_native"] for r in raw[name])
-        print("  %-12s %s  %s, all kernels equal to native's: %s" % (name, totals, "ok" if ok else "MISMATCH", same))
-    kernels = list(cf["native"]["kernel_min_s"].keys())
+        base = "native's" if "native" in cf else "qemu-sys's"
+        print("  %-12s %s  %s, all kernels equal to %s: %s" % (name, totals, "ok" if ok else "MISMATCH", base, same))
+    if "native" not in cf:
+        print("\nnative: not runnable on this host (it cannot execute i386 programs); ratios are against qemu-sys")
+    kernels = list(cf[next(iter(cf))]["kernel_min_s"].keys())
     print("\nratios        min/min  median of per-run   " + " ".join("%7s" % k for k in kernels))
     for a, b in PAIRS:
         if a not in cf or b not in cf:

@@ -82,9 +82,16 @@ case ,$PARTS, in *,hcall,*)
 esac
 case ,$PARTS, in *,cputime,*)
     K=$SB/out/bench-kernel.elf
+    NATIVE=()
+    if "$SB/out/bench-native" 0 >/dev/null 2>&1; then
+        NATIVE=("native=$SB/out/bench-native $SCALE")
+    else
+        echo "native: not runnable on this host (it cannot execute i386 programs); ratios are against qemu-sys" |
+            tee -a "$OUT/env.txt"
+    fi
     load "cputime start"
     python3 "$ROOT/bench/cputime.py" --runs "$RUNS" --json "$OUT/cputime-scale$SCALE.json" \
-        "native=$SB/out/bench-native $SCALE" \
+        "${NATIVE[@]}" \
         "qemu-sys=$QEMU -m 128 -kernel $K -append 'scale=$SCALE'" \
         "qemu-sys-pg=$QEMU -m 128 -kernel $K -append 'scale=$SCALE paging'" \
         "ours=$LGUEST bare $K scale=$SCALE" \

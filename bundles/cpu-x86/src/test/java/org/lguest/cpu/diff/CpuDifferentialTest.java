@@ -2,7 +2,6 @@ package org.lguest.cpu.diff;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.nio.file.Path;
 import java.util.function.Predicate;
 
 import org.junit.jupiter.api.Test;
@@ -28,20 +27,26 @@ class CpuDifferentialTest {
         long seed = Long.getLong("diff.seed", 1);
         boolean all = Boolean.getBoolean("diff.includeKnownGaps");
         int examples = Integer.getInteger("diff.examples", 40);
-        Path helper = Path.of(System.getProperty("diff.helper", "target/native/diff-helper"));
         Predicate<OpcodeTable.Form> include = all ? f -> true : f -> !KnownCpuGaps.excluded(f);
 
-        DifferentialRun.Result r = DifferentialRun.run(seed, cases, helper, CpuFactoryImpl::new, include,
-                all ? java.util.Set.of() : KnownCpuGaps.features(), examples, 3);
+        DifferentialRun.Result r;
+        try (Oracle oracle = Oracles.start()) {
+            r = DifferentialRun.run(seed, cases, oracle, CpuFactoryImpl::new, include,
+                    all ? java.util.Set.of() : KnownCpuGaps.features(), examples, 3);
+        }
 
         StringBuilder report = new StringBuilder();
-        report.append(String.format("diff: %d cases run, %d compared, %d mismatches (seed %d, %.1f s)%n", r.run,
-                r.compared, r.mismatches, seed, r.millis / 1000.0));
+        report.append(String.format("diff: %d cases run, %d compared, %d mismatches (oracle: %s, seed %d, %.1f s)%n",
+                r.run, r.compared, r.mismatches, r.oracle, seed, r.millis / 1000.0));
         if (all) {
             report.append("excluded: none (diff.includeKnownGaps=true)").append(System.lineSeparator());
         } else {
             report.append(String.format("excluded: %d groups: %s%n", KnownCpuGaps.GAPS.size(),
                     String.join(", ", KnownCpuGaps.GAPS.keySet())));
+        }
+        if (!r.masked.isEmpty()) {
+            report.append("masked where QEMU differs from the hardware (QemuDifferences; java checked against the "
+                    + "hardware's answer instead):").append(System.lineSeparator()).append(r.maskedSummary());
         }
         if (r.mismatches > 0) {
             report.append("mismatches by instruction (count, what differs):").append(System.lineSeparator());

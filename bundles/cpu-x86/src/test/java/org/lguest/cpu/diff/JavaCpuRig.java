@@ -49,7 +49,7 @@ final class JavaCpuRig {
     }
 
     private final Supplier<CpuFactory> factory;
-    private final HostCpu.Header host;
+    private final OracleCpu.Header host;
     private final byte[] pattern;
     private final byte[][] frames = new byte[FRAMES][];
     private final PhysicalMemory memory;
@@ -57,7 +57,7 @@ final class JavaCpuRig {
     private int lastCodeOffset;
     private int lastCodeLength;
 
-    JavaCpuRig(Supplier<CpuFactory> factory, HostCpu.Header host, byte[] pattern) {
+    JavaCpuRig(Supplier<CpuFactory> factory, OracleCpu.Header host, byte[] pattern) {
         this.factory = factory;
         this.host = host;
         this.pattern = pattern.clone();

@@ -6,19 +6,16 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
- * The host processor, reached through the native helper
- * (src/test/native/helper.c): cases go to its standard input, outcomes come
- * back on its standard output, in the format described there and in
- * README-difftest.md. One process runs any number of cases.
+ * The processor that says what each case really does: an {@link Oracle}
+ * (the host processor through the native helper, or qemu-system-i386
+ * through the oracle kernel) spoken to in the case protocol of
+ * README-difftest.md. One oracle runs any number of cases.
  */
-final class HostCpu implements AutoCloseable {
+final class OracleCpu implements AutoCloseable {
 
     /** What the helper reports about the host before the first case. */
     record Header(int codeAddress, int dataAddress, int dataSize, int[] selectors, int larCs, int lslCs, int larDs,
@@ -32,26 +29,22 @@ final class HostCpu implements AutoCloseable {
         }
     }
 
-    private final Process process;
+    private final Oracle oracle;
     private final OutputStream out;
     private final InputStream in;
     private final Header header;
     private final byte[] buf = new byte[256];
 
-    HostCpu(Path helper, byte[] pattern) throws IOException {
-        if (!Files.isExecutable(helper)) {
-            throw new IOException("native helper " + helper.toAbsolutePath()
-                    + " not built: run src/test/native/build.sh target/native (mvn runs it in process-test-classes)");
-        }
-        process = new ProcessBuilder(helper.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        out = new BufferedOutputStream(process.getOutputStream(), 1 << 16);
-        in = new BufferedInputStream(process.getInputStream(), 1 << 16);
+    OracleCpu(Oracle oracle, byte[] pattern) throws IOException {
+        this.oracle = oracle;
+        out = new BufferedOutputStream(oracle.cases(), 1 << 16);
+        in = new BufferedInputStream(oracle.outcomes(), 1 << 16);
         writeInt(0x31434644);
         writeInt(pattern.length);
         out.write(pattern);
         out.flush();
         if (readInt() != 0x31524644) {
-            throw new IOException("native helper answered with a bad header");
+            throw new IOException(oracle.name() + " answered with a bad header");
         }
         int code = readInt();
         int data = readInt();
@@ -62,8 +55,12 @@ final class HostCpu implements AutoCloseable {
         }
         header = new Header(code, data, size, sel, readInt(), readInt(), readInt(), readInt());
         if (code != Layout.CODE || data != Layout.DATA || size != Layout.DATA_SIZE) {
-            throw new IOException("native helper layout differs from Layout: " + header);
+            throw new IOException(oracle.name() + ": layout differs from Layout: " + header);
         }
+    }
+
+    Oracle oracle() {
+        return oracle;
     }
 
     Header header() {
@@ -141,19 +138,10 @@ final class HostCpu implements AutoCloseable {
         while (len > 0) {
             int k = in.read(b, off, len);
             if (k < 0) {
-                throw new EOFException("native helper stopped (exit " + exitStatus() + ")");
+                throw new EOFException(oracle.name() + " stopped answering: " + oracle.failure());
             }
             off += k;
             len -= k;
-        }
-    }
-
-    private String exitStatus() {
-        try {
-            return process.waitFor(5, TimeUnit.SECONDS) ? Integer.toString(process.exitValue()) : "still running";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "unknown";
         }
     }
 
@@ -170,12 +158,7 @@ final class HostCpu implements AutoCloseable {
     }
 
     @Override
-    public void close() {
-        process.destroy();
-        try {
-            process.waitFor(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+    public void close() throws IOException {
+        oracle.close();
     }
 }
