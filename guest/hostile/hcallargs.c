@@ -13,6 +13,8 @@
  *   send-beyond     SEND_DMA(0, 0x7FFFF000): the lguest_dma itself outside
  *   send-section    SEND_DMA(0, dma) whose section is 0x7FFFF000, 256 bytes
  *   send-wrap       SEND_DMA(0, dma) whose section is 0xFFFFFF00, 512 bytes
+ *   send-cross      SEND_DMA(0, dma) whose section, in guest memory, crosses a page
+ *   send-overlap    SEND_DMA(0, dma) whose two sections, in guest memory, overlap
  *   key-beyond      SEND_DMA(0x7FFFF000, valid dma): the key outside memory
  *   bind-beyond     BIND_DMA(0, 0x7FFFF000, 1 buffer, IRQ 1); if accepted we
  *                   wait (halted, interrupts on) for console input, which
@@ -100,6 +102,19 @@ void hostile_main(void)
 		send_with_section(0x7FFFF000, 256);
 	if (variant("send-wrap"))
 		send_with_section(0xFFFFFF00, 512);
+	if (variant("send-cross"))
+		send_with_section((__pa(table) | 0xFFF) - 15, 64);
+	if (variant("send-overlap")) {
+		dma.used_len = 0;
+		dma.addr[0] = __pa(table);
+		dma.len[0] = 64;
+		dma.addr[1] = __pa(table) + 32;
+		dma.len[1] = 64;
+		dma.len[2] = 0;
+		say("about to SEND_DMA(0, %x) with overlapping sections: expect to be killed", __pa(&dma));
+		hc(LHCALL_SEND_DMA, 0, __pa(&dma), 0);
+		unexpected("still alive after SEND_DMA with overlapping sections (used_len %u)", dma.used_len);
+	}
 	if (variant("key-beyond")) {
 		dma.used_len = 0;
 		dma.addr[0] = __pa(table);

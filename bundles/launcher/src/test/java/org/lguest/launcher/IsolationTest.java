@@ -206,6 +206,8 @@ class IsolationTest {
         expected.put("send-beyond", bad);
         expected.put("send-section", bad + "|bad DMA");
         expected.put("send-wrap", "wraps|bad DMA|" + bad);
+        expected.put("send-cross", "bad DMA entry: section 0 .* crosses a page boundary");
+        expected.put("send-overlap", "bad DMA entry: section 1 .* overlaps section 0");
         expected.put("key-beyond", "bad DMA key");
         expected.put("crash-beyond", bad);
         expected.put("pgtable-beyond", bad);

@@ -25,6 +25,7 @@ import org.lguest.lg.GuestControl;
 import org.lguest.lg.GuestInfo;
 import org.lguest.lg.LguestControl;
 import org.lguest.lg.RunResult;
+import org.lguest.lg.abi.DmaSections;
 import org.lguest.lg.abi.LguestDma;
 import org.lguest.mmu.GuestMemory;
 import org.lguest.mmu.GuestViolationException;
@@ -164,8 +165,7 @@ final class GuestRunner implements Guest {
     private void handleDma(RunResult.Dma dma) throws InterruptedException {
         GuestMemory m = image.memory;
         int at = dma.dma();
-        m.check(at, LguestDma.SIZE);
-        ByteBuffer[] sections = readSections(m, at);
+        ByteBuffer[] sections = DmaSections.read(m, at).copyOut(m);
         LauncherDevice device = deviceForKey(dma.key());
         int used;
         if (device == null) {
@@ -175,24 +175,6 @@ final class GuestRunner implements Guest {
             used = device.output(dma.key(), sections);
         }
         m.writeU32(at + LguestDma.USED_LEN, used);
-    }
-
-    /** The sections of the lguest_dma at {@code at}, each checked against guest memory, copied out. */
-    private static ByteBuffer[] readSections(GuestMemory m, int at) {
-        List<ByteBuffer> list = new ArrayList<>();
-        for (int i = 0; i < LguestDma.MAX_SECTIONS; i++) {
-            int len = m.readU16(at + LguestDma.LEN + 2 * i);
-            if (len == 0) {
-                break;
-            }
-            int addr = m.readU32(at + LguestDma.ADDR + 4 * i);
-            m.check(addr, len);
-            ByteBuffer b = ByteBuffer.allocate(len);
-            m.read(addr, b);
-            b.flip();
-            list.add(b);
-        }
-        return list.toArray(new ByteBuffer[0]);
     }
 
     private LauncherDevice deviceForKey(int key) {
@@ -269,22 +251,9 @@ final class GuestRunner implements Guest {
             return -1;
         }
         GuestMemory m = image.memory;
-        m.check(at, LguestDma.SIZE);
+        DmaSections sections = DmaSections.read(m, at);
         int irq = m.readU32(at + LguestDma.USED_LEN);
-        int placed = 0;
-        for (int i = 0; i < LguestDma.MAX_SECTIONS && data.hasRemaining(); i++) {
-            int len = m.readU16(at + LguestDma.LEN + 2 * i);
-            if (len == 0) {
-                break;
-            }
-            int addr = m.readU32(at + LguestDma.ADDR + 4 * i);
-            m.check(addr, len);
-            int n = Math.min(len, data.remaining());
-            ByteBuffer slice = data.slice(data.position(), n);
-            m.write(addr, slice);
-            data.position(data.position() + n);
-            placed += n;
-        }
+        int placed = sections.copyIn(m, data);
         m.writeU32(at + LguestDma.USED_LEN, placed);
         c.irq(irq);
         return placed;

@@ -4,7 +4,10 @@
  * here once: hypercall numbers and registers, {@code struct lguest_data},
  * {@code struct lguest_dma}, the control requests, and the device page.
  * See docs/lguest-abi.md in the shared folder for the source of each fact.
+ *
+ * <p>1.1.0: {@link org.lguest.lg.abi.DmaSections}, the one reader and
+ * checker of {@code struct lguest_dma}.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.0.0")
+@org.osgi.annotation.versioning.Version("1.1.0")
 package org.lguest.lg.abi;

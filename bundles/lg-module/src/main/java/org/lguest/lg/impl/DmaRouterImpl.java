@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
+import org.lguest.lg.abi.DmaSections;
 import org.lguest.lg.abi.LguestDma;
 import org.lguest.lg.host.DmaRouter;
 import org.lguest.lg.host.HostGuest;
@@ -34,10 +35,6 @@ public final class DmaRouterImpl implements DmaRouter {
             this.count = count;
             this.irq = irq;
         }
-    }
-
-    /** A validated scatter-gather list. */
-    private record Sections(int[] addr, int[] len, int total) {
     }
 
     private final List<Binding> bindings = new ArrayList<>();
@@ -103,40 +100,9 @@ public final class DmaRouterImpl implements DmaRouter {
         return true; // nobody bound: the sender's used_len stays as it was (0)
     }
 
-    /** Reads and validates the lguest_dma at {@code dma} in {@code memory}. */
-    private static Sections sections(GuestMemory memory, int dma) {
-        byte[] raw = memory.read(dma, LguestDma.SIZE);
-        int[] addr = new int[LguestDma.MAX_SECTIONS];
-        int[] len = new int[LguestDma.MAX_SECTIONS];
-        int n = 0, total = 0;
-        for (; n < LguestDma.MAX_SECTIONS; n++) {
-            int l = u16(raw, LguestDma.LEN + 2 * n);
-            if (l == 0) {
-                break;
-            }
-            int a = u32(raw, LguestDma.ADDR + 4 * n);
-            if (l > LguestDma.MAX_SECTION_LENGTH || (a & 0xFFF) + l > 4096 || !memory.isValid(a, l)) {
-                throw new GuestViolationException(String.format(
-                        "bad DMA entry: section %d of the lguest_dma at 0x%08x is 0x%08x+%d", n, dma, a, l));
-            }
-            addr[n] = a;
-            len[n] = l;
-            total += l;
-        }
-        return new Sections(java.util.Arrays.copyOf(addr, n), java.util.Arrays.copyOf(len, n), total);
-    }
-
-    private static int u16(byte[] b, int off) {
-        return b[off] & 0xFF | (b[off + 1] & 0xFF) << 8;
-    }
-
-    private static int u32(byte[] b, int off) {
-        return u16(b, off) | u16(b, off + 2) << 16;
-    }
-
     /** ABI §7.5: source faults kill the source (thrown), destination faults kill the destination. */
     private void transfer(HostGuest src, int dma, Binding b) {
-        Sections from = sections(src.memory(), dma);
+        DmaSections from = DmaSections.read(src.memory(), dma);
         HostGuest dst = b.owner;
         GuestMemory dm = dst.memory();
         try {
@@ -151,8 +117,8 @@ public final class DmaRouterImpl implements DmaRouter {
             }
             if (found >= 0) {
                 int at = b.dmas + found * LguestDma.SIZE;
-                Sections to = sections(dm, at);
-                int copied = copy(src.memory(), from, dm, to);
+                DmaSections to = DmaSections.read(dm, at);
+                int copied = DmaSections.copy(src.memory(), from, dm, to);
                 src.memory().writeU32(dma + LguestDma.USED_LEN, copied);
                 dm.writeU32(at + LguestDma.USED_LEN, copied);
                 b.next = found + 1;
@@ -162,28 +128,6 @@ public final class DmaRouterImpl implements DmaRouter {
             return;
         }
         dst.raiseInterrupt(b.irq); // always: even a receiver with no free buffer learns it should restock
-    }
-
-    private static int copy(GuestMemory sm, Sections from, GuestMemory dm, Sections to) {
-        int si = 0, so = 0, di = 0, dof = 0, copied = 0;
-        byte[] buf = new byte[4096];
-        while (si < from.addr.length && di < to.addr.length) {
-            int n = Math.min(from.len[si] - so, to.len[di] - dof);
-            sm.read(from.addr[si] + so, buf, 0, n);
-            dm.write(to.addr[di] + dof, buf, 0, n);
-            copied += n;
-            so += n;
-            dof += n;
-            if (so == from.len[si]) {
-                si++;
-                so = 0;
-            }
-            if (dof == to.len[di]) {
-                di++;
-                dof = 0;
-            }
-        }
-        return copied;
     }
 
     @Override

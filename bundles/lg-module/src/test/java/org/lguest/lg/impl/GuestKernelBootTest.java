@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.lguest.lg.RunResult;
+import org.lguest.lg.abi.DmaSections;
 import org.lguest.lg.abi.LguestDma;
 import org.lguest.mmu.GuestMemory;
 import org.lguest.mmu.GuestMemoryBuilder;
@@ -133,14 +134,9 @@ class GuestKernelBootTest {
             if (r instanceof RunResult.Dma(int dma, int key)) {
                 int used = 0;
                 if (key == LguestDma.CONSOLE_KEY) {
-                    for (int s = 0; s < LguestDma.MAX_SECTIONS; s++) {
-                        int len = m.readU16(dma + LguestDma.LEN + 2 * s);
-                        if (len == 0) {
-                            break;
-                        }
-                        console.append(new String(m.read(m.readU32(dma + LguestDma.ADDR + 4 * s), len),
-                                StandardCharsets.ISO_8859_1));
-                        used += len;
+                    for (java.nio.ByteBuffer b : DmaSections.read(m, dma).copyOut(m)) {
+                        used += b.remaining();
+                        console.append(StandardCharsets.ISO_8859_1.decode(b));
                     }
                 }
                 m.writeU32(dma + LguestDma.USED_LEN, used);
