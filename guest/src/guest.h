@@ -146,6 +146,8 @@ void panic(const char *fmt, ...) __attribute__((noreturn));
 
 /* bench.c: the hcallbench=N and bench command-line modes */
 void bench_modes(void);
+void blk_modes(void);                   /* blk write|verify SEED N (blk.c) */
+int blk_command(const char *args);
 
 /* traps.c */
 void traps_init(void);

@@ -297,6 +297,106 @@ static int lg_console_input_init(void)
 	return irq;
 }
 
+/*
+ * ---- the block device (lguest_block, abi section 8.3) ----
+ *
+ * One page of device memory holds the request (type, sector, bytes), the
+ * Launcher's result and the disk's size.  The reply buffer is bound at the
+ * page's own address with the device's IRQ.  One request is in flight: a
+ * write sends the data to the key; a read points the reply buffer at the
+ * destination and sends an empty DMA as a doorbell.  The Launcher sets
+ * result (1 done, 2 error) and raises the IRQ; we wait for result.
+ */
+struct lguest_block_page {
+	int type;               /* 0 read, 1 write */
+	u32 sector;
+	u32 bytes;
+	int result;             /* 0 pending, 1 done, 2 error */
+	u32 num_sectors;
+};
+
+static volatile struct lguest_block_page *blk_page;
+static u32 blk_key;
+static struct lguest_dma blk_reply __attribute__((aligned(128)));
+static struct lguest_dma blk_send __attribute__((aligned(128)));
+static u32 blk_irq_count;
+
+static void lg_block_irq(void)
+{
+	blk_irq_count++;        /* the waiter looks at result itself */
+}
+
+/* Finds and sets up the first block device; its size in sectors, or 0 when there is none. */
+u32 lguest_block_init(void)
+{
+	struct lguest_device_desc *d = __va(boot.ram_bytes);
+	int i, irq;
+	u32 page;
+
+	if (!boot.lguest)
+		return 0;
+	for (i = 0; i < LGUEST_MAX_DEVICES; i++)
+		if (d[i].type == LGUEST_DEVICE_T_BLOCK)
+			break;
+	if (i == LGUEST_MAX_DEVICES)
+		return 0;
+	d[i].status |= LGUEST_DEVICE_S_ACKNOWLEDGE | LGUEST_DEVICE_S_DRIVER;
+	if (d[i].num_pages < 1) {
+		d[i].status |= LGUEST_DEVICE_S_FAILED;
+		printk("block: device %d has no page\n", i);
+		return 0;
+	}
+	page = d[i].pfn << 12;
+	map_page((u32)__va(page), page, PTE_P | PTE_W);
+	pv.flush_tlb_kernel();
+	blk_page = __va(page);
+	blk_key = page;
+	irq = i + 1;
+	irq_register(irq, lg_block_irq);
+	blk_reply.len[0] = 0;
+	blk_reply.used_len = 0;
+	if (!hcall(LHCALL_BIND_DMA, blk_key, __pa(&blk_reply), (1 << 8) | irq)) {
+		d[i].status |= LGUEST_DEVICE_S_FAILED;
+		printk("block: BIND_DMA failed\n");
+		return 0;
+	}
+	d[i].status |= LGUEST_DEVICE_S_DRIVER_OK;
+	printk("block: %u sectors (%u MB) on IRQ %d, page %x\n", blk_page->num_sectors,
+	       blk_page->num_sectors >> 11, irq, page);
+	return blk_page->num_sectors;
+}
+
+/*
+ * Reads or writes `count` sectors at `sector` from or into `buf` (one page
+ * at most, not crossing a page).  0 when done, -1 on an I/O error.
+ */
+int lguest_block_rw(int write, u32 sector, u32 count, void *buf)
+{
+	u32 bytes = count * 512;
+
+	blk_page->type = write;
+	blk_page->sector = sector;
+	blk_page->bytes = bytes;
+	blk_page->result = 0;
+	blk_send.used_len = 0;
+	if (write) {
+		blk_send.addr[0] = __pa(buf);
+		blk_send.len[0] = bytes;
+		blk_send.len[1] = 0;
+	} else {
+		blk_reply.addr[0] = __pa(buf);
+		blk_reply.len[0] = bytes;
+		blk_reply.len[1] = 0;
+		blk_send.len[0] = 0;            /* an empty DMA: the doorbell */
+	}
+	barrier();
+	blk_reply.used_len = 0;
+	hcall(LHCALL_SEND_DMA, blk_key, __pa(&blk_send), 0);
+	while (!blk_page->result)
+		idle_wait();
+	return blk_page->result == 1 ? 0 : -1;
+}
+
 /* ---- the end ---- */
 static void __attribute__((noreturn)) lg_power_off(void)
 {

@@ -32,6 +32,8 @@ static void echo_loop(void)
 				printk("lguest-guest: power down\n");
 				pv.power_off();
 			}
+			if (!strncmp(line, "blk ", 4))
+				blk_command(line + 4);
 			n = 0;
 			continue;
 		}
@@ -63,6 +65,7 @@ void kernel_main(void)
 	if (cmdline_flag("selftest"))
 		selftest_run();
 	bench_modes();          /* hcallbench=N, bench (bench.c) */
+	blk_modes();            /* blk write|verify SEED N (blk.c) */
 	if (cmdline_flag("crashtest"))
 		panic("crash requested on the command line");
 	if (cmdline_flag("poweroff")) {

@@ -155,6 +155,53 @@ public class GuestIT {
         assertTrue(text, text.contains(" 0 failed"));
     }
 
+    /** guest/src/blk.c's pattern word: sector s, word i, seed. */
+    static int patternWord(int seed, int s, int i) {
+        int x = seed * 0x9E3779B1 + s * 0x85EBCA6B + i * 0xC2B2AE35 + 0x27D4EB2F;
+        x ^= x >>> 15;
+        x *= 0x2C1B3C6D;
+        return x ^ (x >>> 12);
+    }
+
+    @Test
+    public void aPatternAGuestWritesToItsDiskIsReadBackFromTheFileOnTheHost() throws Exception {
+        File img = File.createTempFile("lguest-disk", ".img");
+        img.deleteOnExit();
+        java.nio.file.Files.write(img.toPath(), new byte[1 << 20]);
+        int id = (Integer) shell("lguest:start --mem 32M --disk " + img + " --cmdline \"blk write 11 128 poweroff\"");
+        awaitState(id, "powered off");
+        assertTrue(console(id), console(id).contains("blk: wrote 128 sectors (seed 11)"));
+        java.nio.ByteBuffer file = java.nio.ByteBuffer.wrap(java.nio.file.Files.readAllBytes(img.toPath()))
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int sector = 0; sector < 128; sector++) {
+            int sum = 0;
+            for (int i = 0; i < 127; i++) {
+                int w = patternWord(11, sector, i);
+                assertEquals("sector " + sector + " word " + i, w, file.getInt(sector * 512 + 4 * i));
+                sum += w;
+            }
+            assertEquals("sector " + sector + " checksum", sum, file.getInt(sector * 512 + 508));
+        }
+    }
+
+    @Test
+    public void aDiskWrittenBeforeAnUpdateOfTheDiskBundleVerifiesAfterIt() throws Exception {
+        File img = File.createTempFile("lguest-disk", ".img");
+        img.deleteOnExit();
+        java.nio.file.Files.write(img.toPath(), new byte[1 << 20]);
+        int id = (Integer) shell("lguest:start --mem 32M --disk " + img + " --name swapdisk");
+        awaitConsole(id, t -> t.contains("lguest-guest: ready"), 60);
+        shell("lguest:input " + id + " \"blk write 4 200\"");
+        awaitConsole(id, t -> t.contains("blk: wrote 200 sectors (seed 4)"), 60);
+        org.osgi.framework.Bundle disk = java.util.Arrays.stream(context.getBundles())
+                .filter(b -> "org.lguest.devices.disk".equals(b.getSymbolicName())).findFirst().orElseThrow();
+        disk.update();
+        shell("lguest:input " + id + " \"blk verify 4 200\"");
+        String text = awaitConsole(id, t -> t.contains("blk: verified 200 sectors (seed 4)") || t.contains("PANIC"), 60);
+        assertTrue(text, text.contains("blk: verified 200 sectors (seed 4)"));
+        assertTrue(listLine(id), listLine(id).endsWith("running"));
+    }
+
     @Test
     public void startingWithABadKernelFailsClearlyAndLeavesNoGuest() throws Exception {
         File notElf = File.createTempFile("not-a-kernel", ".txt");

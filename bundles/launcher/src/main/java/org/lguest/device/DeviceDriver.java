@@ -26,6 +26,16 @@ public interface DeviceDriver {
     /** The device type number (see org.lguest.lg.abi.DevicePage). */
     int deviceType();
 
+    /** Pages of device memory each device of this type gets ({@code num_pages}; the block request page: 1). */
+    default int pages() {
+        return 0;
+    }
+
+    /** The descriptor's {@code features} word for a device of this type. */
+    default int features() {
+        return 0;
+    }
+
     /**
      * Opens the back end of one guest device. Called when the device is
      * created, and again on a replacement driver when this one went away

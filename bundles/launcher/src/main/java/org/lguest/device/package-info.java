@@ -13,7 +13,11 @@
  * {@code deliver} is callable from any thread;
  * {@link org.lguest.device.DeviceBackEnd} gained metrics, saveState,
  * transcript and input (default methods).
+ *
+ * <p>2.1.0: a {@link org.lguest.device.DeviceDriver} declares the layout of
+ * its devices ({@code pages()}, {@code features()}, default methods), so the
+ * Launcher lays out any type a driver serves.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("2.0.0")
+@org.osgi.annotation.versioning.Version("2.1.0")
 package org.lguest.device;

@@ -136,14 +136,12 @@ public final class LauncherCore implements Guests {
         List<GuestImage.DeviceLayout> layouts = new ArrayList<>();
         List<DeviceDriver> chosen = new ArrayList<>();
         for (DeviceSpec d : devices) {
-            int type = typeNumber(d.type());
-            if (!d.type().equals("console")) {
-                throw new LaunchException("device type " + d.type() + ": only the console is supported so far");
-            }
+            typeNumber(d.type()); // a known type name, or a clear error
             DeviceDriver driver = driverFor(d.type()).orElseThrow(() -> new LaunchException(
-                    "no driver for the " + d.type() + " device (is bundle org.lguest.devices." + d.type() + " active?)"));
+                    "no driver for the " + d.type() + " device (is bundle " + bundleFor(d.type()) + " active?)"));
             chosen.add(driver);
-            layouts.add(new GuestImage.DeviceLayout(d.type() + layouts.size(), type, 0, 0));
+            layouts.add(new GuestImage.DeviceLayout(d.type() + layouts.size(), driver.deviceType(), driver.features(),
+                    driver.pages()));
         }
 
         GuestImage image = GuestImage.build(m, spec.kernel().toString(), kernel, spec.memoryBytes(), spec.commandLine(), layouts);
@@ -175,6 +173,10 @@ public final class LauncherCore implements Guests {
         }
         LOG.log(System.Logger.Level.DEBUG, "guest {0} started: {1}", id, spec);
         return runner;
+    }
+
+    private static String bundleFor(String type) {
+        return "org.lguest.devices." + (type.equals("block") ? "disk" : type);
     }
 
     static int typeNumber(String type) throws LaunchException {

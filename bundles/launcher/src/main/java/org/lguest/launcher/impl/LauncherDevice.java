@@ -14,6 +14,7 @@ import org.lguest.device.DeviceBackEnd;
 import org.lguest.device.DeviceContext;
 import org.lguest.device.DeviceDriver;
 import org.lguest.mmu.GuestMemory;
+import org.lguest.mmu.GuestViolationException;
 
 /**
  * The Launcher's side of one guest device (2.6.23's {@code struct device}):
@@ -167,6 +168,8 @@ final class LauncherDevice implements DeviceContext {
                         int used = backEnd.output(key, sections);
                         outputBytes += Math.max(used, 0);
                         return used;
+                    } catch (GuestViolationException e) {
+                        throw e; // the guest asked for something it must not: the Launcher kills it
                     } catch (IOException | RuntimeException e) {
                         LOG.log(System.Logger.Level.WARNING, "guest {0}: {1} back end failed: {2}", guest.id(), label(), e.toString());
                         return 0;

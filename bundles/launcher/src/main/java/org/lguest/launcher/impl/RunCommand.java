@@ -18,7 +18,7 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
 /**
- * {@code bin/lguest run [--mem SIZE] [--cmdline TEXT] [KERNEL]}: one guest with
+ * {@code bin/lguest run [--mem SIZE] [--cmdline TEXT] [--disk SPEC]... [KERNEL]}: one guest with
  * its console on this process's terminal, until it ends. Registered as a
  * plain {@code java.util.function.Function<String[], Integer>} with the
  * property {@code lguest.main=run}, so the runtime's main (outside the
@@ -29,7 +29,7 @@ import org.osgi.service.component.annotations.Reference;
  */
 @Component(service = Function.class, property = "lguest.main=run")
 public final class RunCommand implements Function<String[], Integer> {
-    static final String USAGE = "usage: lguest run [--mem SIZE] [--cmdline \"TEXT\"] [KERNEL]";
+    static final String USAGE = "usage: lguest run [--mem SIZE] [--cmdline \"TEXT\"] [--disk FILE[,ro]|memory:SIZE]... [KERNEL]";
 
     private final Guests guests;
     private final Path defaultKernel;
@@ -47,12 +47,30 @@ public final class RunCommand implements Function<String[], Integer> {
     }
 
     /** The parsed command line of {@code run}. */
-    record Options(long memory, String cmdline, Path kernel) {
+    record Options(long memory, String cmdline, Path kernel, List<String> disks) {
+        Options {
+            disks = List.copyOf(disks);
+        }
+
+        Options(long memory, String cmdline, Path kernel) {
+            this(memory, cmdline, kernel, List.of());
+        }
+
+        /** The disks in the order given, then the console on this process's terminal. */
+        List<DeviceSpec> devices() {
+            List<DeviceSpec> d = new ArrayList<>();
+            for (String disk : disks) {
+                d.add(DeviceSpec.disk(disk));
+            }
+            d.add(DeviceSpec.console("terminal"));
+            return d;
+        }
     }
 
     static Options parse(String[] args, Path defaultKernel) {
         long memory = GuestSpec.DEFAULT_MEMORY;
         String cmdline = "";
+        List<String> disks = new ArrayList<>();
         List<String> rest = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -64,7 +82,7 @@ public final class RunCommand implements Function<String[], Integer> {
                 value = a.substring(eq + 1);
             }
             switch (option) {
-                case "--mem", "-m", "--cmdline", "-c" -> {
+                case "--mem", "-m", "--cmdline", "-c", "--disk", "-d" -> {
                     if (value == null) {
                         if (i + 1 >= args.length) {
                             throw new IllegalArgumentException(option + " needs a value");
@@ -73,6 +91,8 @@ public final class RunCommand implements Function<String[], Integer> {
                     }
                     if (option.equals("--mem") || option.equals("-m")) {
                         memory = GuestSpec.parseMemory(value);
+                    } else if (option.equals("--disk") || option.equals("-d")) {
+                        disks.add(value);
                     } else {
                         cmdline = value;
                     }
@@ -88,7 +108,7 @@ public final class RunCommand implements Function<String[], Integer> {
         if (rest.size() > 1) {
             throw new IllegalArgumentException("one kernel at most, got " + rest);
         }
-        return new Options(memory, cmdline, rest.isEmpty() ? defaultKernel : Path.of(rest.get(0)));
+        return new Options(memory, cmdline, rest.isEmpty() ? defaultKernel : Path.of(rest.get(0)), disks);
     }
 
     @Override
@@ -104,7 +124,7 @@ public final class RunCommand implements Function<String[], Integer> {
         Guest guest;
         try {
             guest = guests.start(new GuestSpec(options.kernel().getFileName().toString().replaceFirst("\\.elf$", ""),
-                    options.memory(), options.kernel(), options.cmdline(), List.of(DeviceSpec.console("terminal"))));
+                    options.memory(), options.kernel(), options.cmdline(), options.devices()));
         } catch (LaunchException e) {
             err.println("lguest run: " + e.getMessage());
             return 1;

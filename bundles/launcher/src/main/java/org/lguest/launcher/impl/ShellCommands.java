@@ -57,8 +57,10 @@ public final class ShellCommands {
     public int start(
             @Descriptor("guest memory (for example 32M, 64M)") @Parameter(names = {"-m", "--mem"}, absentValue = "64M") String mem,
             @Descriptor("kernel command line") @Parameter(names = {"-c", "--cmdline"}, absentValue = "") String cmdline,
-            @Descriptor("a name for listings") @Parameter(names = {"-n", "--name"}, absentValue = "") String name) throws LaunchException {
-        return start(mem, cmdline, name, defaultKernel.toString());
+            @Descriptor("a name for listings") @Parameter(names = {"-n", "--name"}, absentValue = "") String name,
+            @Descriptor("a disk: FILE, FILE,ro or memory:SIZE") @Parameter(names = {"-d", "--disk"}, absentValue = "") String disk)
+            throws LaunchException {
+        return start(mem, cmdline, name, disk, defaultKernel.toString());
     }
 
     @Descriptor("starts a guest; prints its id")
@@ -66,6 +68,7 @@ public final class ShellCommands {
             @Descriptor("guest memory (for example 32M, 64M)") @Parameter(names = {"-m", "--mem"}, absentValue = "64M") String mem,
             @Descriptor("kernel command line") @Parameter(names = {"-c", "--cmdline"}, absentValue = "") String cmdline,
             @Descriptor("a name for listings") @Parameter(names = {"-n", "--name"}, absentValue = "") String name,
+            @Descriptor("a disk: FILE, FILE,ro or memory:SIZE") @Parameter(names = {"-d", "--disk"}, absentValue = "") String disk,
             @Descriptor("the guest kernel (an i386 ELF with the lguest marker)") String kernel) throws LaunchException {
         long bytes;
         try {
@@ -75,7 +78,12 @@ public final class ShellCommands {
         }
         Path path = Path.of(kernel);
         String guestName = name.isBlank() ? path.getFileName().toString().replaceFirst("\\.elf$", "") : name;
-        Guest g = guests.start(new GuestSpec(guestName, bytes, path, cmdline, List.of(DeviceSpec.console("buffer"))));
+        List<DeviceSpec> devices = new java.util.ArrayList<>();
+        if (!disk.isBlank()) {
+            devices.add(DeviceSpec.disk(disk));
+        }
+        devices.add(DeviceSpec.console("buffer"));
+        Guest g = guests.start(new GuestSpec(guestName, bytes, path, cmdline, devices));
         return g.id();
     }
 

@@ -1,0 +1,142 @@
+package org.lguest.devices.disk.impl;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.lguest.device.DeviceBackEnd;
+import org.lguest.device.DeviceContext;
+import org.lguest.device.block.BlockBackEnd;
+import org.lguest.mmu.GuestMemory;
+import org.lguest.mmu.GuestViolationException;
+
+/**
+ * The guest-facing block device: 2.6.23's {@code handle_block_output}
+ * (abi §8.3) in front of a {@link BlockBackEnd}.
+ *
+ * <p>The request page (one page of device memory, its guest-physical
+ * address the DMA key) says what the guest wants: {@code type} (0 read,
+ * 1 write), {@code sector}, {@code bytes}; we answer in {@code result} (1
+ * done, 2 I/O error) and keep {@code num_sectors} up to date. A write
+ * arrives as the sections of the guest's send; a read is an empty send (the
+ * doorbell), and the data go into the reply buffer the guest bound at the
+ * key, through {@link DeviceContext#deliver}, which also raises the
+ * device's interrupt. After a write an empty delivery does the same.
+ *
+ * <p>Hostile requests kill the guest: a length that is not whole sectors or
+ * exceeds the 64 KiB a request may carry, a range beyond the disk, a write
+ * whose data do not match its length. Back-end failures are the guest's
+ * I/O errors, never a kill. The state is all in guest memory and the back
+ * end, so a replacement driver carries on with nothing saved.
+ */
+final class BlockDevice implements DeviceBackEnd {
+    static final int TYPE = 0, SECTOR = 4, BYTES = 8, RESULT = 12, NUM_SECTORS = 16;
+    static final int RESULT_DONE = 1, RESULT_ERROR = 2;
+    /** 16 sections of one page (abi §8.3). */
+    static final int MAX_REQUEST = 16 * 4096;
+
+    private final DeviceContext context;
+    private final BlockBackEnd disk;
+    private final int page;
+
+    private long reads;
+    private long writes;
+    private long bytesRead;
+    private long bytesWritten;
+    private long errors;
+    private long undelivered;
+
+    BlockDevice(DeviceContext context, BlockBackEnd disk) {
+        this.context = context;
+        this.disk = disk;
+        this.page = context.pagesAddress();
+        context.memory().writeU32(page + NUM_SECTORS, (int) Math.min(disk.capacity(), 0xFFFF_FFFFL));
+    }
+
+    @Override
+    public int output(int key, ByteBuffer[] sections) {
+        GuestMemory m = context.memory();
+        int type = m.readU32(page + TYPE);
+        long sector = Integer.toUnsignedLong(m.readU32(page + SECTOR));
+        int bytes = m.readU32(page + BYTES);
+        if (type != 0 && type != 1) {
+            throw new GuestViolationException(String.format("bad block request: type %d (0 read, 1 write)", type));
+        }
+        if (bytes <= 0 || bytes > MAX_REQUEST || bytes % BlockBackEnd.SECTOR_SIZE != 0) {
+            throw new GuestViolationException(String.format("bad block request: %d bytes (whole sectors, at most %d)",
+                    bytes, MAX_REQUEST));
+        }
+        long sectors = bytes / BlockBackEnd.SECTOR_SIZE;
+        if (sector + sectors > disk.capacity()) {
+            throw new GuestViolationException(String.format(
+                    "bad block request: sectors %d..%d beyond the disk's %d", sector, sector + sectors - 1,
+                    disk.capacity()));
+        }
+        int result = RESULT_DONE;
+        ByteBuffer reply = ByteBuffer.allocate(0);
+        if (type == 1) {
+            ByteBuffer data = ByteBuffer.allocate(bytes);
+            for (ByteBuffer s : sections) {
+                if (s.remaining() > data.remaining()) {
+                    throw new GuestViolationException(String.format(
+                            "bad block request: a write of %d bytes sent more", bytes));
+                }
+                data.put(s);
+            }
+            if (data.hasRemaining()) {
+                throw new GuestViolationException(String.format(
+                        "bad block request: a write of %d bytes sent %d", bytes, data.position()));
+            }
+            data.flip();
+            try {
+                disk.write(sector, data);
+                writes++;
+                bytesWritten += bytes;
+            } catch (IOException e) {
+                errors++;
+                result = RESULT_ERROR;
+            }
+        } else {
+            ByteBuffer data = ByteBuffer.allocate(bytes);
+            try {
+                disk.read(sector, data);
+                reads++;
+                bytesRead += bytes;
+                reply = data.flip();
+            } catch (IOException e) {
+                errors++;
+                result = RESULT_ERROR;
+            }
+        }
+        m.writeU32(page + RESULT, result);
+        // Into the reply buffer (a read's data, or nothing), its used_len set and the interrupt raised.
+        if (context.deliver(key, reply) < 0) {
+            undelivered++; // no free reply buffer: the guest still finds result when it looks
+        }
+        return 0;
+    }
+
+    @Override
+    public Map<String, Long> metrics() {
+        Map<String, Long> m = new LinkedHashMap<>();
+        m.put("sectors", disk.capacity());
+        m.put("reads", reads);
+        m.put("writes", writes);
+        m.put("bytesRead", bytesRead);
+        m.put("bytesWritten", bytesWritten);
+        m.put("ioErrors", errors);
+        m.put("noReplyBuffer", undelivered);
+        return m;
+    }
+
+    @Override
+    public java.util.Optional<String> transcript() {
+        return java.util.Optional.of(disk.describe());
+    }
+
+    @Override
+    public void close() throws IOException {
+        disk.close();
+    }
+}

@@ -1,0 +1,40 @@
+package org.lguest.devices.disk.impl;
+
+import java.io.IOException;
+
+import org.lguest.device.DeviceBackEnd;
+import org.lguest.device.DeviceContext;
+import org.lguest.device.DeviceDriver;
+import org.lguest.lg.abi.DevicePage;
+import org.osgi.service.component.annotations.Component;
+
+/**
+ * The block driver service: for each guest disk it opens the back end its
+ * configuration names ({@code image=FILE[,ro]} or {@code image=memory:SIZE},
+ * through {@link DiskImages}) and puts the lguest_block model
+ * ({@link BlockDevice}) in front of it. A disk has one page of device
+ * memory, the request page.
+ */
+@Component(service = DeviceDriver.class, property = DeviceDriver.TYPE + "=block")
+public final class BlockDriver implements DeviceDriver {
+    private final DiskImages images = new DiskImages();
+
+    @Override
+    public int deviceType() {
+        return DevicePage.TYPE_BLOCK;
+    }
+
+    @Override
+    public int pages() {
+        return 1;
+    }
+
+    @Override
+    public DeviceBackEnd open(DeviceContext context) throws IOException {
+        String spec = context.configuration().get("image");
+        if (spec == null || spec.isEmpty()) {
+            throw new IOException("a disk needs image=FILE[,ro] or image=memory:SIZE");
+        }
+        return new BlockDevice(context, images.open(spec));
+    }
+}

@@ -1,0 +1,197 @@
+package org.lguest.devices.disk.impl;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.lguest.device.DeviceContext;
+import org.lguest.device.block.BlockBackEnd;
+import org.lguest.mmu.GuestMemory;
+import org.lguest.mmu.GuestViolationException;
+import org.lguest.mmu.impl.MmuComponent;
+
+/** The lguest_block model: the request page in, the result and the reply out; hostile requests kill. */
+class BlockDeviceTest {
+    static final int PAGE = 0x8000;
+    static final int KEY = PAGE;
+    final GuestMemory memory = new MmuComponent().newGuestMemory(16).build();
+    final List<byte[]> delivered = new ArrayList<>();
+
+    final DeviceContext context = new DeviceContext() {
+        @Override
+        public int guestId() {
+            return 1;
+        }
+
+        @Override
+        public String guestName() {
+            return "test";
+        }
+
+        @Override
+        public int index() {
+            return 0;
+        }
+
+        @Override
+        public Map<String, String> configuration() {
+            return Map.of();
+        }
+
+        @Override
+        public int pagesAddress() {
+            return PAGE;
+        }
+
+        @Override
+        public int pageCount() {
+            return 1;
+        }
+
+        @Override
+        public GuestMemory memory() {
+            return memory;
+        }
+
+        @Override
+        public byte[] savedState() {
+            return new byte[0];
+        }
+
+        @Override
+        public int deliver(int key, ByteBuffer data) {
+            assertEquals(KEY, key);
+            byte[] b = new byte[data.remaining()];
+            data.get(b);
+            delivered.add(b);
+            return b.length;
+        }
+    };
+
+    @AfterEach
+    void close() {
+        memory.close();
+    }
+
+    void request(int type, int sector, int bytes) {
+        memory.writeU32(PAGE + BlockDevice.TYPE, type);
+        memory.writeU32(PAGE + BlockDevice.SECTOR, sector);
+        memory.writeU32(PAGE + BlockDevice.BYTES, bytes);
+        memory.writeU32(PAGE + BlockDevice.RESULT, 0);
+    }
+
+    static ByteBuffer[] data(int bytes, int fill) {
+        byte[] b = new byte[bytes];
+        java.util.Arrays.fill(b, (byte) fill);
+        return new ByteBuffer[] {ByteBuffer.wrap(b)};
+    }
+
+    String kill(BlockDevice d, ByteBuffer[] sections) {
+        return assertThrows(GuestViolationException.class, () -> d.output(KEY, sections)).reason();
+    }
+
+    @Test
+    void theDiskSizeIsInThePageAtOpen() {
+        new BlockDevice(context, new MemoryBlockBackEnd(64 * 512));
+        assertEquals(64, memory.readU32(PAGE + BlockDevice.NUM_SECTORS));
+    }
+
+    @Test
+    void aWriteThenAReadRoundTripAndEachCompletesWithResultOneAndAnInterrupt() {
+        BlockDevice d = new BlockDevice(context, new MemoryBlockBackEnd(64 * 512));
+        request(1, 3, 1024);
+        assertEquals(0, d.output(KEY, data(1024, 0x5a)), "the send's used_len");
+        assertEquals(1, memory.readU32(PAGE + BlockDevice.RESULT));
+        assertEquals(0, delivered.get(0).length, "an empty delivery raises the interrupt after a write");
+        request(0, 3, 1024);
+        d.output(KEY, new ByteBuffer[0]);
+        assertEquals(1, memory.readU32(PAGE + BlockDevice.RESULT));
+        assertArrayEquals(data(1024, 0x5a)[0].array(), delivered.get(1), "the read's data go to the reply buffer");
+    }
+
+    @Test
+    void aBackEndFailureIsTheGuestsIoErrorNotAKill() {
+        BlockBackEnd readOnly = new BlockBackEnd() {
+            @Override
+            public long capacity() {
+                return 64;
+            }
+
+            @Override
+            public boolean readOnly() {
+                return true;
+            }
+
+            @Override
+            public void read(long sector, ByteBuffer dst) throws IOException {
+                throw new IOException("medium error");
+            }
+
+            @Override
+            public void write(long sector, ByteBuffer src) throws IOException {
+                throw new IOException("read-only");
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public String describe() {
+                return "failing";
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        BlockDevice d = new BlockDevice(context, readOnly);
+        request(1, 0, 512);
+        d.output(KEY, data(512, 1));
+        assertEquals(2, memory.readU32(PAGE + BlockDevice.RESULT));
+        request(0, 0, 512);
+        d.output(KEY, new ByteBuffer[0]);
+        assertEquals(2, memory.readU32(PAGE + BlockDevice.RESULT));
+        assertEquals(2L, d.metrics().get("ioErrors"));
+    }
+
+    @Test
+    void aRequestBeyondTheDiskKillsTheGuest() {
+        BlockDevice d = new BlockDevice(context, new MemoryBlockBackEnd(64 * 512));
+        request(0, 60, 4096);
+        assertEquals("bad block request: sectors 60..67 beyond the disk's 64", kill(d, new ByteBuffer[0]));
+        request(0, 0xFFFFFFFF, 512);
+        assertEquals("bad block request: sectors 4294967295..4294967295 beyond the disk's 64",
+                kill(d, new ByteBuffer[0]));
+    }
+
+    @Test
+    void badLengthsAndTypesKillTheGuest() {
+        BlockDevice d = new BlockDevice(context, new MemoryBlockBackEnd(64 * 512));
+        request(0, 0, 100);
+        assertEquals("bad block request: 100 bytes (whole sectors, at most 65536)", kill(d, new ByteBuffer[0]));
+        request(0, 0, 0);
+        assertEquals("bad block request: 0 bytes (whole sectors, at most 65536)", kill(d, new ByteBuffer[0]));
+        request(0, 0, 128 * 1024);
+        assertEquals("bad block request: 131072 bytes (whole sectors, at most 65536)", kill(d, new ByteBuffer[0]));
+        request(7, 0, 512);
+        assertEquals("bad block request: type 7 (0 read, 1 write)", kill(d, new ByteBuffer[0]));
+    }
+
+    @Test
+    void writeDataThatDoNotMatchTheLengthKillTheGuest() {
+        BlockDevice d = new BlockDevice(context, new MemoryBlockBackEnd(64 * 512));
+        request(1, 0, 1024);
+        assertEquals("bad block request: a write of 1024 bytes sent 512", kill(d, data(512, 1)));
+        request(1, 0, 512);
+        assertEquals("bad block request: a write of 512 bytes sent more", kill(d, data(1024, 1)));
+    }
+}

@@ -1,0 +1,171 @@
+package org.lguest.devices.disk.impl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.lguest.cpu.impl.CpuFactoryImpl;
+import org.lguest.launcher.DeviceSpec;
+import org.lguest.launcher.Guest;
+import org.lguest.launcher.GuestSpec;
+import org.lguest.launcher.LaunchException;
+import org.lguest.launcher.impl.LauncherCore;
+import org.lguest.launcher.testing.RecordingDriver;
+import org.lguest.launcher.testing.TrackingMmu;
+import org.lguest.lg.impl.DmaRouterImpl;
+import org.lguest.lg.impl.LguestControlComponent;
+import org.lguest.lg.impl.ParavirtOpsImpl;
+import org.lguest.switcher.impl.SwitcherComponent;
+
+/**
+ * The guest kernel's {@code blk} commands over the lguest block device, on
+ * the real hypervisor and Launcher (no OSGi): what the guest writes is in
+ * the image file where dd would find it, and a sector changed behind its
+ * back is named when it verifies.
+ */
+@Timeout(300)
+class DiskGuestTest {
+    static final Path GUEST_KERNEL = Path.of(System.getProperty("lguest.guest.kernel",
+            "../../guest/target/lguest-guest.elf"));
+
+    @TempDir
+    Path dir;
+    TrackingMmu mmu;
+    LguestControlComponent control;
+    RecordingDriver console;
+    LauncherCore launcher;
+
+    @BeforeEach
+    void setUp() {
+        mmu = new TrackingMmu();
+        DmaRouterImpl router = new DmaRouterImpl();
+        control = new LguestControlComponent(mmu, new SwitcherComponent(new CpuFactoryImpl()), new ParavirtOpsImpl(router),
+                router);
+        console = new RecordingDriver();
+        launcher = new LauncherCore(() -> mmu, () -> control);
+        launcher.addDriver("console", console, 0);
+        launcher.addDriver("block", new BlockDriver(), 0);
+    }
+
+    @AfterEach
+    void tearDown() {
+        launcher.shutdown();
+        control.deactivate();
+    }
+
+    /** The guest's pattern (guest/src/blk.c): 127 words from seed, sector and place, then their sum. */
+    static int[] sector(int seed, int s) {
+        int[] w = new int[128];
+        int sum = 0;
+        for (int i = 0; i < 127; i++) {
+            int x = seed * 0x9E3779B1 + s * 0x85EBCA6B + i * 0xC2B2AE35 + 0x27D4EB2F;
+            x ^= x >>> 15;
+            x *= 0x2C1B3C6D;
+            x ^= x >>> 12;
+            w[i] = x;
+            sum += x;
+        }
+        w[127] = sum;
+        return w;
+    }
+
+    Guest.End run(String disk, String cmdline) throws Exception {
+        Guest g = launcher.start(new GuestSpec("disk", 32L << 20, GUEST_KERNEL, cmdline,
+                List.of(DeviceSpec.disk(disk))));
+        try {
+            return g.ending().toCompletableFuture().get(240, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError("the guest did not end; console:\n" + consoleOutput(), e);
+        }
+    }
+
+    String consoleOutput() {
+        StringBuilder sb = new StringBuilder();
+        for (RecordingDriver.BackEnd b : console.opened) {
+            sb.append(b.output);
+        }
+        return sb.toString();
+    }
+
+    Path image(int sectors) throws IOException {
+        Path p = dir.resolve("disk.img");
+        Files.write(p, new byte[sectors * 512]);
+        return p;
+    }
+
+    @Test
+    void whatTheGuestWritesIsInTheImageFileSectorBySector() throws Exception {
+        Path img = image(2048);
+        Guest.End end = run(img.toString(), "blk write 7 256 poweroff");
+        assertTrue(end.poweredOff(), end.reason() + "\n" + consoleOutput());
+        assertTrue(consoleOutput().contains("block: 2048 sectors (1 MB) on IRQ 1"), consoleOutput());
+        assertTrue(consoleOutput().contains("blk: wrote 256 sectors (seed 7)"), consoleOutput());
+        ByteBuffer file = ByteBuffer.wrap(Files.readAllBytes(img)).order(ByteOrder.LITTLE_ENDIAN);
+        for (int s = 0; s < 256; s++) {
+            int[] want = sector(7, s);
+            for (int i = 0; i < 128; i++) {
+                assertEquals(want[i], file.getInt(s * 512 + 4 * i), "sector " + s + " word " + i);
+            }
+        }
+        for (int at = 256 * 512; at < file.capacity(); at += 4) {
+            assertEquals(0, file.getInt(at), "untouched beyond sector 255, at byte " + at);
+        }
+    }
+
+    @Test
+    void aSecondGuestVerifiesWhatTheFirstWroteAndNamesASectorChangedOnTheHost() throws Exception {
+        Path img = image(512);
+        assertTrue(run(img.toString(), "blk write 3 100 poweroff").poweredOff(), consoleOutput());
+        Guest.End verified = run(img.toString(), "blk verify 3 100 poweroff");
+        assertTrue(verified.poweredOff(), verified.reason() + "\n" + consoleOutput());
+        assertTrue(consoleOutput().contains("blk: verified 100 sectors (seed 3)"), consoleOutput());
+
+        try (FileChannel ch = FileChannel.open(img, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[] {1, 2, 3, 4}), 42 * 512 + 8);
+        }
+        Guest.End bad = run(img.toString(), "blk verify 3 100 poweroff");
+        assertFalse(bad.poweredOff());
+        assertTrue(bad.reason().contains("blk verify: sector 42 is wrong"), bad.reason());
+    }
+
+    @Test
+    void aReadOnlyDiskGivesTheGuestAnIoErrorAndTheFileStaysAsItWas() throws Exception {
+        Path img = image(64);
+        Guest.End end = run(img + ",ro", "blk write 1 8 poweroff");
+        assertFalse(end.poweredOff());
+        assertTrue(end.reason().contains("blk write: I/O error at sector 0"), end.reason());
+        assertTrue(java.util.Arrays.equals(new byte[64 * 512], Files.readAllBytes(img)), "nothing written");
+    }
+
+    @Test
+    void aMemoryDiskWorksWithoutAFile() throws Exception {
+        Guest.End end = run("memory:1M", "blk write 9 64 blk verify 9 64 poweroff");
+        assertTrue(end.poweredOff(), end.reason() + "\n" + consoleOutput());
+        assertTrue(consoleOutput().contains("blk: wrote 64 sectors (seed 9)"), consoleOutput());
+    }
+
+    @Test
+    void aMissingImageFailsTheStartWithItsNameAndLeavesNothingRunning() {
+        LaunchException e = org.junit.jupiter.api.Assertions.assertThrows(LaunchException.class,
+                () -> run(dir.resolve("none.img").toString(), "poweroff"));
+        assertTrue(e.getMessage().contains("none.img: no such file"), e.getMessage());
+        assertTrue(launcher.list().isEmpty(), "no guest left listed");
+        assertTrue(mmu.allClosed(), "the guest memory was released");
+    }
+}

@@ -1,0 +1,151 @@
+/*
+ * blk.c - disk commands over the lguest block device (lguest.c):
+ *
+ *   blk write SEED N    fill sectors 0..N-1 with a pattern made from SEED
+ *   blk verify SEED N   read them back; a wrong sector crashes the guest
+ *                       with its number (bin/lguest run then exits 1)
+ *
+ * From the kernel command line ("blk write 7 256 poweroff") or typed at the
+ * console.  Each sector holds 127 pattern words, a function of the seed,
+ * the sector number and the word's place, and their sum in the last word,
+ * so a sector that landed in the wrong place, a torn sector and a stale one
+ * are all caught.  Requests go eight sectors (one page) at a time.
+ */
+#include "guest.h"
+
+u32 lguest_block_init(void);
+int lguest_block_rw(int write, u32 sector, u32 count, void *buf);
+
+static u32 blk_sectors;
+static int blk_probed;
+static u32 blk_buf[1024] __attribute__((aligned(4096)));
+
+static u32 pattern_word(u32 seed, u32 sector, u32 i)
+{
+	u32 x = seed * 0x9E3779B1u + sector * 0x85EBCA6Bu + i * 0xC2B2AE35u + 0x27D4EB2Fu;
+	x ^= x >> 15;
+	x *= 0x2C1B3C6Du;
+	x ^= x >> 12;
+	return x;
+}
+
+static void fill_sector(u32 *w, u32 seed, u32 sector)
+{
+	u32 sum = 0, i;
+	for (i = 0; i < 127; i++) {
+		w[i] = pattern_word(seed, sector, i);
+		sum += w[i];
+	}
+	w[127] = sum;
+}
+
+static int parse_u32(const char **p, u32 *out)
+{
+	const char *s = *p;
+	u32 v = 0;
+	int digits = 0;
+
+	while (*s == ' ')
+		s++;
+	while (*s >= '0' && *s <= '9') {
+		v = v * 10 + (u32)(*s - '0');
+		s++;
+		digits++;
+	}
+	*p = s;
+	*out = v;
+	return digits > 0 && (*s == ' ' || *s == '\0') ? 0 : -1;
+}
+
+static int blk_ready(void)
+{
+	if (!blk_probed) {
+		blk_probed = 1;
+		blk_sectors = lguest_block_init();
+	}
+	if (!blk_sectors) {
+		printk("blk: no block device\n");
+		return 0;
+	}
+	return 1;
+}
+
+static void blk_write(u32 seed, u32 n)
+{
+	u32 s, k;
+	for (s = 0; s < n; s += k) {
+		k = n - s < 8 ? n - s : 8;
+		for (u32 j = 0; j < k; j++)
+			fill_sector(blk_buf + 128 * j, seed, s + j);
+		if (lguest_block_rw(1, s, k, blk_buf))
+			panic("blk write: I/O error at sector %u", s);
+	}
+	printk("blk: wrote %u sectors (seed %u)\n", n, seed);
+}
+
+static void blk_verify(u32 seed, u32 n)
+{
+	u32 s, k, want[128];
+	for (s = 0; s < n; s += k) {
+		k = n - s < 8 ? n - s : 8;
+		memset(blk_buf, 0xAB, sizeof(blk_buf));
+		if (lguest_block_rw(0, s, k, blk_buf))
+			panic("blk verify: I/O error at sector %u", s);
+		for (u32 j = 0; j < k; j++) {
+			fill_sector(want, seed, s + j);
+			for (u32 i = 0; i < 128; i++)
+				if (blk_buf[128 * j + i] != want[i])
+					panic("blk verify: sector %u is wrong (word %u: %x, expected %x)",
+					      s + j, i, blk_buf[128 * j + i], want[i]);
+		}
+	}
+	printk("blk: verified %u sectors (seed %u)\n", n, seed);
+}
+
+/* "write SEED N" or "verify SEED N" (what follows "blk "); 0 when it was a blk command. */
+int blk_command(const char *args)
+{
+	int write;
+	u32 seed, n;
+
+	if (!strncmp(args, "write ", 6)) {
+		write = 1;
+		args += 6;
+	} else if (!strncmp(args, "verify ", 7)) {
+		write = 0;
+		args += 7;
+	} else {
+		printk("blk: usage: blk write SEED N | blk verify SEED N\n");
+		return -1;
+	}
+	if (parse_u32(&args, &seed) || parse_u32(&args, &n)) {
+		printk("blk: SEED and N are decimal numbers\n");
+		return -1;
+	}
+	if (!blk_ready())
+		return -1;
+	if (n > blk_sectors) {
+		printk("blk: %u sectors asked, the disk has %u\n", n, blk_sectors);
+		return -1;
+	}
+	if (write)
+		blk_write(seed, n);
+	else
+		blk_verify(seed, n);
+	return 0;
+}
+
+/* Each "blk ..." command on the kernel command line, in order. */
+void blk_modes(void)
+{
+	const char *p = boot.cmdline;
+
+	while (*p) {
+		while (*p == ' ')
+			p++;
+		if (!strncmp(p, "blk ", 4))
+			blk_command(p + 4);
+		while (*p && *p != ' ')
+			p++;
+	}
+}
