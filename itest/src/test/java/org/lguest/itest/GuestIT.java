@@ -203,6 +203,26 @@ public class GuestIT {
     }
 
     @Test
+    public void anUpdateOfTheDiskBundleInTheMiddleOfAWriteStreamLosesNoSector() throws Exception {
+        File img = File.createTempFile("lguest-disk", ".img");
+        img.deleteOnExit();
+        java.nio.file.Files.write(img.toPath(), new byte[16 << 20]);
+        int id = (Integer) shell("lguest:start --mem 32M --disk " + img
+                + " --cmdline \"blk write 21 30000 blk verify 21 30000 poweroff\"");
+        awaitConsole(id, t -> t.contains("block: 32768 sectors"), 60);
+        org.osgi.framework.Bundle disk = java.util.Arrays.stream(context.getBundles())
+                .filter(b -> "org.lguest.devices.disk".equals(b.getSymbolicName())).findFirst().orElseThrow();
+        Thread.sleep(50);
+        String before = console(id);
+        disk.update();
+        awaitState(id, "powered off");
+        String text = console(id);
+        assertTrue("the update came during the write stream:\n" + before, !before.contains("blk: wrote"));
+        assertTrue(text, text.contains("blk: wrote 30000 sectors (seed 21)"));
+        assertTrue(text, text.contains("blk: verified 30000 sectors (seed 21)"));
+    }
+
+    @Test
     public void startingWithABadKernelFailsClearlyAndLeavesNoGuest() throws Exception {
         File notElf = File.createTempFile("not-a-kernel", ".txt");
         java.nio.file.Files.writeString(notElf.toPath(), "hello");
