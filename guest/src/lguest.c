@@ -366,27 +366,40 @@ u32 lguest_block_init(void)
 	return blk_page->num_sectors;
 }
 
+/* Points `dma` at `bytes` of the page-aligned `buf`, one section per page. */
+static void blk_sections(struct lguest_dma *dma, void *buf, u32 bytes)
+{
+	u32 i;
+	for (i = 0; bytes && i < LGUEST_MAX_DMA_SECTIONS; i++) {
+		u32 n = bytes < PAGE_SIZE ? bytes : PAGE_SIZE;
+		dma->addr[i] = __pa(buf) + i * PAGE_SIZE;
+		dma->len[i] = n;
+		bytes -= n;
+	}
+	if (i < LGUEST_MAX_DMA_SECTIONS)
+		dma->len[i] = 0;
+}
+
 /*
- * Reads or writes `count` sectors at `sector` from or into `buf` (one page
- * at most, not crossing a page).  0 when done, -1 on an I/O error.
+ * Reads or writes `count` sectors (at most 128: 64 KB, 16 pages) at
+ * `sector` from or into the page-aligned `buf`.  0 when done, -1 on an I/O
+ * error.
  */
 int lguest_block_rw(int write, u32 sector, u32 count, void *buf)
 {
 	u32 bytes = count * 512;
 
+	if (count == 0 || count > 128)
+		panic("block: %u sectors in one request", count);
 	blk_page->type = write;
 	blk_page->sector = sector;
 	blk_page->bytes = bytes;
 	blk_page->result = 0;
 	blk_send.used_len = 0;
 	if (write) {
-		blk_send.addr[0] = __pa(buf);
-		blk_send.len[0] = bytes;
-		blk_send.len[1] = 0;
+		blk_sections(&blk_send, buf, bytes);
 	} else {
-		blk_reply.addr[0] = __pa(buf);
-		blk_reply.len[0] = bytes;
-		blk_reply.len[1] = 0;
+		blk_sections(&blk_reply, buf, bytes);
 		blk_send.len[0] = 0;            /* an empty DMA: the doorbell */
 	}
 	barrier();

@@ -214,7 +214,10 @@ public class GuestIT {
                 .filter(b -> "org.lguest.devices.disk".equals(b.getSymbolicName())).findFirst().orElseThrow();
         Thread.sleep(50);
         String before = console(id);
+        long t0 = System.nanoTime();
         disk.update();
+        System.out.printf("GuestIT: the disk bundle's update in the write stream took %.1f ms (stop, update, start)%n",
+                (System.nanoTime() - t0) / 1e6);
         awaitState(id, "powered off");
         String text = console(id);
         assertTrue("the update came during the write stream:\n" + before, !before.contains("blk: wrote"));
