@@ -200,6 +200,11 @@ public class GuestIT {
         String text = awaitConsole(id, t -> t.contains("blk: verified 200 sectors (seed 4)") || t.contains("PANIC"), 60);
         assertTrue(text, text.contains("blk: verified 200 sectors (seed 4)"));
         assertTrue(listLine(id), listLine(id).endsWith("running"));
+        String devices = String.valueOf(shell("lguest:devices " + id));
+        assertTrue(devices, devices.contains("block0  lguest_block on file " + img.getCanonicalPath() + " (rw)"));
+        assertTrue(devices, java.util.regex.Pattern.compile("driver +org\\.lguest\\.devices\\.disk \\d").matcher(devices).find());
+        assertTrue(devices, java.util.regex.Pattern.compile("launcher\\.swapsSurvived +1\\b").matcher(devices).find());
+        assertTrue(devices, devices.contains("console1  console on the buffer back end"));
     }
 
     @Test

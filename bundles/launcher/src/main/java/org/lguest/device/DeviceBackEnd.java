@@ -28,6 +28,11 @@ public interface DeviceBackEnd extends AutoCloseable {
      */
     int output(int key, ByteBuffer[] sections) throws IOException;
 
+    /** What this back end is, for listings: "lguest_block on file /var/d.img (rw)", "console on the terminal". */
+    default String describe() {
+        return "";
+    }
+
     /** Counters for listings ("bytesOut", "bytesIn", ...); a snapshot. */
     default Map<String, Long> metrics() {
         return Map.of();

@@ -16,7 +16,8 @@
  *
  * <p>2.1.0: a {@link org.lguest.device.DeviceDriver} declares the layout of
  * its devices ({@code pages()}, {@code features()}, default methods), so the
- * Launcher lays out any type a driver serves.
+ * Launcher lays out any type a driver serves; a
+ * {@link org.lguest.device.DeviceBackEnd} says what it is ({@code describe()}).
  */
 @org.osgi.annotation.bundle.Export
 @org.osgi.annotation.versioning.Version("2.1.0")

@@ -51,4 +51,21 @@ public interface Guest {
 
     /** Per device ("console0"), the back end's counters and the Launcher's. */
     Map<String, Map<String, Long>> deviceMetrics();
+
+    /**
+     * One device as listings show it.
+     *
+     * @param name     "block0", "console1": type and slot
+     * @param backEnd  what its back end says it is, or why it has none
+     * @param driver   the driver's bundle and version ("org.lguest.devices.disk 0.1.0.SNAPSHOT"), or "-"
+     * @param counters the back end's counters and the Launcher's (as {@link #deviceMetrics()})
+     */
+    record DeviceInfo(String name, String backEnd, String driver, Map<String, Long> counters) {
+        public DeviceInfo {
+            counters = Map.copyOf(counters);
+        }
+    }
+
+    /** The devices, in slot order. */
+    java.util.List<DeviceInfo> deviceInfo();
 }

@@ -430,6 +430,15 @@ final class GuestRunner implements Guest {
     }
 
     @Override
+    public List<DeviceInfo> deviceInfo() {
+        List<DeviceInfo> all = new ArrayList<>();
+        for (LauncherDevice d : devices) {
+            all.add(d.info());
+        }
+        return all;
+    }
+
+    @Override
     public Map<String, Map<String, Long>> deviceMetrics() {
         Map<String, Map<String, Long>> all = new LinkedHashMap<>();
         for (LauncherDevice d : devices) {

@@ -47,6 +47,10 @@ final class LauncherDevice implements DeviceContext {
     private boolean closed;
     /** What the back end showed when the guest ended, so that the console of an ended guest can still be read. */
     private String lastTranscript;
+    /** What the back end was and counted when the guest ended, for listings of an ended guest. */
+    private String lastDescription;
+    private Map<String, Long> lastMetrics = Map.of();
+    private String lastDriver;
 
     private long outputs;
     private long outputBytes;
@@ -291,9 +295,12 @@ final class LauncherDevice implements DeviceContext {
             if (backEnd != null) {
                 try {
                     lastTranscript = backEnd.transcript().orElse(null);
+                    lastDescription = backEnd.describe();
+                    lastMetrics = Map.copyOf(backEnd.metrics());
                 } catch (RuntimeException e) {
-                    // no transcript from a failing back end
+                    // nothing more from a failing back end
                 }
+                lastDriver = driverName(driver);
             }
             closeBackEnd();
             changed.signalAll();
@@ -345,6 +352,44 @@ final class LauncherDevice implements DeviceContext {
         return b != null && b.input(data);
     }
 
+    /** The device as listings show it. */
+    org.lguest.launcher.Guest.DeviceInfo info() {
+        Map<String, Long> counters = metrics();
+        lock.lock();
+        try {
+            String what;
+            if (backEnd == null && closed && lastDescription != null) {
+                Map<String, Long> all = new LinkedHashMap<>(lastMetrics);
+                all.putAll(counters);
+                return new org.lguest.launcher.Guest.DeviceInfo(label(), lastDescription + " (closed)", lastDriver, all);
+            }
+            if (backEnd == null) {
+                what = closed ? "(closed)" : "(no " + typeName + " driver: the guest's output is held)";
+            } else {
+                try {
+                    what = backEnd.describe();
+                } catch (RuntimeException e) {
+                    what = "(" + e + ")";
+                }
+            }
+            return new org.lguest.launcher.Guest.DeviceInfo(label(), what, driver == null ? "-" : driverName(driver),
+                    counters);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The driver's bundle and version in a framework, else its class. */
+    static String driverName(DeviceDriver d) {
+        org.osgi.framework.Bundle b = null;
+        try {
+            b = org.osgi.framework.FrameworkUtil.getBundle(d.getClass());
+        } catch (RuntimeException | LinkageError e) {
+            // outside a framework
+        }
+        return b == null ? d.getClass().getName() : b.getSymbolicName() + " " + b.getVersion();
+    }
+
     Map<String, Long> metrics() {
         lock.lock();
         try {
@@ -362,6 +407,8 @@ final class LauncherDevice implements DeviceContext {
             m.put("launcher.heldNow", (long) heldBytes);
             m.put("launcher.heldTotal", heldTotal);
             m.put("launcher.driverChanges", driverChanges);
+            m.put("launcher.swapsSurvived", Math.max(0, driverChanges - 1));
+            m.put("launcher.heldRequests", (long) held.size());
             m.put("launcher.timeouts", timeouts);
             return m;
         } finally {

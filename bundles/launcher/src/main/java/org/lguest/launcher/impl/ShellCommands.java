@@ -147,9 +147,10 @@ public final class ShellCommands {
     public String devices(@Descriptor("guest id") int id) {
         Guest g = guests.get(id).orElseThrow(() -> new IllegalArgumentException("no guest " + id));
         StringBuilder out = new StringBuilder();
-        for (Map.Entry<String, Map<String, Long>> device : g.deviceMetrics().entrySet()) {
-            out.append(device.getKey()).append('\n');
-            device.getValue().forEach((name, value) -> out.append(String.format("  %-26s %d%n", name, value)));
+        for (Guest.DeviceInfo device : g.deviceInfo()) {
+            out.append(device.name()).append("  ").append(device.backEnd()).append('\n');
+            out.append(String.format("  %-26s %s%n", "driver", device.driver()));
+            device.counters().forEach((name, value) -> out.append(String.format("  %-26s %d%n", name, value)));
         }
         return out.toString();
     }

@@ -54,6 +54,11 @@ final class ConsoleDevice implements DeviceBackEnd {
         backEnd.startInput(this::queueInput);
     }
 
+    @Override
+    public String describe() {
+        return "console on the " + context.configuration().getOrDefault("backend", "buffer") + " back end";
+    }
+
     // ---- output ------------------------------------------------------------
 
     @Override

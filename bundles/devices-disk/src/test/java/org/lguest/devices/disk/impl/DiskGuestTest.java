@@ -85,9 +85,12 @@ class DiskGuestTest {
         return w;
     }
 
+    Guest lastGuest;
+
     Guest.End run(String disk, String cmdline) throws Exception {
         Guest g = launcher.start(new GuestSpec("disk", 32L << 20, GUEST_KERNEL, cmdline,
                 List.of(DeviceSpec.disk(disk))));
+        lastGuest = g;
         try {
             return g.ending().toCompletableFuture().get(240, TimeUnit.SECONDS);
         } catch (TimeoutException e) {
@@ -116,6 +119,13 @@ class DiskGuestTest {
         assertTrue(end.poweredOff(), end.reason() + "\n" + consoleOutput());
         assertTrue(consoleOutput().contains("block: 2048 sectors (1 MB) on IRQ 1"), consoleOutput());
         assertTrue(consoleOutput().contains("blk: wrote 256 sectors (seed 7)"), consoleOutput());
+        Guest.DeviceInfo disk = lastGuest.deviceInfo().get(0);
+        assertEquals("block0", disk.name());
+        assertEquals("lguest_block on file " + img.toRealPath() + " (rw) (closed)", disk.backEnd(),
+                "an ended guest's disk, as it was");
+        assertEquals(BlockDriver.class.getName(), disk.driver(), "outside a framework: the driver's class");
+        assertEquals(Long.valueOf(2), disk.counters().get("writes"), "256 sectors in two requests of 128");
+        assertEquals(Long.valueOf(256 * 512), disk.counters().get("bytesWritten"));
         ByteBuffer file = ByteBuffer.wrap(Files.readAllBytes(img)).order(ByteOrder.LITTLE_ENDIAN);
         for (int s = 0; s < 256; s++) {
             int[] want = sector(7, s);
