@@ -52,6 +52,8 @@ final class GuestRunner implements Guest {
     private final Consumer<GuestRunner> onEnd;
 
     private final ConcurrentLinkedQueue<InputRequest> inputs = new ConcurrentLinkedQueue<>();
+    /** Set by {@link #violation}: the reason the guest's thread will kill the guest with. */
+    private volatile String violation;
     private final AtomicBoolean wakePending = new AtomicBoolean();
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private final CompletableFuture<End> ending = new CompletableFuture<>();
@@ -132,6 +134,9 @@ final class GuestRunner implements Guest {
                 // Reset before looking at the queue: a delivery queued after this look wakes the next run() itself.
                 wakePending.set(false);
                 serviceInputs();
+                if (violation != null) {
+                    throw new GuestViolationException(violation);
+                }
                 RunResult result = c.run();
                 if (result instanceof RunResult.Dma dma) {
                     handleDma(dma);
@@ -187,6 +192,24 @@ final class GuestRunner implements Guest {
     }
 
     // ---- input ---------------------------------------------------------
+
+    /**
+     * A back end found, off the guest's thread (replaying output held during a
+     * driver swap), that the guest asked for something it must not: the
+     * guest's thread ends it with this reason at its next turn.
+     */
+    void violation(String reason) {
+        if (violation == null) {
+            violation = reason;
+        }
+        if (running && !ended && wakePending.compareAndSet(false, true)) {
+            try {
+                control.breakOn();
+            } catch (RuntimeException e) {
+                wakePending.set(false);
+            }
+        }
+    }
 
     /** DeviceContext.deliver: on the guest's thread directly, from any other thread through the queue and a BREAK. */
     int deliver(int key, ByteBuffer data) {

@@ -255,6 +255,11 @@ final class LauncherDevice implements DeviceContext {
                 Held h = held.peek();
                 try {
                     opened.output(h.key(), new ByteBuffer[] {ByteBuffer.wrap(h.data())});
+                } catch (GuestViolationException e) {
+                    guest.violation(e.reason()); // a hostile request that waited for this driver still kills
+                    held.clear();
+                    heldBytes = 0;
+                    break;
                 } catch (IOException | RuntimeException e) {
                     LOG.log(System.Logger.Level.WARNING, "guest {0}: {1}: the new back end failed on held output: {2}", guest.id(), label(), e.toString());
                 }

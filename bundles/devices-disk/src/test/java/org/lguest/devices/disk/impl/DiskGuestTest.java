@@ -50,6 +50,7 @@ class DiskGuestTest {
     LguestControlComponent control;
     RecordingDriver console;
     LauncherCore launcher;
+    BlockDriver blockDriver;
 
     @BeforeEach
     void setUp() {
@@ -60,7 +61,8 @@ class DiskGuestTest {
         console = new RecordingDriver();
         launcher = new LauncherCore(() -> mmu, () -> control);
         launcher.addDriver("console", console, 0);
-        launcher.addDriver("block", new BlockDriver(), 0);
+        blockDriver = new BlockDriver();
+        launcher.addDriver("block", blockDriver, 0);
     }
 
     @AfterEach
@@ -168,6 +170,62 @@ class DiskGuestTest {
         Guest.End end = run("memory:1M", "blk write 9 64 blk verify 9 64 poweroff");
         assertTrue(end.poweredOff(), end.reason() + "\n" + consoleOutput());
         assertTrue(consoleOutput().contains("blk: wrote 64 sectors (seed 9)"), consoleOutput());
+    }
+
+    @Test
+    void aRequestHeldWhileNoDriverServesTheDiskReachesTheNextDriverAndAHostileOneStillKills() throws Exception {
+        Guest g = launcher.start(new GuestSpec("held", 32L << 20, GUEST_KERNEL, "blk write 1 64 poweroff",
+                List.of(DeviceSpec.disk("memory:1M"))));
+        launcher.removeDriver(blockDriver);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (g.deviceInfo().get(0).counters().getOrDefault("launcher.heldRequests", 0L) == 0) {
+            assertTrue(System.nanoTime() < deadline, "no request held; console:\n" + consoleOutput());
+            Thread.sleep(5);
+        }
+        assertTrue(g.deviceInfo().get(0).backEnd().startsWith("(no block driver"), g.deviceInfo().get(0).backEnd());
+        org.lguest.device.DeviceDriver hostile = new org.lguest.device.DeviceDriver() {
+            @Override
+            public int deviceType() {
+                return org.lguest.lg.abi.DevicePage.TYPE_BLOCK;
+            }
+
+            @Override
+            public org.lguest.device.DeviceBackEnd open(org.lguest.device.DeviceContext context) {
+                return new org.lguest.device.DeviceBackEnd() {
+                    @Override
+                    public int output(int key, ByteBuffer[] sections) {
+                        throw new org.lguest.mmu.GuestViolationException("bad block request: found at replay");
+                    }
+
+                    @Override
+                    public void close() {
+                    }
+                };
+            }
+        };
+        launcher.addDriver("block", hostile, 0);
+        Guest.End end = g.ending().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        assertFalse(end.poweredOff());
+        assertEquals("Launcher: bad block request: found at replay", end.reason());
+    }
+
+    @Test
+    void aSecondGuestCannotWriteAnImageTheFirstHasAndItsFailedStartLeavesNothing() throws Exception {
+        Path img = image(64);
+        Guest first = launcher.start(new GuestSpec("first", 32L << 20, GUEST_KERNEL, "",
+                List.of(DeviceSpec.disk(img.toString()))));
+        LaunchException e = org.junit.jupiter.api.Assertions.assertThrows(LaunchException.class,
+                () -> launcher.start(new GuestSpec("second", 32L << 20, GUEST_KERNEL, "",
+                        List.of(DeviceSpec.disk(img.toString())))));
+        assertTrue(e.getMessage().contains("already in use read-write by another guest"), e.getMessage());
+        assertEquals(1, launcher.list().size(), "only the first guest is listed");
+        assertEquals(Guest.State.RUNNING, first.state(), "the first guest carries on");
+        launcher.remove(first.id());
+        assertTrue(mmu.allClosed(), "both guests' memory released");
+        Guest third = launcher.start(new GuestSpec("third", 32L << 20, GUEST_KERNEL, "poweroff",
+                List.of(DeviceSpec.disk(img.toString()))));
+        assertTrue(third.ending().toCompletableFuture().get(60, TimeUnit.SECONDS).poweredOff(),
+                "the image is free again once the first guest is gone");
     }
 
     @Test
