@@ -231,6 +231,30 @@ public class GuestIT {
     }
 
     @Test
+    public void aConsoleOnALoopbackTcpPortIsTheGuestsTerminal() throws Exception {
+        int id = (Integer) shell("lguest:start --mem 32M --console tcp:0");
+        awaitConsole(id, t -> t.contains("lguest-guest: ready"), 60);
+        String devices = String.valueOf(shell("lguest:devices " + id));
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("console on the tcp 127\\.0\\.0\\.1:(\\d+) back end")
+                .matcher(devices);
+        assertTrue(devices, m.find());
+        try (java.net.Socket s = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), Integer.parseInt(m.group(1)))) {
+            s.setSoTimeout(30_000);
+            s.getOutputStream().write("hello tcp\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            StringBuilder echoed = new StringBuilder();
+            InputStream in = s.getInputStream();
+            while (!echoed.toString().contains("hello tcp")) {
+                int c = in.read();
+                assertTrue("the connection ended; got: " + echoed, c >= 0);
+                echoed.append((char) c);
+            }
+            s.getOutputStream().write("poweroff\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            awaitState(id, "powered off");
+        }
+        assertTrue(console(id), console(id).contains("hello tcp"));
+    }
+
+    @Test
     public void startingWithABadKernelFailsClearlyAndLeavesNoGuest() throws Exception {
         File notElf = File.createTempFile("not-a-kernel", ".txt");
         java.nio.file.Files.writeString(notElf.toPath(), "hello");

@@ -18,7 +18,7 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
 /**
- * {@code bin/lguest run [--mem SIZE] [--cmdline TEXT] [--disk SPEC]... [KERNEL]}: one guest with
+ * {@code bin/lguest run [--mem SIZE] [--cmdline TEXT] [--disk SPEC]... [--console C] [KERNEL]}: one guest with
  * its console on this process's terminal, until it ends. Registered as a
  * plain {@code java.util.function.Function<String[], Integer>} with the
  * property {@code lguest.main=run}, so the runtime's main (outside the
@@ -29,7 +29,8 @@ import org.osgi.service.component.annotations.Reference;
  */
 @Component(service = Function.class, property = "lguest.main=run")
 public final class RunCommand implements Function<String[], Integer> {
-    static final String USAGE = "usage: lguest run [--mem SIZE] [--cmdline \"TEXT\"] [--disk FILE[,ro]|memory:SIZE]... [KERNEL]";
+    static final String USAGE = "usage: lguest run [--mem SIZE] [--cmdline \"TEXT\"] [--disk FILE[,ro]|memory:SIZE]... "
+            + "[--console stdio|buffer|tcp:PORT] [KERNEL]";
 
     private final Guests guests;
     private final Path defaultKernel;
@@ -47,22 +48,22 @@ public final class RunCommand implements Function<String[], Integer> {
     }
 
     /** The parsed command line of {@code run}. */
-    record Options(long memory, String cmdline, Path kernel, List<String> disks) {
+    record Options(long memory, String cmdline, Path kernel, List<String> disks, String console) {
         Options {
             disks = List.copyOf(disks);
         }
 
         Options(long memory, String cmdline, Path kernel) {
-            this(memory, cmdline, kernel, List.of());
+            this(memory, cmdline, kernel, List.of(), "stdio");
         }
 
-        /** The disks in the order given, then the console on this process's terminal. */
+        /** The disks in the order given, then the console (on this process's terminal unless --console says else). */
         List<DeviceSpec> devices() {
             List<DeviceSpec> d = new ArrayList<>();
             for (String disk : disks) {
                 d.add(DeviceSpec.disk(disk));
             }
-            d.add(DeviceSpec.console("terminal"));
+            d.add(DeviceSpec.console(console));
             return d;
         }
     }
@@ -71,6 +72,7 @@ public final class RunCommand implements Function<String[], Integer> {
         long memory = GuestSpec.DEFAULT_MEMORY;
         String cmdline = "";
         List<String> disks = new ArrayList<>();
+        String console = "stdio";
         List<String> rest = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -82,7 +84,7 @@ public final class RunCommand implements Function<String[], Integer> {
                 value = a.substring(eq + 1);
             }
             switch (option) {
-                case "--mem", "-m", "--cmdline", "-c", "--disk", "-d" -> {
+                case "--mem", "-m", "--cmdline", "-c", "--disk", "-d", "--console" -> {
                     if (value == null) {
                         if (i + 1 >= args.length) {
                             throw new IllegalArgumentException(option + " needs a value");
@@ -93,6 +95,8 @@ public final class RunCommand implements Function<String[], Integer> {
                         memory = GuestSpec.parseMemory(value);
                     } else if (option.equals("--disk") || option.equals("-d")) {
                         disks.add(value);
+                    } else if (option.equals("--console")) {
+                        console = value;
                     } else {
                         cmdline = value;
                     }
@@ -108,7 +112,7 @@ public final class RunCommand implements Function<String[], Integer> {
         if (rest.size() > 1) {
             throw new IllegalArgumentException("one kernel at most, got " + rest);
         }
-        return new Options(memory, cmdline, rest.isEmpty() ? defaultKernel : Path.of(rest.get(0)), disks);
+        return new Options(memory, cmdline, rest.isEmpty() ? defaultKernel : Path.of(rest.get(0)), disks, console);
     }
 
     @Override

@@ -58,9 +58,10 @@ public final class ShellCommands {
             @Descriptor("guest memory (for example 32M, 64M)") @Parameter(names = {"-m", "--mem"}, absentValue = "64M") String mem,
             @Descriptor("kernel command line") @Parameter(names = {"-c", "--cmdline"}, absentValue = "") String cmdline,
             @Descriptor("a name for listings") @Parameter(names = {"-n", "--name"}, absentValue = "") String name,
-            @Descriptor("a disk: FILE, FILE,ro or memory:SIZE") @Parameter(names = {"-d", "--disk"}, absentValue = "") String disk)
+            @Descriptor("a disk: FILE, FILE,ro or memory:SIZE") @Parameter(names = {"-d", "--disk"}, absentValue = "") String disk,
+            @Descriptor("the console: buffer (kept for lguest:console) or tcp:PORT (loopback)") @Parameter(names = {"--console"}, absentValue = "buffer") String console)
             throws LaunchException {
-        return start(mem, cmdline, name, disk, defaultKernel.toString());
+        return start(mem, cmdline, name, disk, console, defaultKernel.toString());
     }
 
     @Descriptor("starts a guest; prints its id")
@@ -69,6 +70,7 @@ public final class ShellCommands {
             @Descriptor("kernel command line") @Parameter(names = {"-c", "--cmdline"}, absentValue = "") String cmdline,
             @Descriptor("a name for listings") @Parameter(names = {"-n", "--name"}, absentValue = "") String name,
             @Descriptor("a disk: FILE, FILE,ro or memory:SIZE") @Parameter(names = {"-d", "--disk"}, absentValue = "") String disk,
+            @Descriptor("the console: buffer (kept for lguest:console) or tcp:PORT (loopback)") @Parameter(names = {"--console"}, absentValue = "buffer") String console,
             @Descriptor("the guest kernel (an i386 ELF with the lguest marker)") String kernel) throws LaunchException {
         long bytes;
         try {
@@ -82,7 +84,7 @@ public final class ShellCommands {
         if (!disk.isBlank()) {
             devices.add(DeviceSpec.disk(disk));
         }
-        devices.add(DeviceSpec.console("buffer"));
+        devices.add(DeviceSpec.console(console));
         Guest g = guests.start(new GuestSpec(guestName, bytes, path, cmdline, devices));
         return g.id();
     }

@@ -9,9 +9,11 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.lguest.launcher.DeviceSpec;
 import org.lguest.launcher.testing.FakeLguest;
 import org.lguest.launcher.testing.TrackingMmu;
 
@@ -27,6 +29,10 @@ class CommandsTest {
         assertEquals(new RunCommand.Options(1L << 30, "a b", Path.of("/k.elf")), o);
         o = RunCommand.parse(new String[0], DEFAULT);
         assertEquals(new RunCommand.Options(64L << 20, "", DEFAULT), o);
+        o = RunCommand.parse(new String[] {"--disk", "a.img", "--disk=memory:1M", "--console", "tcp:4555"}, DEFAULT);
+        assertEquals(List.of("a.img", "memory:1M"), o.disks());
+        assertEquals(List.of(DeviceSpec.disk("a.img"), DeviceSpec.disk("memory:1M"), DeviceSpec.console("tcp:4555")),
+                o.devices(), "the disks in order, the console last");
         assertThrows(IllegalArgumentException.class, () -> RunCommand.parse(new String[] {"--mem"}, DEFAULT));
         assertThrows(IllegalArgumentException.class, () -> RunCommand.parse(new String[] {"--verbose"}, DEFAULT));
         assertThrows(IllegalArgumentException.class, () -> RunCommand.parse(new String[] {"a", "b"}, DEFAULT));

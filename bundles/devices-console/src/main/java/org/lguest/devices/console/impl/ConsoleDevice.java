@@ -56,7 +56,7 @@ final class ConsoleDevice implements DeviceBackEnd {
 
     @Override
     public String describe() {
-        return "console on the " + context.configuration().getOrDefault("backend", "buffer") + " back end";
+        return "console on the " + backEnd.name() + " back end";
     }
 
     // ---- output ------------------------------------------------------------

@@ -14,7 +14,8 @@ import org.osgi.service.component.annotations.Component;
 /**
  * The console driver service: opens a {@link ConsoleDevice} for each guest
  * console, with the back end its configuration names
- * ({@code backend=buffer}, the default, or {@code backend=terminal}).
+ * ({@code backend=buffer}, the default; {@code backend=terminal} or
+ * {@code stdio}; {@code backend=tcp:PORT}, a loopback listener).
  */
 @Component(service = DeviceDriver.class, property = DeviceDriver.TYPE + "=console")
 public final class ConsoleDriver implements DeviceDriver {
@@ -26,12 +27,24 @@ public final class ConsoleDriver implements DeviceDriver {
     @Override
     public DeviceBackEnd open(DeviceContext context) throws IOException {
         String name = context.configuration().getOrDefault("backend", "buffer");
-        ConsoleBackEnd backEnd = switch (name) {
-            case "buffer" -> new BufferBackEnd();
-            // The process's own descriptors: System.out may be redirected by the framework or a shell.
-            case "terminal" -> new TerminalBackEnd(new FileOutputStream(FileDescriptor.out), new FileInputStream(FileDescriptor.in));
-            default -> throw new IOException("unknown console back end '" + name + "' (buffer or terminal)");
-        };
+        ConsoleBackEnd backEnd;
+        if (name.startsWith("tcp:")) {
+            int port;
+            try {
+                port = Integer.parseInt(name.substring(4));
+            } catch (NumberFormatException e) {
+                throw new IOException("console " + name + ": not a port (tcp:PORT, 0 takes a free one)");
+            }
+            backEnd = new TcpBackEnd(port);
+        } else {
+            backEnd = switch (name) {
+                case "buffer" -> new BufferBackEnd();
+                // The process's own descriptors: System.out may be redirected by the framework or a shell.
+                case "terminal", "stdio" -> new TerminalBackEnd(new FileOutputStream(FileDescriptor.out),
+                        new FileInputStream(FileDescriptor.in));
+                default -> throw new IOException("unknown console back end '" + name + "' (buffer, stdio or tcp:PORT)");
+            };
+        }
         return new ConsoleDevice(context, backEnd);
     }
 }
