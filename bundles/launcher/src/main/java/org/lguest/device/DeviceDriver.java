@@ -31,6 +31,16 @@ public interface DeviceDriver {
         return 0;
     }
 
+    /**
+     * The DMA key the guest sends to for a device of this type, given the
+     * guest-physical address of its first page: that address (the block
+     * device's request page), or a fixed key (the console's 0, which has no
+     * page).
+     */
+    default int key(int pagesAddress) {
+        return pagesAddress;
+    }
+
     /** The descriptor's {@code features} word for a device of this type. */
     default int features() {
         return 0;

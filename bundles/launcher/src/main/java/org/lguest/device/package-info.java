@@ -15,7 +15,7 @@
  * transcript and input (default methods).
  *
  * <p>2.1.0: a {@link org.lguest.device.DeviceDriver} declares the layout of
- * its devices ({@code pages()}, {@code features()}, default methods), so the
+ * its devices ({@code pages()}, {@code features()}, {@code key()}, default methods), so the
  * Launcher lays out any type a driver serves; a
  * {@link org.lguest.device.DeviceBackEnd} says what it is ({@code describe()}).
  */

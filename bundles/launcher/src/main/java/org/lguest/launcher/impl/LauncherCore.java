@@ -21,8 +21,6 @@ import org.lguest.launcher.Guests;
 import org.lguest.launcher.LaunchException;
 import org.lguest.lg.LguestControl;
 import org.lguest.lg.abi.ControlRequests;
-import org.lguest.lg.abi.DevicePage;
-import org.lguest.lg.abi.LguestDma;
 import org.lguest.mmu.Mmu;
 
 /**
@@ -136,9 +134,8 @@ public final class LauncherCore implements Guests {
         List<GuestImage.DeviceLayout> layouts = new ArrayList<>();
         List<DeviceDriver> chosen = new ArrayList<>();
         for (DeviceSpec d : devices) {
-            typeNumber(d.type()); // a known type name, or a clear error
-            DeviceDriver driver = driverFor(d.type()).orElseThrow(() -> new LaunchException(
-                    "no driver for the " + d.type() + " device (is bundle " + bundleFor(d.type()) + " active?)"));
+            DeviceDriver driver = driverFor(d.type()).orElseThrow(() -> new LaunchException("no driver for the "
+                    + d.type() + " device (device types are those of the active driver services: " + driverTypes() + ")"));
             chosen.add(driver);
             layouts.add(new GuestImage.DeviceLayout(d.type() + layouts.size(), driver.deviceType(), driver.features(),
                     driver.pages()));
@@ -150,7 +147,7 @@ public final class LauncherCore implements Guests {
         try {
             for (int i = 0; i < devices.size(); i++) {
                 DeviceSpec d = devices.get(i);
-                int key = d.type().equals("console") ? LguestDma.CONSOLE_KEY : image.devicePfns[i] << 12;
+                int key = chosen.get(i).key(image.devicePfns[i] << 12);
                 LauncherDevice device = new LauncherDevice(runner, i, d.type(), layouts.get(i).type(), key,
                         image.devicePfns[i], layouts.get(i).pages(), d.configuration(), heldLimit, driverWaitMillis);
                 runner.addDevice(device);
@@ -175,17 +172,8 @@ public final class LauncherCore implements Guests {
         return runner;
     }
 
-    private static String bundleFor(String type) {
-        return "org.lguest.devices." + (type.equals("block") ? "disk" : type);
-    }
-
-    static int typeNumber(String type) throws LaunchException {
-        return switch (type) {
-            case "console" -> DevicePage.TYPE_CONSOLE;
-            case "net" -> DevicePage.TYPE_NET;
-            case "block" -> DevicePage.TYPE_BLOCK;
-            default -> throw new LaunchException("unknown device type " + type + " (console, net or block)");
-        };
+    private String driverTypes() {
+        return drivers.stream().map(Driver::type).distinct().sorted().reduce((x, y) -> x + ", " + y).orElse("none");
     }
 
     private void ended(GuestRunner g) {

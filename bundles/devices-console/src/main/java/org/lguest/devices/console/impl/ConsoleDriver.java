@@ -9,6 +9,7 @@ import org.lguest.device.DeviceBackEnd;
 import org.lguest.device.DeviceContext;
 import org.lguest.device.DeviceDriver;
 import org.lguest.lg.abi.DevicePage;
+import org.lguest.lg.abi.LguestDma;
 import org.osgi.service.component.annotations.Component;
 
 /**
@@ -22,6 +23,12 @@ public final class ConsoleDriver implements DeviceDriver {
     @Override
     public int deviceType() {
         return DevicePage.TYPE_CONSOLE;
+    }
+
+    /** The console has no page; the guest sends its output to key 0 (abi §8.2). */
+    @Override
+    public int key(int pagesAddress) {
+        return LguestDma.CONSOLE_KEY;
     }
 
     @Override

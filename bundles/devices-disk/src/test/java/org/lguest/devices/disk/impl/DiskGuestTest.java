@@ -229,6 +229,16 @@ class DiskGuestTest {
     }
 
     @Test
+    void aDeviceTypeNoDriverServesFailsTheStartNamingTheTypesThereAre() {
+        LaunchException e = org.junit.jupiter.api.Assertions.assertThrows(LaunchException.class,
+                () -> launcher.start(new GuestSpec("net", 32L << 20, GUEST_KERNEL, "",
+                        List.of(new DeviceSpec("net", java.util.Map.of())))));
+        assertEquals("no driver for the net device (device types are those of the active driver services: "
+                + "block, console)", e.getMessage());
+        assertTrue(mmu.allClosed(), "nothing allocated");
+    }
+
+    @Test
     void aMissingImageFailsTheStartWithItsNameAndLeavesNothingRunning() {
         LaunchException e = org.junit.jupiter.api.Assertions.assertThrows(LaunchException.class,
                 () -> run(dir.resolve("none.img").toString(), "poweroff"));
