@@ -225,6 +225,11 @@ public class GuestIT {
                 (System.nanoTime() - t0) / 1e6);
         awaitState(id, "powered off");
         String text = console(id);
+        java.util.regex.Matcher stall = java.util.regex.Pattern.compile("launcher\\.lastSwapMicros +(\\d+)")
+                .matcher(String.valueOf(shell("lguest:devices " + id)));
+        assertTrue("the disk's swap was timed", stall.find());
+        System.out.printf("GuestIT: the disk's I/O stall across the update: %.1f ms (old back end closed to the "
+                + "held requests taken by the new one)%n", Long.parseLong(stall.group(1)) / 1000.0);
         assertTrue("the update came during the write stream:\n" + before, !before.contains("blk: wrote"));
         assertTrue(text, text.contains("blk: wrote 30000 sectors (seed 21)"));
         assertTrue(text, text.contains("blk: verified 30000 sectors (seed 21)"));

@@ -56,6 +56,9 @@ final class LauncherDevice implements DeviceContext {
     private long outputBytes;
     private long heldTotal;
     private long driverChanges;
+    /** When the last back end was closed by a driver going away (0: not since the last attach). */
+    private long detachedAt;
+    private long lastSwapMicros = -1;
     private long timeouts;
     private long inputBytes;
 
@@ -266,6 +269,11 @@ final class LauncherDevice implements DeviceContext {
                 held.poll();
                 heldBytes -= h.data().length;
             }
+            if (detachedAt != 0) {
+                // From the old back end's close to the new one having taken the held output: the guest's I/O stall.
+                lastSwapMicros = (System.nanoTime() - detachedAt) / 1000;
+                detachedAt = 0;
+            }
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -286,6 +294,7 @@ final class LauncherDevice implements DeviceContext {
                 LOG.log(System.Logger.Level.WARNING, "guest {0}: {1}: saving the back end''s state failed: {2}", guest.id(), label(), e.toString());
             }
             closeBackEnd();
+            detachedAt = System.nanoTime();
             return true;
         } finally {
             lock.unlock();
@@ -414,6 +423,7 @@ final class LauncherDevice implements DeviceContext {
             m.put("launcher.driverChanges", driverChanges);
             m.put("launcher.swapsSurvived", Math.max(0, driverChanges - 1));
             m.put("launcher.heldRequests", (long) held.size());
+            m.put("launcher.lastSwapMicros", lastSwapMicros);
             m.put("launcher.timeouts", timeouts);
             return m;
         } finally {
