@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run-bench.sh - the benchmarks behind the README's "Performance" section.
 #
-#   bench/run-bench.sh [--scale N] [--runs R] [--parts cpu,hcall,cputime] [--out DIR]
+#   bench/run-bench.sh [--scale N] [--runs R] [--parts cpu,hcall,cputime,disk] [--out DIR]
 #
 #   cpu    the shared CPU workload (BENCH_DIR, default ../shared/bench beside the repository) on
 #          native, qemu-system-i386 (paging off/on) and our CPU
@@ -19,7 +19,7 @@
 # DIR (default bench/out/YYYYMMDD-HHMMSS).  The defaults are the README's.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SCALE=8 RUNS=3 PARTS=cpu,hcall,cputime OUT=""
+SCALE=8 RUNS=3 PARTS=cpu,hcall,cputime,disk OUT=""
 while [ $# -gt 0 ]; do
     case $1 in
         --scale) SCALE=$2; shift 2 ;;
@@ -99,5 +99,11 @@ case ,$PARTS, in *,cputime,*)
         "guest=$LGUEST run --cmdline 'bench scale=$SCALE poweroff' $GB/lguest-bench.elf" 2>&1 |
         tee "$OUT/cputime-scale$SCALE.log"
     load "cputime end"
+esac
+case ,$PARTS, in *,disk,*)
+    load "disk start"
+    python3 "$ROOT/bench/diskbench.py" --lguest "$LGUEST" --mb 64 --runs "$RUNS" --dir "$OUT" \
+        --json "$OUT/disk.json" 2>&1 | tee "$OUT/disk.log"
+    load "disk end"
 esac
 echo "results in $OUT"
