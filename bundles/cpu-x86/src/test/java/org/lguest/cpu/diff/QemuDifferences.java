@@ -1,5 +1,6 @@
 package org.lguest.cpu.diff;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -15,7 +16,8 @@ import java.util.List;
  * each entry masked and how many of them the Java processor got right. A
  * {@link When#NOT_SENT} entry is recognised from the case alone and never
  * reaches QEMU (QEMU would die on it); a {@link When#ON_MISMATCH} entry is
- * consulted only when QEMU's and the Java processor's outcomes differ.
+ * consulted only when QEMU's and the Java processor's outcomes differ; a
+ * {@link When#LAST_RESORT} entry only when no other entry explains them.
  */
 final class QemuDifferences {
 
@@ -23,7 +25,9 @@ final class QemuDifferences {
         /** Recognised from the case; QEMU never sees it. */
         NOT_SENT,
         /** Recognised from a mismatch between QEMU and the Java processor. */
-        ON_MISMATCH
+        ON_MISMATCH,
+        /** Like ON_MISMATCH, but consulted only when no other entry explains the mismatch. */
+        LAST_RESORT
     }
 
     interface CaseTest {
@@ -333,7 +337,7 @@ final class QemuDifferences {
             "SDM Vol. 2A, FPREM/FPREM1; the recorded x87 vectors (X87HardwareVectorsTest) check these on every machine",
             (c, p, q, j, d) -> c.fpu() && c.form().mnemonic().startsWith("FPREM") && x87Only(d),
             null),
-        new Difference("X87_CORNER_RESULTS", When.ON_MISMATCH,
+        new Difference("X87_CORNER_RESULTS", When.LAST_RESORT,
             "x87 arithmetic, comparisons and stores whose operands are special (NaNs, infinities, denormals, "
                 + "unnormals, pseudo-denormals) or whose exceptions cascade (a stack fault or invalid operation whose "
                 + "flag a later FNSTSW reads or a later FWAIT raises)",
@@ -442,8 +446,9 @@ final class QemuDifferences {
     }
 
     /**
-     * The ON_MISMATCH entries that explain a mismatch, or an empty list: one entry that explains the whole
-     * case, or else one for each difference line (x87 status-word lines bit by bit).
+     * The entries that explain a mismatch, or an empty list: one ON_MISMATCH entry that explains the whole
+     * case, or else one for each difference line (x87 status-word lines bit by bit), the LAST_RESORT entries
+     * only for a line nothing else explains.
      */
     static List<Difference> explaining(DiffCase c, byte[] pattern, Outcome qemu, Outcome java, List<String> diffs) {
         for (Difference d : LIST) {
@@ -455,34 +460,44 @@ final class QemuDifferences {
         java.util.LinkedHashSet<Difference> used = new java.util.LinkedHashSet<>();
         for (String line : diffs) {
             List<String> one = List.of(line);
-            Difference found = null;
-            for (Difference d : LIST) {
-                if (d.when() == When.ON_MISMATCH && d.statusBits() == 0
-                        && d.affects().test(c, pattern, qemu, java, one)) {
-                    found = d;
-                    break;
-                }
-            }
+            Difference found = first(When.ON_MISMATCH, c, pattern, qemu, java, one);
             if (found != null) {
                 used.add(found);
                 continue;
             }
-            if (!line.startsWith("x87 status word") || qemu.fpu() == null || java.fpu() == null) {
-                return List.of();
-            }
-            int bits = (sw(qemu) ^ sw(java)) & ~c.fpuStatusUndefined() & 0xffff;
-            for (Difference d : LIST) {
-                if (d.statusBits() != 0 && (bits & d.statusBits()) != 0
-                        && d.affects().test(c, pattern, qemu, java, one)) {
-                    bits &= ~d.statusBits();
-                    used.add(d);
+            if (line.startsWith("x87 status word") && qemu.fpu() != null && java.fpu() != null) {
+                int bits = (sw(qemu) ^ sw(java)) & ~c.fpuStatusUndefined() & 0xffff;
+                List<Difference> byBit = new ArrayList<>();
+                for (Difference d : LIST) {
+                    if (d.statusBits() != 0 && (bits & d.statusBits()) != 0
+                            && d.affects().test(c, pattern, qemu, java, one)) {
+                        bits &= ~d.statusBits();
+                        byBit.add(d);
+                    }
+                }
+                if (bits == 0) {
+                    used.addAll(byBit);
+                    continue;
                 }
             }
-            if (bits != 0) {
+            found = first(When.LAST_RESORT, c, pattern, qemu, java, one);
+            if (found == null) {
                 return List.of();
             }
+            used.add(found);
         }
         return List.copyOf(used);
+    }
+
+    /** The first entry of this kind (not a status-bit entry) that explains these differences, or null. */
+    private static Difference first(When when, DiffCase c, byte[] pattern, Outcome qemu, Outcome java,
+                                    List<String> diffs) {
+        for (Difference d : LIST) {
+            if (d.when() == when && d.statusBits() == 0 && d.affects().test(c, pattern, qemu, java, diffs)) {
+                return d;
+            }
+        }
+        return null;
     }
 
     /**
