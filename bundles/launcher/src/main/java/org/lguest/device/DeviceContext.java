@@ -56,4 +56,18 @@ public interface DeviceContext {
      *         data and tries again later
      */
     int deliver(int key, ByteBuffer data);
+
+    /**
+     * What the Launcher does for this device when the guest's output for it
+     * has waited longer than the Launcher's request timeout for a driver (the
+     * driver went away and none came back): it writes {@code value} (u32) at
+     * guest-physical {@code address}, delivers an empty buffer at
+     * {@code key} (which raises the device's interrupt), drops the waiting
+     * output and logs it. The block device answers "I/O error" this way
+     * (result 2 in its request page). Devices that set nothing just keep
+     * waiting. A later call replaces the action; it outlives the back end
+     * that set it, which is the point.
+     */
+    default void onAbandon(int address, int value, int key) {
+    }
 }

@@ -71,7 +71,11 @@ final class GuestRunner implements Guest {
     private volatile State state = State.RUNNING;
     private volatile String endReason;
 
-    private record InputRequest(int key, ByteBuffer data, CompletableFuture<Integer> done) {
+    private record InputRequest(int key, ByteBuffer data, CompletableFuture<Integer> done, Runnable before) {
+        InputRequest(int key, ByteBuffer data, CompletableFuture<Integer> done) {
+            this(key, data, done, null);
+        }
+
     }
 
     GuestRunner(int id, GuestSpec spec, GuestImage image, LguestControl lguest, Consumer<GuestRunner> onEnd) {
@@ -254,10 +258,32 @@ final class GuestRunner implements Guest {
         }
     }
 
+    /**
+     * On the guest's thread at its next turn: {@code before}, then an
+     * empty delivery at {@code key}. Returns at once (the request
+     * timeout's answer for a device whose driver stays away).
+     */
+    void abandon(Runnable before, int key) {
+        if (ended) {
+            return;
+        }
+        inputs.add(new InputRequest(key, ByteBuffer.allocate(0), new CompletableFuture<>(), before));
+        if (running && wakePending.compareAndSet(false, true)) {
+            try {
+                control.breakOn();
+            } catch (RuntimeException e) {
+                wakePending.set(false);
+            }
+        }
+    }
+
     private void serviceInputs() {
         InputRequest r;
         while ((r = inputs.poll()) != null) {
             try {
+                if (r.before() != null) {
+                    r.before().run();
+                }
                 r.done().complete(place(r.key(), r.data()));
             } catch (RuntimeException e) {
                 r.done().complete(-1);

@@ -10,6 +10,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
@@ -40,6 +42,9 @@ public final class LauncherCore implements Guests {
     private final Supplier<LguestControl> control;
     private final int heldLimit;
     private final long driverWaitMillis;
+    /** Output that waited this long for a driver is answered by its device's abandon action. */
+    static final long DEFAULT_REQUEST_TIMEOUT_MILLIS = 30_000;
+    private final java.util.concurrent.ScheduledExecutorService requestTimer;
     private final AtomicInteger nextId = new AtomicInteger(1);
     private final Map<Integer, GuestRunner> guests = new ConcurrentSkipListMap<>();
     private final List<Driver> drivers = new CopyOnWriteArrayList<>();
@@ -54,10 +59,40 @@ public final class LauncherCore implements Guests {
     }
 
     public LauncherCore(Supplier<Mmu> mmu, Supplier<LguestControl> control, int heldLimit, long driverWaitMillis) {
+        this(mmu, control, heldLimit, driverWaitMillis, DEFAULT_REQUEST_TIMEOUT_MILLIS);
+    }
+
+    /**
+     * @param requestTimeoutMillis how long the guest's output for a device may wait for a driver before the
+     *        device's abandon action answers it (DeviceContext.onAbandon)
+     */
+    public LauncherCore(Supplier<Mmu> mmu, Supplier<LguestControl> control, int heldLimit, long driverWaitMillis,
+            long requestTimeoutMillis) {
         this.mmu = mmu;
         this.control = control;
         this.heldLimit = heldLimit;
         this.driverWaitMillis = driverWaitMillis;
+        long timeoutNanos = TimeUnit.MILLISECONDS.toNanos(requestTimeoutMillis);
+        long period = Math.max(10, Math.min(1000, requestTimeoutMillis / 4));
+        this.requestTimer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "lguest-request-timeout");
+            t.setDaemon(true);
+            return t;
+        });
+        requestTimer.scheduleWithFixedDelay(() -> expireHeld(timeoutNanos), period, period, TimeUnit.MILLISECONDS);
+    }
+
+    private void expireHeld(long timeoutNanos) {
+        long now = System.nanoTime();
+        for (GuestRunner g : guests.values()) {
+            for (LauncherDevice d : g.devices()) {
+                try {
+                    d.expireHeld(now, timeoutNanos);
+                } catch (RuntimeException e) {
+                    LOG.log(System.Logger.Level.WARNING, "guest {0}: the request timeout failed: {1}", g.id(), e.toString());
+                }
+            }
+        }
     }
 
     // ---- drivers ---------------------------------------------------------
@@ -202,6 +237,7 @@ public final class LauncherCore implements Guests {
 
     /** Stops every guest (the Launcher is going away). */
     public void shutdown() {
+        requestTimer.shutdownNow();
         for (GuestRunner g : guests.values()) {
             g.stop();
         }

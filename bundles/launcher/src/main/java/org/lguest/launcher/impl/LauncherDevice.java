@@ -62,8 +62,15 @@ final class LauncherDevice implements DeviceContext {
     private long timeouts;
     private long inputBytes;
 
-    private record Held(int key, byte[] data) {
+    private record Held(int key, byte[] data, long since) {
     }
+
+    /** DeviceContext.onAbandon: what to write where when output waits too long for a driver. */
+    private record Abandon(int address, int value, int key) {
+    }
+
+    private volatile Abandon abandon;
+    private long abandoned;
 
     LauncherDevice(GuestRunner guest, int index, String typeName, int type, int watchKey, int pagesPfn, int pageCount,
             Map<String, String> configuration, int heldLimit, long driverWaitMillis) {
@@ -143,6 +150,47 @@ final class LauncherDevice implements DeviceContext {
     }
 
     @Override
+    public void onAbandon(int address, int value, int key) {
+        guest.memory().check(address, 4);
+        abandon = new Abandon(address, value, key);
+    }
+
+    /**
+     * The request timeout: when no driver serves this device and the oldest
+     * output held for it has waited longer than {@code timeoutNanos}, the
+     * device's abandon action answers the guest (an I/O error for a disk) and
+     * the held output is dropped. Devices without an action keep waiting.
+     */
+    void expireHeld(long now, long timeoutNanos) {
+        Abandon a = abandon;
+        if (a == null) {
+            return;
+        }
+        int dropped;
+        long waited;
+        lock.lock();
+        try {
+            Held oldest = held.peek();
+            if (closed || backEnd != null || oldest == null || now - oldest.since() < timeoutNanos) {
+                return;
+            }
+            waited = now - oldest.since();
+            dropped = held.size();
+            held.clear();
+            heldBytes = 0;
+            abandoned += dropped;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        String why = String.format("%s: %d request(s) waited %d ms for a %s driver: the guest gets an I/O error",
+                label(), dropped, TimeUnit.NANOSECONDS.toMillis(waited), typeName);
+        LOG.log(System.Logger.Level.WARNING, "guest {0}: {1}", guest.id(), why);
+        guest.event(why);
+        guest.abandon(() -> guest.memory().writeU32(a.address(), a.value()), a.key());
+    }
+
+    @Override
     public int deliver(int key, ByteBuffer data) {
         int placed = guest.deliver(key, data);
         if (placed > 0) {
@@ -197,7 +245,7 @@ final class LauncherDevice implements DeviceContext {
                         s.get(copy, at, n);
                         at += n;
                     }
-                    held.add(new Held(key, copy));
+                    held.add(new Held(key, copy, System.nanoTime()));
                     heldBytes += total;
                     heldTotal += total;
                     outputBytes += total;
@@ -424,6 +472,7 @@ final class LauncherDevice implements DeviceContext {
             m.put("launcher.swapsSurvived", Math.max(0, driverChanges - 1));
             m.put("launcher.heldRequests", (long) held.size());
             m.put("launcher.lastSwapMicros", lastSwapMicros);
+            m.put("launcher.abandoned", abandoned);
             m.put("launcher.timeouts", timeouts);
             return m;
         } finally {

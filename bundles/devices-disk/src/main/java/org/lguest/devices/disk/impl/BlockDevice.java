@@ -52,6 +52,8 @@ final class BlockDevice implements DeviceBackEnd {
         this.disk = disk;
         this.page = context.pagesAddress();
         context.memory().writeU32(page + NUM_SECTORS, (int) Math.min(disk.capacity(), 0xFFFF_FFFFL));
+        // A request that waits too long for a driver (this bundle gone and none back): result 2, the interrupt.
+        context.onAbandon(page + RESULT, RESULT_ERROR, page);
     }
 
     @Override

@@ -239,6 +239,25 @@ class DiskGuestTest {
     }
 
     @Test
+    void aRequestWhoseDriverStaysAwayGetsAnIoErrorAfterTheRequestTimeout() throws Exception {
+        LauncherCore quick = new LauncherCore(() -> mmu, () -> control, 1 << 20, 10_000, 300);
+        try {
+            quick.addDriver("console", console, 0);
+            BlockDriver driver = new BlockDriver();
+            quick.addDriver("block", driver, 0);
+            Guest g = quick.start(new GuestSpec("abandoned", 32L << 20, GUEST_KERNEL, "blk write 1 1024 poweroff",
+                    List.of(DeviceSpec.disk("memory:1M"))));
+            quick.removeDriver(driver);
+            Guest.End end = g.ending().toCompletableFuture().get(60, TimeUnit.SECONDS);
+            assertFalse(end.poweredOff());
+            assertTrue(end.reason().matches("CRASH: blk write: I/O error at sector \\d+"), end.reason());
+            assertTrue(g.deviceInfo().get(0).counters().get("launcher.abandoned") >= 1, g.deviceInfo().toString());
+        } finally {
+            quick.shutdown();
+        }
+    }
+
+    @Test
     void aMissingImageFailsTheStartWithItsNameAndLeavesNothingRunning() {
         LaunchException e = org.junit.jupiter.api.Assertions.assertThrows(LaunchException.class,
                 () -> run(dir.resolve("none.img").toString(), "poweroff"));
