@@ -2,10 +2,10 @@
 # Builds the two oracles of the differential tests into OUTDIR, and finds
 # out which of them this machine can use:
 #   OUTDIR/diff-helper         the native helper, a static 32-bit Linux program
-#                              without libc (helper.c, entry.S, protocol.c);
+#                              without libc (helper.c, entry.S, protocol.c, lar_lsl.S);
 #   OUTDIR/oracle-kernel.elf   the oracle kernel, a multiboot kernel that runs
 #                              the same protocol under qemu-system-i386
-#                              (oracle/, protocol.c);
+#                              (oracle/, protocol.c, lar_lsl.S);
 #   OUTDIR/host-runs-i386      "yes" when this machine executes i386 programs
 #                              (then the helper is the oracle), else "no: why".
 # Which oracle a run uses is decided in one place, Oracles.java, from these.
@@ -37,7 +37,7 @@ fi
 rm -f "$probe" "$probe.c" "$probe.log"
 
 # The native helper (built everywhere, so that a build error shows on every machine).
-"$CC" $CFLAGS -I"$HERE" $LDFLAGS "$HERE/entry.S" "$HERE/helper.c" "$HERE/protocol.c" -o "$OUT/diff-helper.tmp"
+"$CC" $CFLAGS -I"$HERE" $LDFLAGS "$HERE/entry.S" "$HERE/lar_lsl.S" "$HERE/helper.c" "$HERE/protocol.c" -o "$OUT/diff-helper.tmp"
 mv "$OUT/diff-helper.tmp" "$OUT/diff-helper"
 
 # The oracle kernel.
@@ -47,6 +47,7 @@ mkdir -p "$OUT/oracle-obj"
 "$CC" $KCFLAGS -c "$HERE/oracle/boot.S" -o "$OUT/oracle-obj/boot.o"
 "$CC" $KCFLAGS -c "$HERE/oracle/oracle.c" -o "$OUT/oracle-obj/oracle.o"
 "$CC" $KCFLAGS -c "$HERE/protocol.c" -o "$OUT/oracle-obj/protocol.o"
+"$CC" $KCFLAGS -c "$HERE/lar_lsl.S" -o "$OUT/oracle-obj/lar_lsl.o"
 "$LD" -m elf_i386 $(ld -m elf_i386 --no-warn-rwx-segments --version >/dev/null 2>&1 && echo --no-warn-rwx-segments) -T "$HERE/oracle/oracle.ld" -o "$OUT/oracle-kernel.elf" \
-  "$OUT/oracle-obj/boot.o" "$OUT/oracle-obj/oracle.o" "$OUT/oracle-obj/protocol.o"
+  "$OUT/oracle-obj/boot.o" "$OUT/oracle-obj/oracle.o" "$OUT/oracle-obj/protocol.o" "$OUT/oracle-obj/lar_lsl.o"
 echo "native: diff-helper and oracle-kernel.elf built; host runs i386 programs: $(cat "$OUT/host-runs-i386")"

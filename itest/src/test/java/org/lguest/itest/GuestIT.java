@@ -120,6 +120,20 @@ public class GuestIT {
         }
     }
 
+    /** The installed bundle with this symbolic name. */
+    Bundle installed(String symbolicName) {
+        return Arrays.stream(context.getBundles()).filter(b -> symbolicName.equals(b.getSymbolicName())).findFirst()
+                .orElseThrow();
+    }
+
+    /** A zero-filled disk image of {@code bytes}, deleted when the tests end. */
+    static File diskImage(int bytes) throws java.io.IOException {
+        File img = File.createTempFile("lguest-disk", ".img");
+        img.deleteOnExit();
+        java.nio.file.Files.write(img.toPath(), new byte[bytes]);
+        return img;
+    }
+
     static int count(String text, String part) {
         int n = 0;
         for (int at = text.indexOf(part); at >= 0; at = text.indexOf(part, at + 1)) {
@@ -165,9 +179,7 @@ public class GuestIT {
 
     @Test
     public void aPatternAGuestWritesToItsDiskIsReadBackFromTheFileOnTheHost() throws Exception {
-        File img = File.createTempFile("lguest-disk", ".img");
-        img.deleteOnExit();
-        java.nio.file.Files.write(img.toPath(), new byte[1 << 20]);
+        File img = diskImage(1 << 20);
         int id = (Integer) shell("lguest:start --mem 32M --disk " + img + " --cmdline \"blk write 11 128 poweroff\"");
         awaitState(id, "powered off");
         assertTrue(console(id), console(id).contains("blk: wrote 128 sectors (seed 11)"));
@@ -186,15 +198,12 @@ public class GuestIT {
 
     @Test
     public void aDiskWrittenBeforeAnUpdateOfTheDiskBundleVerifiesAfterIt() throws Exception {
-        File img = File.createTempFile("lguest-disk", ".img");
-        img.deleteOnExit();
-        java.nio.file.Files.write(img.toPath(), new byte[1 << 20]);
+        File img = diskImage(1 << 20);
         int id = (Integer) shell("lguest:start --mem 32M --disk " + img + " --name swapdisk");
         awaitConsole(id, t -> t.contains("lguest-guest: ready"), 60);
         shell("lguest:input " + id + " \"blk write 4 200\"");
         awaitConsole(id, t -> t.contains("blk: wrote 200 sectors (seed 4)"), 60);
-        org.osgi.framework.Bundle disk = java.util.Arrays.stream(context.getBundles())
-                .filter(b -> "org.lguest.devices.disk".equals(b.getSymbolicName())).findFirst().orElseThrow();
+        Bundle disk = installed("org.lguest.devices.disk");
         disk.update();
         shell("lguest:input " + id + " \"blk verify 4 200\"");
         String text = awaitConsole(id, t -> t.contains("blk: verified 200 sectors (seed 4)") || t.contains("PANIC"), 60);
@@ -209,14 +218,11 @@ public class GuestIT {
 
     @Test
     public void anUpdateOfTheDiskBundleInTheMiddleOfAWriteStreamLosesNoSector() throws Exception {
-        File img = File.createTempFile("lguest-disk", ".img");
-        img.deleteOnExit();
-        java.nio.file.Files.write(img.toPath(), new byte[16 << 20]);
+        File img = diskImage(16 << 20);
         int id = (Integer) shell("lguest:start --mem 32M --disk " + img
                 + " --cmdline \"blk write 21 30000 blk verify 21 30000 poweroff\"");
         awaitConsole(id, t -> t.contains("block: 32768 sectors"), 60);
-        org.osgi.framework.Bundle disk = java.util.Arrays.stream(context.getBundles())
-                .filter(b -> "org.lguest.devices.disk".equals(b.getSymbolicName())).findFirst().orElseThrow();
+        Bundle disk = installed("org.lguest.devices.disk");
         Thread.sleep(50);
         String before = console(id);
         long t0 = System.nanoTime();
@@ -280,8 +286,7 @@ public class GuestIT {
      */
     @Test
     public void theConsoleBundleIsReplacedWhileTheGuestPrintsAndNothingIsLost() throws Exception {
-        Bundle consoleBundle = Arrays.stream(context.getBundles())
-                .filter(b -> "org.lguest.devices.console".equals(b.getSymbolicName())).findFirst().orElseThrow();
+        Bundle consoleBundle = installed("org.lguest.devices.console");
         int id = (Integer) shell("lguest:start --mem 32M --name swap");
         consoleBundle.stop();
         Thread.sleep(300);
@@ -314,8 +319,7 @@ public class GuestIT {
     /** Stopping the hypervisor bundle kills its guests with a reason the Launcher reports; started again, it runs new ones. */
     @Test
     public void stoppingTheHypervisorBundleEndsItsGuestsWithAReason() throws Exception {
-        Bundle lg = Arrays.stream(context.getBundles())
-                .filter(b -> "org.lguest.lg".equals(b.getSymbolicName())).findFirst().orElseThrow();
+        Bundle lg = installed("org.lguest.lg");
         int id = (Integer) shell("lguest:start --mem 16M");
         awaitConsole(id, t -> t.contains("lguest-guest: ready"), 60);
         lg.stop();

@@ -166,6 +166,11 @@ final class Comparison {
     }
 
     private int initialWord(DiffCase c, int w) {
+        return initialWord(pattern, c, w);
+    }
+
+    /** Data-area dword {@code w} as the case starts: the pattern with the case's patches on it. */
+    static int initialWord(byte[] pattern, DiffCase c, int w) {
         byte[] b = new byte[4];
         System.arraycopy(pattern, 4 * w, b, 0, 4);
         for (DiffCase.Patch p : c.patches()) {

@@ -362,16 +362,9 @@ final class QemuDifferences {
 
     /** Java wrote nothing: every data dword it reports is what the case started with. */
     static String storedNothingNew(DiffCase c, byte[] pattern, Outcome j) {
-        byte[] before = pattern.clone();
-        for (DiffCase.Patch patch : c.patches()) {
-            System.arraycopy(patch.bytes(), 0, before, patch.offset(), patch.bytes().length);
-        }
         for (var e : j.memory().entrySet()) {
-            int o = e.getKey() * 4;
-            int was = (before[o] & 0xff) | (before[o + 1] & 0xff) << 8 | (before[o + 2] & 0xff) << 16
-                | (before[o + 3] & 0xff) << 24;
-            if (e.getValue() != was) {
-                return String.format("java wrote %08x at %08x", e.getValue(), Layout.DATA + o);
+            if (e.getValue() != Comparison.initialWord(pattern, c, e.getKey())) {
+                return String.format("java wrote %08x at %08x", e.getValue(), Layout.DATA + e.getKey() * 4);
             }
         }
         return null;
@@ -382,15 +375,9 @@ final class QemuDifferences {
         if (!inFirstFaultingPushaSlot(c, j.cr2())) {
             return String.format("java's PUSHA fault %08x is not in the first slot that faults", j.cr2());
         }
-        byte[] before = pattern.clone();
-        for (DiffCase.Patch patch : c.patches()) {
-            System.arraycopy(patch.bytes(), 0, before, patch.offset(), patch.bytes().length);
-        }
         for (var e : j.memory().entrySet()) {
-            int o = e.getKey() * 4;
-            int was = (before[o] & 0xff) | (before[o + 1] & 0xff) << 8 | (before[o + 2] & 0xff) << 16
-                | (before[o + 3] & 0xff) << 24;
-            long at = Layout.DATA + o & 0xffffffffL;
+            int was = Comparison.initialWord(pattern, c, e.getKey());
+            long at = Layout.DATA + e.getKey() * 4 & 0xffffffffL;
             boolean aboveFault = at + 3 >= (j.cr2() & 0xffffffffL) && at < (c.regs()[4] & 0xffffffffL);
             if (e.getValue() != was && !aboveFault) {
                 return String.format("java wrote %08x at %08x, outside the slots above the fault", e.getValue(), at);

@@ -51,9 +51,8 @@ final class GuestRunner implements Guest {
     private final List<LauncherDevice> devices = new ArrayList<>();
     private final Consumer<GuestRunner> onEnd;
 
-    private final ConcurrentLinkedQueue<InputRequest> inputs = new ConcurrentLinkedQueue<>();
-    /** Set by {@link #violation}: the reason the guest's thread will kill the guest with. */
-    private volatile String violation;
+    /** Work other threads hand to the guest's thread (deliveries, above all), done between two runs of the guest. */
+    private final ConcurrentLinkedQueue<GuestTask> inputs = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean wakePending = new AtomicBoolean();
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private final CompletableFuture<End> ending = new CompletableFuture<>();
@@ -71,11 +70,8 @@ final class GuestRunner implements Guest {
     private volatile State state = State.RUNNING;
     private volatile String endReason;
 
-    private record InputRequest(int key, ByteBuffer data, CompletableFuture<Integer> done, Runnable before) {
-        InputRequest(int key, ByteBuffer data, CompletableFuture<Integer> done) {
-            this(key, data, done, null);
-        }
-
+    /** One piece of work for the guest's thread and its answer (for a delivery: the bytes placed, or -1). */
+    private record GuestTask(java.util.function.IntSupplier work, CompletableFuture<Integer> done) {
     }
 
     GuestRunner(int id, GuestSpec spec, GuestImage image, LguestControl lguest, Consumer<GuestRunner> onEnd) {
@@ -138,9 +134,6 @@ final class GuestRunner implements Guest {
                 // Reset before looking at the queue: a delivery queued after this look wakes the next run() itself.
                 wakePending.set(false);
                 serviceInputs();
-                if (violation != null) {
-                    throw new GuestViolationException(violation);
-                }
                 RunResult result = c.run();
                 if (result instanceof RunResult.Dma dma) {
                     handleDma(dma);
@@ -203,13 +196,21 @@ final class GuestRunner implements Guest {
      * guest's thread ends it with this reason at its next turn.
      */
     void violation(String reason) {
-        if (violation == null) {
-            violation = reason;
-        }
-        if (running && !ended && wakePending.compareAndSet(false, true)) {
+        submit(new GuestTask(() -> {
+            throw new GuestViolationException(reason);
+        }, new CompletableFuture<>()));
+    }
+
+    /** Queues work for the guest's thread and gets it out of run() (a BREAK) if it is in there. */
+    private void submit(GuestTask task) {
+        inputs.add(task);
+        if (ended) {
+            failPendingInputs();
+        } else if (running && wakePending.compareAndSet(false, true)) {
             try {
                 control.breakOn();
             } catch (RuntimeException e) {
+                // The guest died or is being closed: its thread fails the queue.
                 wakePending.set(false);
             }
         }
@@ -223,19 +224,8 @@ final class GuestRunner implements Guest {
         if (ended) {
             return -1;
         }
-        InputRequest request = new InputRequest(key, data, new CompletableFuture<>());
-        inputs.add(request);
-        if (ended) {
-            failPendingInputs();
-        } else if (running && wakePending.compareAndSet(false, true)) {
-            GuestControl c = control;
-            try {
-                c.breakOn();
-            } catch (RuntimeException e) {
-                // The guest died or is being closed: its thread fails the queue.
-                wakePending.set(false);
-            }
-        }
+        GuestTask request = new GuestTask(() -> place(key, data), new CompletableFuture<>());
+        submit(request);
         try {
             while (true) {
                 try {
@@ -264,27 +254,17 @@ final class GuestRunner implements Guest {
      * timeout's answer for a device whose driver stays away).
      */
     void abandon(Runnable before, int key) {
-        if (ended) {
-            return;
-        }
-        inputs.add(new InputRequest(key, ByteBuffer.allocate(0), new CompletableFuture<>(), before));
-        if (running && wakePending.compareAndSet(false, true)) {
-            try {
-                control.breakOn();
-            } catch (RuntimeException e) {
-                wakePending.set(false);
-            }
-        }
+        submit(new GuestTask(() -> {
+            before.run();
+            return place(key, ByteBuffer.allocate(0));
+        }, new CompletableFuture<>()));
     }
 
     private void serviceInputs() {
-        InputRequest r;
+        GuestTask r;
         while ((r = inputs.poll()) != null) {
             try {
-                if (r.before() != null) {
-                    r.before().run();
-                }
-                r.done().complete(place(r.key(), r.data()));
+                r.done().complete(r.work().getAsInt());
             } catch (RuntimeException e) {
                 r.done().complete(-1);
                 throw e;
@@ -309,7 +289,7 @@ final class GuestRunner implements Guest {
     }
 
     private void failPendingInputs() {
-        InputRequest r;
+        GuestTask r;
         while ((r = inputs.poll()) != null) {
             r.done().complete(-1);
         }

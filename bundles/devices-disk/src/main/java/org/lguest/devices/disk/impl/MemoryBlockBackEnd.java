@@ -37,24 +37,26 @@ final class MemoryBlockBackEnd implements BlockBackEnd {
 
     @Override
     public void read(long sector, ByteBuffer dst) {
-        long at = Sectors.check(sector, dst.remaining(), capacity);
-        while (dst.hasRemaining()) {
-            byte[] chunk = chunks[(int) (at / CHUNK)];
-            int off = (int) (at % CHUNK);
-            int n = Math.min(dst.remaining(), chunk.length - off);
-            dst.put(chunk, off, n);
-            at += n;
-        }
+        transfer(sector, dst, false);
     }
 
     @Override
     public void write(long sector, ByteBuffer src) {
-        long at = Sectors.check(sector, src.remaining(), capacity);
-        while (src.hasRemaining()) {
+        transfer(sector, src, true);
+    }
+
+    /** Moves {@code buf.remaining()} bytes between {@code buf} and the disk from {@code sector} on. */
+    private void transfer(long sector, ByteBuffer buf, boolean write) {
+        long at = Sectors.check(sector, buf.remaining(), capacity);
+        while (buf.hasRemaining()) {
             byte[] chunk = chunks[(int) (at / CHUNK)];
             int off = (int) (at % CHUNK);
-            int n = Math.min(src.remaining(), chunk.length - off);
-            src.get(chunk, off, n);
+            int n = Math.min(buf.remaining(), chunk.length - off);
+            if (write) {
+                buf.get(chunk, off, n);
+            } else {
+                buf.put(chunk, off, n);
+            }
             at += n;
         }
     }
