@@ -51,7 +51,7 @@ for f in boot.S entry.S user_blob.S; do
 	"$CC" $ASFLAGS -DUSER_BIN="\"$OUT/user.bin\"" -c "$HERE/src/$f" -o "$o"
 	OBJS="$OBJS $o"
 done
-for f in main.c lguest.c native.c console.c traps.c paging.c timer.c user.c selftest.c lib.c bench.c blk.c; do
+for f in main.c lguest.c native.c console.c traps.c paging.c timer.c user.c selftest.c lib.c bench.c blk.c net.c; do
 	o="$OUT/obj/${f%.c}.o"
 	"$CC" $CFLAGS -c "$HERE/src/$f" -o "$o"
 	OBJS="$OBJS $o"

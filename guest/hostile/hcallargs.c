@@ -25,6 +25,10 @@
  *   tls-wrap        LOAD_TLS(0xFFFFFFF0)
  *   stack-pages     SET_STACK(0x69, top, 0xFFFFFFFF): at most 2 pages
  *   stack-rpl       SET_STACK(0x68, top, 1): the stack segment must have RPL 1
+ *   net-mtu         SEND_DMA of a 2000-byte frame to the first device's page
+ *                   (give the guest a network device on a TAP first: its
+ *                   page then follows the device page, and slot 0, the
+ *                   TAP, receives at the page's own address)
  */
 #include "hostile.h"
 
@@ -123,6 +127,19 @@ void hostile_main(void)
 		say("about to SEND_DMA(0x7FFFF000, %x): expect to be killed", __pa(&dma));
 		hc(LHCALL_SEND_DMA, 0x7FFFF000, __pa(&dma), 0);
 		after("SEND_DMA to key 0x7FFFF000");
+	}
+	if (variant("net-mtu")) {
+		static u8 frame[4096] __attribute__((aligned(4096)));
+		u32 key = (pfn_ram_end() + 1) << 12;
+		for (u32 i = 0; i < 12; i++)
+			frame[i] = 0xFF;                /* broadcast: whoever is there takes it */
+		dma.used_len = 0;
+		dma.addr[0] = __pa(frame);
+		dma.len[0] = 2000;
+		dma.len[1] = 0;
+		say("about to SEND_DMA(%x, %x): a 2000-byte frame, longer than Ethernet's 1514: expect to be killed", key, __pa(&dma));
+		hc(LHCALL_SEND_DMA, key, __pa(&dma), 0);
+		unexpected("still alive after sending a 2000-byte frame (used_len %u)", dma.used_len);
 	}
 	if (variant("bind-beyond"))
 		bind_and_wait(0x7FFFF000, 1);

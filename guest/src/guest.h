@@ -149,6 +149,20 @@ void bench_modes(void);
 void blk_modes(void);                   /* blk write|verify SEED N (blk.c) */
 int blk_command(const char *args);
 
+/* lguest.c: the lguest_net transport; net.c: ARP, ICMP echo, UDP */
+struct lguest_net_stats {
+	u32 tx_frames, tx_dropped, rx_frames, rx_bad, irqs;
+	u64 tx_bytes, rx_bytes;
+};
+extern struct lguest_net_stats lguest_net_stats;
+int lguest_net_init(u8 mac[6], u32 *slot);
+int lguest_net_send(const void *frame, u32 len);
+int lguest_net_receive(void *buf);
+int lguest_net_pending(void);
+void net_modes(void);                   /* ping / net send / net recv on the command line */
+int net_command(const char *line);      /* the same typed at the console; 0 when it was one */
+void net_poll(void);                    /* answer ARP, ping and UDP echo; the idle loop calls it */
+
 /* traps.c */
 void traps_init(void);
 void irq_register(int irq, void (*handler)(void));

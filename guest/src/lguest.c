@@ -410,6 +410,190 @@ int lguest_block_rw(int write, u32 sector, u32 count, void *buf)
 	return blk_page->result == 1 ? 0 : -1;
 }
 
+/*
+ * ---- the network device (lguest_net, abi section 8.4) ----
+ *
+ * The device's page is a map of peers: one 6-byte MAC per slot, 682 slots.
+ * Our own slot is in the low bits of the descriptor's features; we write our
+ * MAC there when we open.  A peer receives at key "page + 4 * its slot": on
+ * an inter-guest LAN the page is shared by every guest on it, so those keys
+ * are shared and the Host copies a send straight into the peer's buffer;
+ * on a TAP device the page is ours alone and slot 0 is the Launcher's TAP,
+ * so a send to it goes to the Launcher.  A peer with bit 0 of its first MAC
+ * byte set wants every frame (the TAP does).  We bind 32 receive buffers
+ * at our own key; the Host fills one, sets its used_len and raises our IRQ.
+ */
+struct lguest_net_slot { u8 mac[6]; };
+#define NET_RX_BUFS     32              /* 2.6.23 bound 8; more keep a fast sender from waiting */
+#define NET_FRAME_MAX   1514            /* ETH_HLEN + ETH_DATA_LEN */
+#define NET_SLOTS       (PAGE_SIZE / sizeof(struct lguest_net_slot))
+
+static volatile struct lguest_net_slot *net_map;
+static u32 net_page, net_self, net_scan, net_scan_tick = ~0u;
+static u8 net_rx[NET_RX_BUFS][2048] __attribute__((aligned(4096)));   /* 2 a page: none crosses */
+static u8 net_tx[2048] __attribute__((aligned(2048)));
+static struct lguest_dma net_rx_dma[NET_RX_BUFS] __attribute__((aligned(128)));
+static struct lguest_dma net_tx_dma __attribute__((aligned(128)));
+static u32 net_rx_next;
+struct lguest_net_stats lguest_net_stats;
+
+static void lg_net_irq(void)
+{
+	lguest_net_stats.irqs++;        /* the poller looks at used_len itself */
+}
+
+static void net_rx_arm(int i)
+{
+	net_rx_dma[i].addr[0] = __pa(net_rx[i]);
+	net_rx_dma[i].len[0] = NET_FRAME_MAX;
+	net_rx_dma[i].len[1] = 0;
+	barrier();
+	net_rx_dma[i].used_len = 0;
+}
+
+/* Finds and opens the first network device; 0 and our MAC in `mac`, or -1. */
+int lguest_net_init(u8 mac[6], u32 *slot)
+{
+	struct lguest_device_desc *d = __va(boot.ram_bytes);
+	int i, irq;
+
+	if (!boot.lguest)
+		return -1;
+	for (i = 0; i < LGUEST_MAX_DEVICES; i++)
+		if (d[i].type == LGUEST_DEVICE_T_NET)
+			break;
+	if (i == LGUEST_MAX_DEVICES)
+		return -1;
+	d[i].status |= LGUEST_DEVICE_S_ACKNOWLEDGE | LGUEST_DEVICE_S_DRIVER;
+	if (d[i].num_pages < 1) {
+		d[i].status |= LGUEST_DEVICE_S_FAILED;
+		printk("net: device %d has no page\n", i);
+		return -1;
+	}
+	net_page = d[i].pfn << 12;
+	map_page((u32)__va(net_page), net_page, PTE_P | PTE_W);
+	pv.flush_tlb_kernel();
+	net_map = __va(net_page);
+	net_self = d[i].features & 0x3FF;
+	if (net_self >= NET_SLOTS) {
+		d[i].status |= LGUEST_DEVICE_S_FAILED;
+		printk("net: slot %u is outside the peer map\n", net_self);
+		return -1;
+	}
+	/* Locally administered, unicast: 02:00:<guest id>:<slot>. */
+	mac[0] = 0x02;
+	mac[1] = 0x00;
+	mac[2] = lguest_data.guestid & 0xFF;
+	mac[3] = lguest_data.guestid >> 8;
+	mac[4] = net_self >> 8;
+	mac[5] = net_self & 0xFF;
+	irq = i + 1;
+	irq_register(irq, lg_net_irq);
+	for (int b = 0; b < NET_RX_BUFS; b++)
+		net_rx_arm(b);
+	if (!hcall(LHCALL_BIND_DMA, net_page + 4 * net_self, __pa(net_rx_dma), (NET_RX_BUFS << 8) | irq)) {
+		d[i].status |= LGUEST_DEVICE_S_FAILED;
+		printk("net: BIND_DMA failed\n");
+		return -1;
+	}
+	for (int b = 0; b < 6; b++)
+		net_map[net_self].mac[b] = mac[b];
+	d[i].status |= LGUEST_DEVICE_S_DRIVER_OK;
+	*slot = net_self;
+	printk("net: slot %u of the peer map at %x, MAC %x:%x:%x:%x:%x:%x, IRQ %d%s\n",
+	       net_self, net_page, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5], irq,
+	       (d[i].features & 0x4000) ? ", no checksums (LAN)" : "");
+	return 0;
+}
+
+/* How far into the map peers reach: rescanned once a tick, so a send does not walk 682 slots. */
+static u32 net_scan_limit(void)
+{
+	if (net_scan_tick != ticks) {
+		u32 top = 0;
+		for (u32 p = 0; p < NET_SLOTS; p++)
+			if (net_map[p].mac[0])
+				top = p + 1;
+		net_scan = top;
+		net_scan_tick = ticks;
+	}
+	return net_scan;
+}
+
+/*
+ * Sends one Ethernet frame to every peer that should see it (broadcast and
+ * multicast to all, a promiscuous peer always, otherwise the peer whose MAC
+ * is the destination).  Returns how many peers did not take it (no free
+ * buffer, or gone): the caller's drop count.
+ */
+int lguest_net_send(const void *frame, u32 len)
+{
+	const u8 *dst = frame;
+	int missed = 0;
+	u32 top;
+
+	if (!net_map || len < 14 || len > NET_FRAME_MAX)
+		return 1;
+	memcpy(net_tx, frame, len);
+	top = net_scan_limit();
+	for (u32 p = 0; p < top; p++) {
+		volatile u8 *m = net_map[p].mac;
+		if (p == net_self || !m[0])
+			continue;
+		if (!(dst[0] & 1) && !(m[0] & 1) &&
+		    ((m[0] & ~1) != dst[0] || m[1] != dst[1] || m[2] != dst[2] ||
+		     m[3] != dst[3] || m[4] != dst[4] || m[5] != dst[5]))
+			continue;
+		net_tx_dma.addr[0] = __pa(net_tx);
+		net_tx_dma.len[0] = len;
+		net_tx_dma.len[1] = 0;
+		net_tx_dma.used_len = 0;
+		hcall_raw(LHCALL_SEND_DMA, net_page + 4 * p, __pa(&net_tx_dma), 0);
+		if (((volatile struct lguest_dma *)&net_tx_dma)->used_len != len) {
+			missed++;
+			lguest_net_stats.tx_dropped++;
+		} else {
+			lguest_net_stats.tx_frames++;
+			lguest_net_stats.tx_bytes += len;
+		}
+	}
+	return missed;
+}
+
+/* Copies the next received frame into `buf` (NET_FRAME_MAX bytes) and re-arms its buffer; its length, or 0. */
+int lguest_net_receive(void *buf)
+{
+	for (u32 k = 0; k < NET_RX_BUFS; k++) {
+		u32 i = (net_rx_next + k) % NET_RX_BUFS;
+		u32 n = ((volatile struct lguest_dma *)&net_rx_dma[i])->used_len;
+		if (!n)
+			continue;
+		net_rx_next = i + 1;
+		if (n < 14 || n > NET_FRAME_MAX) {
+			lguest_net_stats.rx_bad++;
+			net_rx_arm(i);
+			continue;
+		}
+		memcpy(buf, net_rx[i], n);
+		net_rx_arm(i);
+		lguest_net_stats.rx_frames++;
+		lguest_net_stats.rx_bytes += n;
+		return n;
+	}
+	return 0;
+}
+
+/* Whether a received frame waits (for the idle loop: do not halt then). */
+int lguest_net_pending(void)
+{
+	if (!net_map)
+		return 0;
+	for (u32 i = 0; i < NET_RX_BUFS; i++)
+		if (((volatile struct lguest_dma *)&net_rx_dma[i])->used_len)
+			return 1;
+	return 0;
+}
+
 /* ---- the end ---- */
 static void __attribute__((noreturn)) lg_power_off(void)
 {

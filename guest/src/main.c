@@ -22,6 +22,7 @@ static void echo_loop(void)
 	for (;;) {
 		int c = console_getc();
 		if (c < 0) {
+			net_poll();
 			idle_wait();
 			continue;
 		}
@@ -34,6 +35,8 @@ static void echo_loop(void)
 			}
 			if (!strncmp(line, "blk ", 4))
 				blk_command(line + 4);
+			else
+				net_command(line);
 			n = 0;
 			continue;
 		}
@@ -66,6 +69,7 @@ void kernel_main(void)
 		selftest_run();
 	bench_modes();          /* hcallbench=N, bench (bench.c) */
 	blk_modes();            /* blk write|verify SEED N (blk.c) */
+	net_modes();            /* ping IP, net send|recv (net.c) */
 	if (cmdline_flag("crashtest"))
 		panic("crash requested on the command line");
 	if (cmdline_flag("poweroff")) {

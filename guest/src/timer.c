@@ -34,7 +34,7 @@ void timer_init(void)
 void idle_wait(void)
 {
 	pv.irq_disable();
-	if (console_input_available())
+	if (console_input_available() || lguest_net_pending())
 		pv.irq_enable();
 	else
 		pv.safe_halt();

@@ -242,6 +242,29 @@ public class GuestIT {
     }
 
     @Test
+    public void twoGuestsOnALanPingEachOtherAcrossAnUpdateOfTheNetBundle() throws Exception {
+        int a = (Integer) shell("lguest:start --mem 32M --net lan:itest --name lan-a");
+        awaitConsole(a, t -> t.contains("lguest-guest: ready"), 60);
+        int b = (Integer) shell("lguest:start --mem 32M --net lan:itest --name lan-b"
+                + " --cmdline \"ping 10.0.0.1 200 net stat poweroff\"");
+        awaitConsole(b, t -> t.contains("net: address 10.0.0.2/24"), 60);
+        Thread.sleep(300);
+        String before = console(b);
+        installed("org.lguest.devices.net").update();
+        awaitState(b, "powered off");
+        String text = console(b);
+        assertTrue("the update came while the pings ran:\n" + before, !before.contains("ping 10.0.0.1:"));
+        assertTrue(text, text.contains("ping 10.0.0.1: 200 sent, 200 received, 0 lost"));
+        assertTrue("the guest counts what its peers did not take:\n" + text,
+                java.util.regex.Pattern.compile("net: tx \\d+ frames \\d+ KB, 0 dropped").matcher(text).find());
+        String devices = String.valueOf(shell("lguest:devices " + a));
+        assertTrue(devices, devices.contains("net0  lguest_net on LAN itest, slot 0, MAC 02:00:"));
+        assertTrue(devices, java.util.regex.Pattern.compile("driver +org\\.lguest\\.devices\\.net \\d").matcher(devices).find());
+        assertTrue(devices, java.util.regex.Pattern.compile("launcher\\.swapsSurvived +1\\b").matcher(devices).find());
+        shell("lguest:stop " + a);
+    }
+
+    @Test
     public void aConsoleOnALoopbackTcpPortIsTheGuestsTerminal() throws Exception {
         int id = (Integer) shell("lguest:start --mem 32M --console tcp:0");
         awaitConsole(id, t -> t.contains("lguest-guest: ready"), 60);

@@ -34,6 +34,15 @@ public interface DeviceContext {
     /** Pages of device memory ({@code num_pages} in the descriptor). */
     int pageCount();
 
+    /**
+     * The guest's member number on the shared region that holds this
+     * device's pages ({@link DeviceLayout#sharedRegion()}), or -1 when its
+     * pages are private.
+     */
+    default int sharedMember() {
+        return -1;
+    }
+
     /** The guest's memory: every access is checked against the guest's bounds. */
     GuestMemory memory();
 

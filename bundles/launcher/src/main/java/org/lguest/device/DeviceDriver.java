@@ -1,6 +1,7 @@
 package org.lguest.device;
 
 import java.io.IOException;
+import java.util.Map;
 
 import org.osgi.annotation.versioning.ConsumerType;
 
@@ -44,6 +45,20 @@ public interface DeviceDriver {
     /** The descriptor's {@code features} word for a device of this type. */
     default int features() {
         return 0;
+    }
+
+    /**
+     * The layout of a device with this configuration: its descriptor fields
+     * and where its pages come from. By default the same for every device of
+     * the type ({@link #deviceType()}, {@link #features()}, {@link #pages()},
+     * private pages); a driver whose devices differ by configuration (a
+     * network on a shared LAN or on a TAP device) overrides it.
+     *
+     * @throws IllegalArgumentException when the configuration is not one this
+     *         driver can serve; the message says why (the start fails with it)
+     */
+    default DeviceLayout layout(Map<String, String> configuration) {
+        return DeviceLayout.of(deviceType(), features(), pages());
     }
 
     /**

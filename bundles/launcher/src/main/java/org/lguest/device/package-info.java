@@ -18,7 +18,13 @@
  * its devices ({@code pages()}, {@code features()}, {@code key()}, default methods), so the
  * Launcher lays out any type a driver serves; a
  * {@link org.lguest.device.DeviceBackEnd} says what it is ({@code describe()}).
+ *
+ * <p>2.2.0: a driver lays out each device from its configuration
+ * ({@link org.lguest.device.DeviceDriver#layout}, a {@link org.lguest.device.DeviceLayout}),
+ * and a device's pages may be a shared region several guests hold (the
+ * inter-guest LAN), with the guest's member number in
+ * {@link org.lguest.device.DeviceContext#sharedMember()}.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("2.1.0")
+@org.osgi.annotation.versioning.Version("2.2.0")
 package org.lguest.device;

@@ -21,6 +21,17 @@ public record DeviceSpec(String type, Map<String, String> configuration) {
         return new DeviceSpec("block", Map.of("image", image));
     }
 
+    /**
+     * A network device: {@code lan:NAME} (the inter-guest LAN called NAME,
+     * shared by every guest of this platform that names it) or
+     * {@code tap:IFNAME[,netns=NS]} (the host's TAP interface IFNAME, made
+     * if absent, in the named network namespace if one is given); see the
+     * devices-net bundle.
+     */
+    public static DeviceSpec net(String attachment) {
+        return new DeviceSpec("net", Map.of("net", attachment));
+    }
+
     /** The console with the given back end ("buffer": kept for the shell; "terminal": this process's stdin/stdout). */
     public static DeviceSpec console(String backEnd) {
         return new DeviceSpec("console", Map.of("backend", backEnd));

@@ -11,6 +11,7 @@ import org.lguest.lg.abi.DevicePage;
 import org.lguest.mmu.GuestMemory;
 import org.lguest.mmu.GuestMemoryBuilder;
 import org.lguest.mmu.Mmu;
+import org.lguest.mmu.SharedRegion;
 
 /**
  * Guest memory as the 2.6.23 Launcher lays it out (§9.1–§9.3): RAM from 0,
@@ -37,8 +38,11 @@ final class GuestImage {
     /** Present, writable, user: the flags of every initial PDE and PTE. */
     static final int PAGE_FLAGS = 0x7;
 
-    /** A device to lay out: its descriptor fields. */
-    record DeviceLayout(String name, int type, int features, int pages) {
+    /** A device to lay out: its descriptor fields, and the shared region its pages are (or {@code null}). */
+    record DeviceLayout(String name, int type, int features, int pages, SharedRegion shared) {
+        DeviceLayout(String name, int type, int features, int pages) {
+            this(name, type, features, pages, null);
+        }
     }
 
     final GuestMemory memory;
@@ -115,7 +119,8 @@ final class GuestImage {
             int[] pfns = new int[devices.size()];
             for (int i = 0; i < devices.size(); i++) {
                 DeviceLayout d = devices.get(i);
-                pfns[i] = d.pages() > 0 ? builder.addPages(d.name(), d.pages()) : 0;
+                pfns[i] = d.shared() != null ? builder.addShared(d.name(), d.shared())
+                        : d.pages() > 0 ? builder.addPages(d.name(), d.pages()) : 0;
             }
             checkHeap(ramBytes, builder.top());
             memory = builder.build();

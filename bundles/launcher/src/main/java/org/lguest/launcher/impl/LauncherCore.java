@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 import org.lguest.device.DeviceDriver;
+import org.lguest.device.DeviceLayout;
 import org.lguest.launcher.DeviceSpec;
 import org.lguest.launcher.Guest;
 import org.lguest.launcher.GuestSpec;
@@ -48,6 +49,7 @@ public final class LauncherCore implements Guests {
     private final AtomicInteger nextId = new AtomicInteger(1);
     private final Map<Integer, GuestRunner> guests = new ConcurrentSkipListMap<>();
     private final List<Driver> drivers = new CopyOnWriteArrayList<>();
+    private final SharedRegions shared = new SharedRegions();
 
     private record Driver(String type, DeviceDriver driver, int ranking, long order) {
     }
@@ -146,8 +148,8 @@ public final class LauncherCore implements Guests {
         if (lguest == null) {
             throw new LaunchException("no hypervisor: the control interface (LguestControl, bundle org.lguest.lg) is not available");
         }
-        Mmu m = mmu.get();
-        if (m == null) {
+        Mmu memoryUnit = mmu.get();
+        if (memoryUnit == null) {
             throw new LaunchException("no MMU: the Mmu service (bundle org.lguest.mmu) is not available");
         }
         if (lguest.guests().size() >= ControlRequests.MAX_GUESTS) {
@@ -168,23 +170,47 @@ public final class LauncherCore implements Guests {
         }
         List<GuestImage.DeviceLayout> layouts = new ArrayList<>();
         List<DeviceDriver> chosen = new ArrayList<>();
-        for (DeviceSpec d : devices) {
-            DeviceDriver driver = driverFor(d.type()).orElseThrow(() -> new LaunchException("no driver for the "
-                    + d.type() + " device (device types are those of the active driver services: " + driverTypes() + ")"));
-            chosen.add(driver);
-            layouts.add(new GuestImage.DeviceLayout(d.type() + layouts.size(), driver.deviceType(), driver.features(),
-                    driver.pages()));
+        List<SharedRegions.Membership> memberships = new ArrayList<>();
+        GuestImage image;
+        try {
+            for (DeviceSpec d : devices) {
+                DeviceDriver driver = driverFor(d.type()).orElseThrow(() -> new LaunchException("no driver for the "
+                        + d.type() + " device (device types are those of the active driver services: " + driverTypes() + ")"));
+                chosen.add(driver);
+                DeviceLayout layout;
+                try {
+                    layout = driver.layout(d.configuration());
+                } catch (IllegalArgumentException e) {
+                    throw new LaunchException("the " + d.type() + " device: " + e.getMessage(), e);
+                }
+                String name = d.type() + layouts.size();
+                if (layout.isShared()) {
+                    SharedRegions.Membership joined = shared.join(memoryUnit, layout.sharedRegion(), layout.pages());
+                    memberships.add(joined);
+                    layouts.add(new GuestImage.DeviceLayout(name, layout.type(), layout.features() | joined.member(),
+                            layout.pages(), joined.region()));
+                } else {
+                    memberships.add(null);
+                    layouts.add(new GuestImage.DeviceLayout(name, layout.type(), layout.features(), layout.pages()));
+                }
+            }
+            image = GuestImage.build(memoryUnit, spec.kernel().toString(), kernel, spec.memoryBytes(), spec.commandLine(), layouts);
+        } catch (LaunchException | RuntimeException e) {
+            leaveAll(memberships);
+            throw e;
         }
-
-        GuestImage image = GuestImage.build(m, spec.kernel().toString(), kernel, spec.memoryBytes(), spec.commandLine(), layouts);
         int id = nextId.getAndIncrement();
         GuestRunner runner = new GuestRunner(id, spec, image, lguest, this::ended);
         try {
             for (int i = 0; i < devices.size(); i++) {
                 DeviceSpec d = devices.get(i);
                 int key = chosen.get(i).key(image.devicePfns[i] << 12);
+                SharedRegions.Membership membership = memberships.get(i);
                 LauncherDevice device = new LauncherDevice(runner, i, d.type(), layouts.get(i).type(), key,
-                        image.devicePfns[i], layouts.get(i).pages(), d.configuration(), heldLimit, driverWaitMillis);
+                        image.devicePfns[i], layouts.get(i).pages(), d.configuration(), heldLimit, driverWaitMillis,
+                        membership == null ? -1 : membership.member(),
+                        membership == null ? () -> { } : () -> shared.leave(membership));
+                memberships.set(i, null); // the device leaves when it closes
                 runner.addDevice(device);
                 try {
                     device.attach(chosen.get(i));
@@ -194,6 +220,7 @@ public final class LauncherCore implements Guests {
             }
         } catch (LaunchException e) {
             runner.abandon();
+            leaveAll(memberships);
             throw e;
         }
         guests.put(id, runner);
@@ -205,6 +232,19 @@ public final class LauncherCore implements Guests {
         }
         LOG.log(System.Logger.Level.DEBUG, "guest {0} started: {1}", id, spec);
         return runner;
+    }
+
+    private void leaveAll(List<SharedRegions.Membership> memberships) {
+        for (SharedRegions.Membership m : memberships) {
+            if (m != null) {
+                shared.leave(m);
+            }
+        }
+    }
+
+    /** Members the shared region {@code name} has now (for tests and listings). */
+    public int sharedMembers(String name) {
+        return shared.members(name);
     }
 
     private String driverTypes() {

@@ -36,6 +36,8 @@ final class LauncherDevice implements DeviceContext {
     private final Map<String, String> configuration;
     private final int heldLimit;
     private final long driverWaitNanos;
+    private final int sharedMember;
+    private Runnable leaveShared;
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -74,6 +76,19 @@ final class LauncherDevice implements DeviceContext {
 
     LauncherDevice(GuestRunner guest, int index, String typeName, int type, int watchKey, int pagesPfn, int pageCount,
             Map<String, String> configuration, int heldLimit, long driverWaitMillis) {
+        this(guest, index, typeName, type, watchKey, pagesPfn, pageCount, configuration, heldLimit, driverWaitMillis, -1,
+                () -> { });
+    }
+
+    /**
+     * @param sharedMember the guest's member number on the shared region its pages are, or -1
+     * @param leaveShared  run once when the device closes for good (leaves the shared region)
+     */
+    LauncherDevice(GuestRunner guest, int index, String typeName, int type, int watchKey, int pagesPfn, int pageCount,
+            Map<String, String> configuration, int heldLimit, long driverWaitMillis, int sharedMember,
+            Runnable leaveShared) {
+        this.sharedMember = sharedMember;
+        this.leaveShared = leaveShared;
         this.guest = guest;
         this.index = index;
         this.typeName = typeName;
@@ -127,6 +142,11 @@ final class LauncherDevice implements DeviceContext {
     @Override
     public int pagesAddress() {
         return pagesPfn << 12;
+    }
+
+    @Override
+    public int sharedMember() {
+        return sharedMember;
     }
 
     @Override
@@ -366,6 +386,10 @@ final class LauncherDevice implements DeviceContext {
             }
             closeBackEnd();
             changed.signalAll();
+            if (leaveShared != null) {
+                leaveShared.run();
+                leaveShared = null;
+            }
         } finally {
             lock.unlock();
         }

@@ -18,61 +18,97 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
 /**
- * {@code bin/lguest run [--mem SIZE] [--cmdline TEXT] [--disk SPEC]... [--console C] [KERNEL]}: one guest with
- * its console on this process's terminal, until it ends. Registered as a
- * plain {@code java.util.function.Function<String[], Integer>} with the
+ * {@code bin/lguest run [--mem SIZE] [--cmdline TEXT] [--disk SPEC]... [--net SPEC]... [--console C] [KERNEL]
+ * [--and GUEST-OPTIONS...]...}: guests until they end, the first with its console on this process's
+ * terminal. Registered as a plain {@code java.util.function.Function<String[], Integer>} with the
  * property {@code lguest.main=run}, so the runtime's main (outside the
  * framework) can call it without sharing any class but the JDK's.
  *
- * <p>Returns the process exit status: 0 when the guest powered off, 1 when
- * it died (the reason is on stderr) or could not start, 2 for bad arguments.
+ * <p>Several guests: each {@code --and} starts the options of another guest
+ * (two guests on one LAN need one process). Guests after the first keep
+ * their console in a buffer unless {@code --console} says else; when all
+ * have ended, each buffer is printed, every line prefixed with the guest's
+ * name and number ({@code [lguest-guest#2] }).
+ *
+ * <p>Returns the process exit status: 0 when every guest powered off, 1
+ * when one died (the reason is on stderr) or could not start, 2 for bad
+ * arguments.
  */
 @Component(service = Function.class, property = "lguest.main=run")
 public final class RunCommand implements Function<String[], Integer> {
     static final String USAGE = "usage: lguest run [--mem SIZE] [--cmdline \"TEXT\"] [--disk FILE[,ro]|memory:SIZE]... "
-            + "[--console stdio|buffer|tcp:PORT] [KERNEL]";
+            + "[--net lan:NAME|tap:IFNAME[,netns=NS]]... [--console stdio|buffer|tcp:PORT] [KERNEL] [--and GUEST-OPTIONS...]...";
+    static final String AND = "--and";
 
     private final Guests guests;
     private final Path defaultKernel;
     private final PrintStream err;
+    private final PrintStream out;
 
     @Activate
     public RunCommand(@Reference Guests guests, BundleContext context) {
-        this(guests, ShellCommands.defaultKernel(context::getProperty), System.err);
+        this(guests, ShellCommands.defaultKernel(context::getProperty), System.err, System.out);
     }
 
     RunCommand(Guests guests, Path defaultKernel, PrintStream err) {
+        this(guests, defaultKernel, err, System.out);
+    }
+
+    RunCommand(Guests guests, Path defaultKernel, PrintStream err, PrintStream out) {
         this.guests = guests;
         this.defaultKernel = defaultKernel;
         this.err = err;
+        this.out = out;
     }
 
-    /** The parsed command line of {@code run}. */
-    record Options(long memory, String cmdline, Path kernel, List<String> disks, String console) {
+    /**
+     * The parsed options of one guest.
+     *
+     * @param attached the disks and networks, in the order given (their slots, and so their IRQs, follow it)
+     */
+    record Options(long memory, String cmdline, Path kernel, List<DeviceSpec> attached, String console) {
         Options {
-            disks = List.copyOf(disks);
+            attached = List.copyOf(attached);
         }
 
         Options(long memory, String cmdline, Path kernel) {
             this(memory, cmdline, kernel, List.of(), "stdio");
         }
 
-        /** The disks in the order given, then the console (on this process's terminal unless --console says else). */
+        /** The disks and networks in the order given, then the console. */
         List<DeviceSpec> devices() {
-            List<DeviceSpec> d = new ArrayList<>();
-            for (String disk : disks) {
-                d.add(DeviceSpec.disk(disk));
-            }
+            List<DeviceSpec> d = new ArrayList<>(attached);
             d.add(DeviceSpec.console(console));
             return d;
         }
     }
 
+    /** The options of each guest, split at {@code --and}. */
+    static List<Options> parseAll(String[] args, Path defaultKernel) {
+        List<Options> all = new ArrayList<>();
+        int from = 0;
+        for (int i = 0; i <= args.length; i++) {
+            if (i == args.length || args[i].equals(AND)) {
+                String[] one = java.util.Arrays.copyOfRange(args, from, i);
+                if (one.length == 0 && i < args.length) {
+                    throw new IllegalArgumentException(AND + " with no guest options before it");
+                }
+                all.add(parse(one, defaultKernel, all.isEmpty() ? "stdio" : "buffer"));
+                from = i + 1;
+            }
+        }
+        return all;
+    }
+
     static Options parse(String[] args, Path defaultKernel) {
+        return parse(args, defaultKernel, "stdio");
+    }
+
+    static Options parse(String[] args, Path defaultKernel, String defaultConsole) {
         long memory = GuestSpec.DEFAULT_MEMORY;
         String cmdline = "";
-        List<String> disks = new ArrayList<>();
-        String console = "stdio";
+        List<DeviceSpec> attached = new ArrayList<>();
+        String console = defaultConsole;
         List<String> rest = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -84,21 +120,19 @@ public final class RunCommand implements Function<String[], Integer> {
                 value = a.substring(eq + 1);
             }
             switch (option) {
-                case "--mem", "-m", "--cmdline", "-c", "--disk", "-d", "--console" -> {
+                case "--mem", "-m", "--cmdline", "-c", "--disk", "-d", "--net", "--console" -> {
                     if (value == null) {
                         if (i + 1 >= args.length) {
                             throw new IllegalArgumentException(option + " needs a value");
                         }
                         value = args[++i];
                     }
-                    if (option.equals("--mem") || option.equals("-m")) {
-                        memory = GuestSpec.parseMemory(value);
-                    } else if (option.equals("--disk") || option.equals("-d")) {
-                        disks.add(value);
-                    } else if (option.equals("--console")) {
-                        console = value;
-                    } else {
-                        cmdline = value;
+                    switch (option) {
+                        case "--mem", "-m" -> memory = GuestSpec.parseMemory(value);
+                        case "--disk", "-d" -> attached.add(DeviceSpec.disk(value));
+                        case "--net" -> attached.add(DeviceSpec.net(value));
+                        case "--console" -> console = value;
+                        default -> cmdline = value;
                     }
                 }
                 default -> {
@@ -112,45 +146,61 @@ public final class RunCommand implements Function<String[], Integer> {
         if (rest.size() > 1) {
             throw new IllegalArgumentException("one kernel at most, got " + rest);
         }
-        return new Options(memory, cmdline, rest.isEmpty() ? defaultKernel : Path.of(rest.get(0)), disks, console);
+        return new Options(memory, cmdline, rest.isEmpty() ? defaultKernel : Path.of(rest.get(0)), attached, console);
     }
 
     @Override
     public Integer apply(String[] args) {
-        Options options;
+        List<Options> all;
         try {
-            options = parse(args, defaultKernel);
+            all = parseAll(args, defaultKernel);
         } catch (IllegalArgumentException e) {
             err.println("lguest run: " + e.getMessage());
             err.println(USAGE);
             return 2;
         }
-        Guest guest;
-        try {
-            guest = guests.start(new GuestSpec(options.kernel().getFileName().toString().replaceFirst("\\.elf$", ""),
-                    options.memory(), options.kernel(), options.cmdline(), options.devices()));
-        } catch (LaunchException e) {
-            err.println("lguest run: " + e.getMessage());
-            return 1;
+        List<Guest> started = new ArrayList<>();
+        for (Options options : all) {
+            try {
+                started.add(guests.start(new GuestSpec(options.kernel().getFileName().toString().replaceFirst("\\.elf$", ""),
+                        options.memory(), options.kernel(), options.cmdline(), options.devices())));
+            } catch (LaunchException e) {
+                err.println("lguest run: " + (all.size() > 1 ? "guest " + (started.size() + 1) + ": " : "") + e.getMessage());
+                for (Guest g : started) {
+                    guests.remove(g.id());
+                }
+                return 1;
+            }
         }
-        Guest.End end;
-        try {
-            end = guest.ending().toCompletableFuture().get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        int status = 0;
+        for (int i = 0; i < started.size(); i++) {
+            Guest guest = started.get(i);
+            Guest.End end;
+            try {
+                end = guest.ending().toCompletableFuture().get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                started.forEach(g -> guests.remove(g.id()));
+                err.println("lguest run: interrupted");
+                return 1;
+            } catch (ExecutionException e) {
+                err.println("lguest run: " + e.getCause());
+                status = 1;
+                continue;
+            }
+            if (i > 0 && "buffer".equals(all.get(i).console())) {
+                String tag = "[" + guest.spec().name() + "#" + guest.id() + "] ";
+                guest.transcript("console").ifPresent(text -> text.lines().forEach(line -> out.println(tag + line)));
+            }
             guests.remove(guest.id());
-            err.println("lguest run: interrupted");
-            return 1;
-        } catch (ExecutionException e) {
-            err.println("lguest run: " + e.getCause());
-            return 1;
+            if (!end.poweredOff()) {
+                err.println("lguest run: " + (started.size() > 1 ? "guest " + guest.id() + " " : "the guest ")
+                        + "ended: " + end.reason());
+                status = 1;
+            }
         }
-        guests.remove(guest.id());
+        out.flush();
         System.out.flush();
-        if (end.poweredOff()) {
-            return 0;
-        }
-        err.println("lguest run: the guest ended: " + end.reason());
-        return 1;
+        return status;
     }
 }

@@ -59,9 +59,10 @@ public final class ShellCommands {
             @Descriptor("kernel command line") @Parameter(names = {"-c", "--cmdline"}, absentValue = "") String cmdline,
             @Descriptor("a name for listings") @Parameter(names = {"-n", "--name"}, absentValue = "") String name,
             @Descriptor("a disk: FILE, FILE,ro or memory:SIZE") @Parameter(names = {"-d", "--disk"}, absentValue = "") String disk,
+            @Descriptor("a network: lan:NAME (between guests) or tap:IFNAME[,netns=NS] (the host)") @Parameter(names = {"--net"}, absentValue = "") String net,
             @Descriptor("the console: buffer (kept for lguest:console) or tcp:PORT (loopback)") @Parameter(names = {"--console"}, absentValue = "buffer") String console)
             throws LaunchException {
-        return start(mem, cmdline, name, disk, console, defaultKernel.toString());
+        return start(mem, cmdline, name, disk, net, console, defaultKernel.toString());
     }
 
     @Descriptor("starts a guest; prints its id")
@@ -70,6 +71,7 @@ public final class ShellCommands {
             @Descriptor("kernel command line") @Parameter(names = {"-c", "--cmdline"}, absentValue = "") String cmdline,
             @Descriptor("a name for listings") @Parameter(names = {"-n", "--name"}, absentValue = "") String name,
             @Descriptor("a disk: FILE, FILE,ro or memory:SIZE") @Parameter(names = {"-d", "--disk"}, absentValue = "") String disk,
+            @Descriptor("a network: lan:NAME (between guests) or tap:IFNAME[,netns=NS] (the host)") @Parameter(names = {"--net"}, absentValue = "") String net,
             @Descriptor("the console: buffer (kept for lguest:console) or tcp:PORT (loopback)") @Parameter(names = {"--console"}, absentValue = "buffer") String console,
             @Descriptor("the guest kernel (an i386 ELF with the lguest marker)") String kernel) throws LaunchException {
         long bytes;
@@ -83,6 +85,9 @@ public final class ShellCommands {
         List<DeviceSpec> devices = new java.util.ArrayList<>();
         if (!disk.isBlank()) {
             devices.add(DeviceSpec.disk(disk));
+        }
+        if (!net.isBlank()) {
+            devices.add(DeviceSpec.net(net));
         }
         devices.add(DeviceSpec.console(console));
         Guest g = guests.start(new GuestSpec(guestName, bytes, path, cmdline, devices));

@@ -30,12 +30,26 @@ class CommandsTest {
         o = RunCommand.parse(new String[0], DEFAULT);
         assertEquals(new RunCommand.Options(64L << 20, "", DEFAULT), o);
         o = RunCommand.parse(new String[] {"--disk", "a.img", "--disk=memory:1M", "--console", "tcp:4555"}, DEFAULT);
-        assertEquals(List.of("a.img", "memory:1M"), o.disks());
         assertEquals(List.of(DeviceSpec.disk("a.img"), DeviceSpec.disk("memory:1M"), DeviceSpec.console("tcp:4555")),
                 o.devices(), "the disks in order, the console last");
+        o = RunCommand.parse(new String[] {"--net", "tap:t0,netns=n", "--disk", "a.img", "--net=lan:x"}, DEFAULT);
+        assertEquals(List.of(DeviceSpec.net("tap:t0,netns=n"), DeviceSpec.disk("a.img"), DeviceSpec.net("lan:x"),
+                DeviceSpec.console("stdio")), o.devices(), "disks and networks in the order given");
         assertThrows(IllegalArgumentException.class, () -> RunCommand.parse(new String[] {"--mem"}, DEFAULT));
         assertThrows(IllegalArgumentException.class, () -> RunCommand.parse(new String[] {"--verbose"}, DEFAULT));
         assertThrows(IllegalArgumentException.class, () -> RunCommand.parse(new String[] {"a", "b"}, DEFAULT));
+    }
+
+    @Test
+    void runTakesSeveralGuestsSplitAtAnd() {
+        List<RunCommand.Options> all = RunCommand.parseAll(new String[] {"--net", "lan:a", "--cmdline", "net recv",
+            "--and", "--net", "lan:a", "/k2.elf", "--and", "--console", "stdio"}, DEFAULT);
+        assertEquals(3, all.size());
+        assertEquals("stdio", all.get(0).console(), "the first guest's console is the terminal");
+        assertEquals("buffer", all.get(1).console(), "later guests keep theirs in a buffer");
+        assertEquals(Path.of("/k2.elf"), all.get(1).kernel());
+        assertEquals("stdio", all.get(2).console(), "unless --console says else");
+        assertThrows(IllegalArgumentException.class, () -> RunCommand.parseAll(new String[] {"--and", "x"}, DEFAULT));
     }
 
     @Test
