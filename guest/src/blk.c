@@ -4,6 +4,9 @@
  *   blk write SEED N    fill sectors 0..N-1 with a pattern made from SEED
  *   blk verify SEED N   read them back; a wrong sector crashes the guest
  *                       with its number (bin/lguest run then exits 1)
+ *   blk flush           have the host put what was written on stable storage
+ *   blk raw-write N     write sectors 0..N-1 as they are (no pattern: the
+ *   blk raw-read N      protocol's own speed, for bench/diskbench.py)
  *
  * From the kernel command line ("blk write 7 256 poweroff") or typed at the
  * console.  Each sector holds 127 pattern words, a function of the seed,
@@ -15,6 +18,7 @@
 
 u32 lguest_block_init(void);
 int lguest_block_rw(int write, u32 sector, u32 count, void *buf);
+int lguest_block_flush(void);
 
 static u32 blk_sectors;
 static int blk_probed;
@@ -103,12 +107,47 @@ static void blk_verify(u32 seed, u32 n)
 	printk("blk: verified %u sectors (seed %u)\n", n, seed);
 }
 
-/* "write SEED N" or "verify SEED N" (what follows "blk "); 0 when it was a blk command. */
+static void blk_raw(int write, u32 n)
+{
+	u32 s, k;
+	for (s = 0; s < n; s += k) {
+		k = n - s < BATCH ? n - s : BATCH;
+		if (lguest_block_rw(write, s, k, blk_buf))
+			panic("blk raw-%s: I/O error at sector %u", write ? "write" : "read", s);
+	}
+	printk("blk: raw %s %u sectors\n", write ? "wrote" : "read", n);
+}
+
+/* "write SEED N", "verify SEED N", "flush", "raw-write N", "raw-read N" (what follows "blk "); 0 when it ran. */
 int blk_command(const char *args)
 {
 	int write;
 	u32 seed, n;
 
+	if (!strncmp(args, "flush", 5) && (args[5] == ' ' || args[5] == '\0')) {
+		if (!blk_ready())
+			return -1;
+		if (lguest_block_flush())
+			panic("blk flush: I/O error");
+		printk("blk: flushed\n");
+		return 0;
+	}
+	if (!strncmp(args, "raw-write ", 10) || !strncmp(args, "raw-read ", 9)) {
+		write = args[4] == 'w';
+		args += write ? 10 : 9;
+		if (parse_u32(&args, &n)) {
+			printk("blk: N is a decimal number\n");
+			return -1;
+		}
+		if (!blk_ready())
+			return -1;
+		if (n > blk_sectors) {
+			printk("blk: %u sectors asked, the disk has %u\n", n, blk_sectors);
+			return -1;
+		}
+		blk_raw(write, n);
+		return 0;
+	}
 	if (!strncmp(args, "write ", 6)) {
 		write = 1;
 		args += 6;
@@ -116,7 +155,7 @@ int blk_command(const char *args)
 		write = 0;
 		args += 7;
 	} else {
-		printk("blk: usage: blk write SEED N | blk verify SEED N\n");
+		printk("blk: usage: blk write SEED N | blk verify SEED N | blk flush | blk raw-write N | blk raw-read N\n");
 		return -1;
 	}
 	if (parse_u32(&args, &seed) || parse_u32(&args, &n)) {

@@ -308,7 +308,7 @@ static int lg_console_input_init(void)
  * result (1 done, 2 error) and raises the IRQ; we wait for result.
  */
 struct lguest_block_page {
-	int type;               /* 0 read, 1 write */
+	int type;               /* 0 read, 1 write, 2 flush (ours; 2.6.23 had none) */
 	u32 sector;
 	u32 bytes;
 	int result;             /* 0 pending, 1 done, 2 error */
@@ -592,6 +592,25 @@ int lguest_net_pending(void)
 		if (((volatile struct lguest_dma *)&net_rx_dma[i])->used_len)
 			return 1;
 	return 0;
+}
+
+
+/* Asks the Launcher to put everything written so far on stable storage (type 2, our extension). 0 or -1. */
+int lguest_block_flush(void)
+{
+	blk_page->type = 2;
+	blk_page->sector = 0;
+	blk_page->bytes = 0;
+	blk_page->result = 0;
+	blk_send.used_len = 0;
+	blk_send.len[0] = 0;
+	blk_reply.len[0] = 0;
+	barrier();
+	blk_reply.used_len = 0;
+	hcall(LHCALL_SEND_DMA, blk_key, __pa(&blk_send), 0);
+	while (!blk_page->result)
+		idle_wait();
+	return blk_page->result == 1 ? 0 : -1;
 }
 
 /* ---- the end ---- */

@@ -320,6 +320,8 @@ public final class Main {
             Method createSession = processorType.getMethod("createSession", InputStream.class, java.io.OutputStream.class, java.io.OutputStream.class);
             Object session = createSession.invoke(processor, InputStream.nullInputStream(), out, err);
             Class<?> sessionType = interfaceNamed(session.getClass(), "org.apache.felix.service.command.CommandSession");
+            // Commands that need a terminal (lguest:console --attach) ask for this and refuse with a reason.
+            sessionType.getMethod("put", String.class, Object.class).invoke(session, "lguest.batch", Boolean.TRUE);
             Method execute = sessionType.getMethod("execute", CharSequence.class);
             Method format = sessionType.getMethod("format", Object.class, int.class);
             int failures = 0;

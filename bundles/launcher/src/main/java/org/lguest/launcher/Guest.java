@@ -46,6 +46,17 @@ public interface Guest {
      */
     Optional<String> transcript(String type);
 
+    /**
+     * Everything the guest sends to the device of {@code type} from now on
+     * ("console": what it prints), a copy handed to {@code sink} on the
+     * guest's thread as it goes out (keep the sink quick: queue, do not
+     * block). Closing the result stops it. For a terminal attached to the
+     * console ({@code lguest:console --attach}) and live views.
+     *
+     * @throws IllegalArgumentException when the guest has no such device
+     */
+    AutoCloseable watch(String type, java.util.function.Consumer<byte[]> sink);
+
     /** Input from a user for the device of {@code type}. False when the device takes none. */
     boolean input(String type, byte[] data);
 

@@ -4,7 +4,10 @@
  * kernel, command line, devices), lists the guests and stops them; each
  * {@link org.lguest.launcher.Guest} reports its state, counters and, once it
  * ended, why.
+ *
+ * <p>1.2.0: {@link org.lguest.launcher.Guest#watch} (a live copy of what the
+ * guest sends to a device), {@link org.lguest.launcher.DeviceSpec#net}.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.1.0")
+@org.osgi.annotation.versioning.Version("1.2.0")
 package org.lguest.launcher;

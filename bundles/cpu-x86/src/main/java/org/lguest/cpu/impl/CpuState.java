@@ -343,6 +343,11 @@ abstract class CpuState {
     }
 
     /** Linear address of a checked access of n bytes; perm 1 = read, 2 = write. */
+    /** Whether {@link #lin} would pass (no fault) for these arguments. */
+    final boolean linFits(int s, int off, int n, int perm) {
+        return (sperm[s] & perm) != 0 && (((long) (off - slo[s])) & 0xFFFFFFFFL) <= sspan[s] - (n - 1);
+    }
+
     final int lin(int s, int off, int n, int perm) {
         if ((sperm[s] & perm) == 0 || (((long) (off - slo[s])) & 0xFFFFFFFFL) > sspan[s] - (n - 1)) segFault(s);
         return sbase[s] + off;

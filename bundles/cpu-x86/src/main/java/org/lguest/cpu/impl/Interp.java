@@ -1159,6 +1159,17 @@ abstract class Interp extends SysOps {
                     continue;
                 }
             }
+            if ((op == 0xA4 || op == 0xA5) && a32 && d == sz && sz != 2 && c > 1) {
+                int k = fastMovs(c, sz, src);
+                if (k > 0) {
+                    n += k;
+                    if (n >= REP_CHUNK && r[1] != 0) {
+                        eip = startEip;
+                        return;
+                    }
+                    continue;
+                }
+            }
             stringOnce(op, sz, d, src);
             if (a32) r[1]--;
             else setReg16(1, c - 1);
@@ -1185,6 +1196,35 @@ abstract class Interp extends SysOps {
         int v = r[0];
         for (int j = 0, o = a & 0xFFF; j < k; j++, o += 4) I32.set(f, o, v);
         r[7] += 4 * k;
+        r[1] -= k;
+        return k;
+    }
+
+    /**
+     * REP MOVSB/MOVSD forward within one source page and one destination
+     * page, both in the TLB (the destination in the write TLB, so not a page
+     * holding decoded code), the whole run inside both segments, dwords
+     * aligned, and no overlap in one frame: one array copy. Returns the
+     * elements moved, or 0 for the element-by-element path (which takes
+     * every fault at the element where the hardware takes it).
+     */
+    private int fastMovs(int c, int sz, int src) {
+        int soff = r[6], doff = r[7];
+        int sa = sbase[src] + soff, da = sbase[0] + doff;
+        if (sz == 4 && ((sa | da) & 3) != 0) return 0;
+        int room = Math.min(0x1000 - (sa & 0xFFF), 0x1000 - (da & 0xFFF)) / sz;
+        int k = Integer.compareUnsigned(c, room) < 0 ? c : room;
+        if (k < 2) return 0;
+        int bytes = k * sz;
+        int si = ((sa >>> 12) & TLB_MASK) | tlbUser, di = ((da >>> 12) & TLB_MASK) | tlbUser;
+        if (rTag[si] != sa >>> 12 || wTag[di] != da >>> 12) return 0;
+        if (!linFits(src, soff, bytes, 1) || !linFits(0, doff, bytes, 2)) return 0;
+        byte[] from = rPage[si], to = wPage[di];
+        int so = sa & 0xFFF, dst = da & 0xFFF;
+        if (from == to && so < dst + bytes && dst < so + bytes) return 0;
+        System.arraycopy(from, so, to, dst, bytes);
+        r[6] += bytes;
+        r[7] += bytes;
         r[1] -= k;
         return k;
     }

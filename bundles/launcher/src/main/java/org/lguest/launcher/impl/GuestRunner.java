@@ -454,6 +454,13 @@ final class GuestRunner implements Guest {
     }
 
     @Override
+    public AutoCloseable watch(String type, java.util.function.Consumer<byte[]> sink) {
+        LauncherDevice d = devices.stream().filter(x -> x.typeName().equals(type)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("guest " + id + " has no " + type + " device"));
+        return d.watch(sink);
+    }
+
+    @Override
     public boolean input(String type, byte[] data) {
         return devices.stream().filter(d -> d.typeName().equals(type)).findFirst().map(d -> d.input(data)).orElse(false);
     }

@@ -232,7 +232,39 @@ final class LauncherDevice implements DeviceContext {
      * room; when there is none, waits for a driver up to the timeout and then
      * answers 0 (nothing taken) with an error.
      */
+    /** Live copies of the guest's output (Guest.watch). */
+    private final java.util.List<java.util.function.Consumer<byte[]>> watchers = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    AutoCloseable watch(java.util.function.Consumer<byte[]> sink) {
+        watchers.add(sink);
+        return () -> watchers.remove(sink);
+    }
+
+    private void tee(ByteBuffer[] sections) {
+        int total = 0;
+        for (ByteBuffer s : sections) {
+            total += s.remaining();
+        }
+        byte[] copy = new byte[total];
+        int at = 0;
+        for (ByteBuffer s : sections) {
+            int n = s.remaining();
+            s.duplicate().get(copy, at, n);
+            at += n;
+        }
+        for (java.util.function.Consumer<byte[]> w : watchers) {
+            try {
+                w.accept(copy);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "guest {0}: {1}: a watcher failed: {2}", guest.id(), label(), e.toString());
+            }
+        }
+    }
+
     int output(int key, ByteBuffer[] sections) throws InterruptedException {
+        if (!watchers.isEmpty()) {
+            tee(sections);
+        }
         lock.lockInterruptibly();
         try {
             outputs++;

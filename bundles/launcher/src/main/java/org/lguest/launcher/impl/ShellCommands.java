@@ -1,11 +1,15 @@
 package org.lguest.launcher.impl;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
+import org.apache.felix.service.command.CommandSession;
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
 import org.lguest.launcher.DeviceSpec;
@@ -139,6 +143,102 @@ public final class ShellCommands {
     public String console(@Descriptor("guest id") int id) {
         Guest g = guests.get(id).orElseThrow(() -> new IllegalArgumentException("no guest " + id));
         return g.transcript("console").orElse("");
+    }
+
+    @Descriptor("shows a guest's console output; with --attach, connects this terminal to it (like virsh console) until Ctrl-] or the guest's end")
+    public String console(CommandSession session,
+            @Descriptor("connect the terminal: the guest's output as it comes, keystrokes to the guest; Ctrl-] detaches")
+            @Parameter(names = {"-a", "--attach"}, presentValue = "true", absentValue = "false") boolean attach,
+            @Descriptor("guest id") int id) throws InterruptedException {
+        if (!attach) {
+            return console(id);
+        }
+        Guest g = guests.get(id).orElseThrow(() -> new IllegalArgumentException("no guest " + id));
+        if (Boolean.TRUE.equals(session.get("lguest.batch"))) {
+            throw new IllegalStateException("lguest:console --attach needs an interactive shell (bin/lguest with no piped"
+                    + " input or -c); in a script use lguest:console " + id + " and lguest:input " + id + " TEXT");
+        }
+        return attach(g, session.getKeyboard(), session.getConsole());
+    }
+
+    /** Ctrl-]: what ends {@code console --attach}, as in virsh and telnet. */
+    static final int ESCAPE = 0x1d;
+
+    /**
+     * The guest's console on a terminal: what the guest prints from now on
+     * goes to {@code out} as it comes; bytes from {@code keyboard} go to the
+     * guest until {@link #ESCAPE}. Returns when the user detaches or the
+     * guest ends, saying which.
+     *
+     * <p>The keyboard is read by a thread of its own with plain blocking
+     * reads (a shell's keyboard stream need not report {@code available()}).
+     * It ends when it reads the escape, so detaching swallows nothing; when
+     * the guest ends first, that thread still waits for one more key, which
+     * it drops (the reply says so).
+     */
+    static String attach(Guest g, InputStream keyboard, PrintStream out) throws InterruptedException {
+        if (g.state() != Guest.State.RUNNING) {
+            throw new IllegalStateException("guest " + g.id() + " is " + g.state().name().toLowerCase().replace('_', ' ')
+                    + ": nothing to attach to");
+        }
+        java.util.concurrent.BlockingQueue<byte[]> printed = new java.util.concurrent.LinkedBlockingQueue<>();
+        java.util.concurrent.CountDownLatch detached = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicBoolean attached = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread keys = Thread.ofPlatform().daemon().name("lguest-console-attach-" + g.id()).start(() -> {
+            byte[] typed = new byte[256];
+            try {
+                while (true) {
+                    int n = keyboard.read(typed, 0, typed.length);
+                    if (n < 0) {
+                        return; // the keyboard closed: stay attached until the guest ends
+                    }
+                    int escape = -1;
+                    for (int i = 0; i < n; i++) {
+                        if (typed[i] == ESCAPE) {
+                            escape = i;
+                            break;
+                        }
+                    }
+                    int send = escape < 0 ? n : escape;
+                    if (send > 0 && attached.get() && !g.input("console", java.util.Arrays.copyOf(typed, send))) {
+                        printed.add("\n(the console takes no input now: no driver)\n".getBytes(StandardCharsets.UTF_8));
+                    }
+                    if (escape >= 0 || !attached.get()) {
+                        detached.countDown();
+                        return;
+                    }
+                }
+            } catch (IOException e) {
+                // the keyboard failed: stay attached until the guest ends
+            }
+        });
+        try (AutoCloseable watching = g.watch("console", printed::add)) {
+            out.println("Connected to guest " + g.id() + " (" + g.spec().name() + "); escape character is ^]");
+            out.flush();
+            while (true) {
+                for (byte[] b = printed.poll(); b != null; b = printed.poll()) {
+                    out.write(b, 0, b.length);
+                }
+                out.flush();
+                if (detached.getCount() == 0) {
+                    return "\ndetached from guest " + g.id();
+                }
+                if (g.state() != Guest.State.RUNNING) {
+                    attached.set(false);
+                    return "\nguest " + g.id() + " ended: " + g.ending().toCompletableFuture().join().reason()
+                            + (keys.isAlive() ? " (the next key typed is dropped)" : "");
+                }
+                byte[] b = printed.poll(20, java.util.concurrent.TimeUnit.MILLISECONDS);
+                if (b != null) {
+                    out.write(b, 0, b.length);
+                }
+            }
+        } catch (InterruptedException | RuntimeException e) {
+            attached.set(false);
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Descriptor("types a line at a guest's console (TEXT and a newline)")

@@ -98,6 +98,77 @@ class GuestBootTest {
         assertTrue(g.deviceMetrics().get("console0").get("launcher.inputBytes") == 22L, g.deviceMetrics().toString());
     }
 
+    /** Keystrokes: {@code first}, then, once {@code screen} shows {@code awaited}, {@code then}. */
+    static java.io.InputStream keys(String first, java.io.ByteArrayOutputStream screen, String awaited, byte[] then) {
+        return new java.io.InputStream() {
+            final java.nio.ByteBuffer a = java.nio.ByteBuffer.wrap(first.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            final java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(then);
+
+            java.nio.ByteBuffer ready() {
+                if (a.hasRemaining()) {
+                    return a;
+                }
+                return screen.toString(java.nio.charset.StandardCharsets.US_ASCII).contains(awaited) ? b : null;
+            }
+
+            @Override
+            public int available() {
+                java.nio.ByteBuffer r = ready();
+                return r == null ? 0 : r.remaining();
+            }
+
+            @Override
+            public int read() {
+                java.nio.ByteBuffer r = ready();
+                return r == null || !r.hasRemaining() ? -1 : r.get() & 0xFF;
+            }
+
+            /** Blocks, as a terminal does, until there is something to read. */
+            @Override
+            public int read(byte[] into, int off, int len) {
+                java.nio.ByteBuffer r;
+                while ((r = ready()) == null || !r.hasRemaining()) {
+                    try {
+                        Thread.sleep(5);
+                    } catch (InterruptedException e) {
+                        return -1;
+                    }
+                }
+                int n = Math.min(len, r.remaining());
+                r.get(into, off, n);
+                return n;
+            }
+        };
+    }
+
+    @Test
+    void aTerminalAttachedToTheConsoleSeesTheEchoAndCtrlRightBracketDetaches() throws Exception {
+        Guest g = launcher.start(new GuestSpec("attach", 32L << 20, GUEST_KERNEL, "", List.of()));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!console.opened.get(0).output.toString().contains("lguest-guest: ready") && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        java.io.ByteArrayOutputStream screen = new java.io.ByteArrayOutputStream();
+        String result = ShellCommands.attach(g, keys("hello there\r", screen, "hello there\n", new byte[] {0x1d}),
+                new java.io.PrintStream(screen, true, java.nio.charset.StandardCharsets.US_ASCII));
+        String shown = screen.toString(java.nio.charset.StandardCharsets.US_ASCII);
+        assertEquals("\ndetached from guest " + g.id(), result);
+        assertTrue(shown.startsWith("Connected to guest " + g.id() + " (attach); escape character is ^]"), shown);
+        assertTrue(shown.contains("hello there\n"), "the guest's echo of the typed line reached the terminal: " + shown);
+        assertEquals(Guest.State.RUNNING, g.state(), "detaching leaves the guest running");
+    }
+
+    @Test
+    void anAttachedTerminalIsToldWhenTheGuestEnds() throws Exception {
+        Guest g = launcher.start(new GuestSpec("attach", 32L << 20, GUEST_KERNEL, "", List.of()));
+        java.io.ByteArrayOutputStream screen = new java.io.ByteArrayOutputStream();
+        String result = ShellCommands.attach(g, keys("poweroff\r", screen, "never", new byte[0]),
+                new java.io.PrintStream(screen, true, java.nio.charset.StandardCharsets.US_ASCII));
+        assertEquals("\nguest " + g.id() + " ended: CRASH: Power down (the next key typed is dropped)", result);
+        assertTrue(screen.toString(java.nio.charset.StandardCharsets.US_ASCII).contains("lguest-guest: power down"),
+                screen.toString(java.nio.charset.StandardCharsets.US_ASCII));
+    }
+
     @Test
     void theGuestKernelBootsRunsEverySelftestAndPowersOff() throws Exception {
         assertTrue(Files.isRegularFile(GUEST_KERNEL), "the guest kernel is built: " + GUEST_KERNEL.toAbsolutePath());

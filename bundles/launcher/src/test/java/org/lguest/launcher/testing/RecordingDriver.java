@@ -47,6 +47,24 @@ public final class RecordingDriver implements DeviceDriver {
             return n;
         }
 
+        /** Typed input goes to the guest's console buffer (key 0), waiting while the guest has none free. */
+        @Override
+        public boolean input(byte[] data) {
+            ByteBuffer b = ByteBuffer.wrap(data);
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (b.hasRemaining() && System.nanoTime() < deadline) {
+                if (context.deliver(0, b) < 0) {
+                    try {
+                        Thread.sleep(5);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return false;
+                    }
+                }
+            }
+            return !b.hasRemaining();
+        }
+
         @Override
         public Optional<String> transcript() {
             return Optional.of(output.toString());

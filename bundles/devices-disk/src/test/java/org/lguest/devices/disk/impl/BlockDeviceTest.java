@@ -117,6 +117,76 @@ class BlockDeviceTest {
         assertArrayEquals(data(1024, 0x5a)[0].array(), delivered.get(1), "the read's data go to the reply buffer");
     }
 
+    interface Flush {
+        void run() throws IOException;
+    }
+
+    /** A memory disk whose flush does {@code flush}. */
+    static BlockBackEnd flushing(Flush flush) {
+        BlockBackEnd inner = new MemoryBlockBackEnd(64 * 512);
+        return new BlockBackEnd() {
+            @Override
+            public long capacity() {
+                return inner.capacity();
+            }
+
+            @Override
+            public boolean readOnly() {
+                return false;
+            }
+
+            @Override
+            public void read(long sector, ByteBuffer dst) throws IOException {
+                inner.read(sector, dst);
+            }
+
+            @Override
+            public void write(long sector, ByteBuffer src) throws IOException {
+                inner.write(sector, src);
+            }
+
+            @Override
+            public void flush() throws IOException {
+                flush.run();
+            }
+
+            @Override
+            public String describe() {
+                return "flushing";
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+
+    @Test
+    void aFlushReachesTheBackEndBeforeResultOne() {
+        int[] flushed = {0};
+        BlockBackEnd disk = flushing(() -> flushed[0]++);
+        BlockDevice d = new BlockDevice(context, disk);
+        request(2, 0, 0);
+        assertEquals(0, d.output(KEY, new ByteBuffer[0]));
+        assertEquals(1, flushed[0], "the back end flushed");
+        assertEquals(1, memory.readU32(PAGE + BlockDevice.RESULT));
+        assertEquals(0, delivered.get(0).length, "an empty delivery raises the interrupt");
+        assertEquals(1L, d.metrics().get("flushes"));
+    }
+
+    @Test
+    void aFlushThatFailsIsAnIoErrorAndOneWithDataKills() {
+        BlockBackEnd disk = flushing(() -> {
+            throw new IOException("disk gone");
+        });
+        BlockDevice d = new BlockDevice(context, disk);
+        request(2, 0, 0);
+        d.output(KEY, new ByteBuffer[0]);
+        assertEquals(2, memory.readU32(PAGE + BlockDevice.RESULT));
+        request(2, 0, 0);
+        assertEquals("bad block request: a flush sent data", kill(d, data(512, 1)));
+    }
+
     @Test
     void aBackEndFailureIsTheGuestsIoErrorNotAKill() {
         BlockBackEnd readOnly = new BlockBackEnd() {
@@ -183,7 +253,7 @@ class BlockDeviceTest {
         request(0, 0, 128 * 1024);
         assertEquals("bad block request: 131072 bytes (whole sectors, at most 65536)", kill(d, new ByteBuffer[0]));
         request(7, 0, 512);
-        assertEquals("bad block request: type 7 (0 read, 1 write)", kill(d, new ByteBuffer[0]));
+        assertEquals("bad block request: type 7 (0 read, 1 write, 2 flush)", kill(d, new ByteBuffer[0]));
     }
 
     @Test

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -138,6 +139,20 @@ class DiskGuestTest {
         for (int at = 256 * 512; at < file.capacity(); at += 4) {
             assertEquals(0, file.getInt(at), "untouched beyond sector 255, at byte " + at);
         }
+    }
+
+    @Test
+    void aFlushAfterWritesReachesTheFileAndRawModesMoveWholeRequests() throws Exception {
+        Path img = image(2048);
+        Guest.End end = run(img.toString(), "blk write 5 300 blk flush blk raw-read 2048 blk raw-write 1000 poweroff");
+        assertTrue(end.poweredOff(), end.reason() + "\n" + consoleOutput());
+        String out = consoleOutput();
+        assertTrue(out.contains("blk: flushed"), out);
+        assertTrue(out.contains("blk: raw read 2048 sectors") && out.contains("blk: raw wrote 1000 sectors"), out);
+        Map<String, Long> c = lastGuest.deviceInfo().get(0).counters();
+        assertEquals(Long.valueOf(1), c.get("flushes"), "one flush reached the back end: " + c);
+        assertEquals(Long.valueOf(16), c.get("reads"), "2048 sectors in requests of 128: " + c);
+        assertEquals(Long.valueOf(3 + 8), c.get("writes"), "300 sectors in 3 requests, 1000 in 8: " + c);
     }
 
     @Test
