@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run-bench.sh - the benchmarks behind the README's "Performance" section.
 #
-#   bench/run-bench.sh [--scale N] [--runs R] [--parts cpu,hcall,cputime,disk] [--out DIR]
+#   bench/run-bench.sh [--scale N] [--runs R] [--parts cpu,hcall,cputime,disk,net,console] [--out DIR]
 #
 #   cpu    the shared CPU workload (BENCH_DIR, default ../shared/bench beside the repository) on
 #          native, qemu-system-i386 (paging off/on) and our CPU
@@ -13,20 +13,24 @@
 #          (guestbench.py: bin/lguest run, bin/lguest bare, qemu, testhost)
 #   cputime  the cpu part's configurations again, timed by CPU time (user +
 #          sys of the whole process) instead of wall time (cputime.py)
+#   disk   guest disk MB/s against dd on the same file (diskbench.py)
+#   net    inter-guest LAN throughput; TAP round trip and throughput both
+#          ways, where root may make a network namespace (netbench.py)
+#   console  console bytes/s against a host program's (conbench.py)
 #
 # Needs: ./build.sh done (runtime/target/lguest), gcc -m32, binutils, python3,
 # qemu-system-i386.  Results (logs, JSON, date, load, git revision) go to
 # DIR (default bench/out/YYYYMMDD-HHMMSS).  The defaults are the README's.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SCALE=8 RUNS=3 PARTS=cpu,hcall,cputime,disk OUT=""
+SCALE=8 RUNS=3 PARTS=cpu,hcall,cputime,disk,net,console OUT=""
 while [ $# -gt 0 ]; do
     case $1 in
         --scale) SCALE=$2; shift 2 ;;
         --runs) RUNS=$2; shift 2 ;;
         --parts) PARTS=$2; shift 2 ;;
         --out) OUT=$2; shift 2 ;;
-        *) sed -n '2,21s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+        *) sed -n '2,26s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
     esac
 done
 LGUEST=$ROOT/runtime/target/lguest/bin/lguest
@@ -105,5 +109,17 @@ case ,$PARTS, in *,disk,*)
     python3 "$ROOT/bench/diskbench.py" --lguest "$LGUEST" --mb 64 --runs "$RUNS" --dir "$OUT" \
         --json "$OUT/disk.json" 2>&1 | tee "$OUT/disk.log"
     load "disk end"
+esac
+case ,$PARTS, in *,net,*)
+    load "net start"
+    python3 "$ROOT/bench/netbench.py" --lguest "$LGUEST" --mb 64 --runs "$RUNS" \
+        --json "$OUT/net.json" 2>&1 | tee "$OUT/net.log"
+    load "net end"
+esac
+case ,$PARTS, in *,console,*)
+    load "console start"
+    python3 "$ROOT/bench/conbench.py" --lguest "$LGUEST" --kb 4096 --runs "$RUNS" \
+        --json "$OUT/console.json" 2>&1 | tee "$OUT/console.log"
+    load "console end"
 esac
 echo "results in $OUT"

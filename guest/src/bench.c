@@ -152,12 +152,42 @@ static void bench_out(const char *s)
 }
 #endif
 
+/*
+ * conbench=KB: KB kilobytes of console output, 64-byte numbered lines, through
+ * the console device as fast as it takes them, framed by "CONBENCH begin" and
+ * "CONBENCH end" lines whose host-side timestamps give the rate
+ * (bench/conbench.py).
+ */
+static void console_bench(u32 kb)
+{
+	static char chunk[4096];
+	u32 lines = sizeof(chunk) / 64;
+
+	printk("CONBENCH begin kb=%u\n", kb);
+	for (u32 k = 0; k < kb / 4; k++) {
+		for (u32 l = 0; l < lines; l++) {
+			char *line = chunk + 64 * l;
+			u32 n = k * lines + l;
+			memset(line, 'x', 63);
+			for (int d = 7; d >= 0; d--, n /= 10)
+				line[d] = (char)('0' + n % 10);
+			line[8] = ' ';
+			line[63] = '\n';
+		}
+		pv.console_write(chunk, sizeof(chunk));
+	}
+	printk("CONBENCH end kb=%u\n", kb / 4 * 4);
+}
+
 void bench_modes(void)
 {
 	const char *n = cmdline_option("hcallbench=");
+	const char *c = cmdline_option("conbench=");
 
 	if (n)
 		hcall_bench(parse_u32(n));
+	if (c)
+		console_bench(parse_u32(c));
 	if (cmdline_flag("bench")) {
 #ifdef WITH_BENCH_CORE
 		const char *s = cmdline_option("scale=");

@@ -175,6 +175,37 @@ int blk_command(const char *args)
 	return 0;
 }
 
+/* The selftest's check: two reads of sectors 0..7 agree, then a flush. Changes nothing on the disk. */
+int blk_selftest(char *why, int size)
+{
+	static u32 again[1024] __attribute__((aligned(4096)));
+	u32 n;
+
+	if (!blk_probed) {
+		blk_probed = 1;
+		blk_sectors = boot.lguest ? lguest_block_init() : 0;
+	}
+	if (!blk_sectors) {
+		snprintk(why, size, "no block device");
+		return -1;
+	}
+	n = blk_sectors < 8 ? blk_sectors : 8;
+	if (lguest_block_rw(0, 0, n, blk_buf) || lguest_block_rw(0, 0, n, again)) {
+		snprintk(why, size, "a read of sectors 0..%u failed", n - 1);
+		return 0;
+	}
+	if (memcmp(blk_buf, again, n * 512)) {
+		snprintk(why, size, "two reads of sectors 0..%u differ", n - 1);
+		return 0;
+	}
+	if (lguest_block_flush()) {
+		snprintk(why, size, "the flush failed");
+		return 0;
+	}
+	snprintk(why, size, "%u sectors; reads agree, flush done", blk_sectors);
+	return 1;
+}
+
 /* Each "blk ..." command on the kernel command line, in order. */
 void blk_modes(void)
 {

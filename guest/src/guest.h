@@ -148,6 +148,7 @@ void panic(const char *fmt, ...) __attribute__((noreturn));
 void bench_modes(void);
 void blk_modes(void);                   /* blk write|verify SEED N (blk.c) */
 int blk_command(const char *args);
+int blk_selftest(char *why, int size);  /* 1 pass, 0 fail, -1 no disk; why says */
 
 /* lguest.c: the lguest_net transport; net.c: ARP, ICMP echo, UDP */
 struct lguest_net_stats {
@@ -159,9 +160,12 @@ int lguest_net_init(u8 mac[6], u32 *slot);
 int lguest_net_send(const void *frame, u32 len);
 int lguest_net_receive(void *buf);
 int lguest_net_pending(void);
+int lguest_net_own_slot_holds(const u8 mac[6]);
+int lguest_net_buffers_armed(void);     /* every receive buffer points at its page-contained 1514 bytes */
 void net_modes(void);                   /* ping / net send / net recv on the command line */
 int net_command(const char *line);      /* the same typed at the console; 0 when it was one */
 void net_poll(void);                    /* answer ARP, ping and UDP echo; the idle loop calls it */
+int net_selftest(char *why, int size);  /* 1 pass, 0 fail, -1 no network; why says */
 
 /* traps.c */
 void traps_init(void);

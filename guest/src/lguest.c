@@ -583,6 +583,26 @@ int lguest_net_receive(void *buf)
 	return 0;
 }
 
+int lguest_net_own_slot_holds(const u8 mac[6])
+{
+	if (!net_map)
+		return 0;
+	for (int b = 0; b < 6; b++)
+		if (net_map[net_self].mac[b] != mac[b])
+			return 0;
+	return 1;
+}
+
+int lguest_net_buffers_armed(void)
+{
+	for (u32 i = 0; i < NET_RX_BUFS; i++) {
+		struct lguest_dma *d = &net_rx_dma[i];
+		if (d->addr[0] != __pa(net_rx[i]) || d->len[0] != NET_FRAME_MAX || d->len[1] != 0)
+			return 0;
+	}
+	return net_map != NULL;
+}
+
 /* Whether a received frame waits (for the idle loop: do not halt then). */
 int lguest_net_pending(void)
 {

@@ -475,6 +475,24 @@ static int run(const char *line, int strict)
 	return 1;
 }
 
+int net_selftest(char *why, int size)
+{
+	if (!boot.lguest || !net_ready()) {
+		snprintk(why, size, "no network device");
+		return -1;
+	}
+	if (!lguest_net_own_slot_holds(my_mac)) {
+		snprintk(why, size, "our MAC is not in our slot of the peer map");
+		return 0;
+	}
+	if (!lguest_net_buffers_armed()) {
+		snprintk(why, size, "a receive buffer is not armed");
+		return 0;
+	}
+	snprintk(why, size, "our MAC in our slot, receive buffers bound");
+	return 1;
+}
+
 int net_command(const char *line)
 {
 	return run(line, 0) < 0 ? -1 : 0;

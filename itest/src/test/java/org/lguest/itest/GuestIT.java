@@ -264,6 +264,61 @@ public class GuestIT {
         shell("lguest:stop " + a);
     }
 
+    /** Runs a host command; its exit status and output. */
+    static String[] host(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        boolean done = p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS);
+        return new String[] {done ? Integer.toString(p.exitValue()) : "timeout", out};
+    }
+
+    /** A UDP client: sends to 10.0.0.2's echo port until the same bytes come back (20 tries, 1 s apart). */
+    static final String UDP_ECHO_CLIENT = String.join("\n",
+            "import socket, sys",
+            "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)",
+            "s.settimeout(1)",
+            "msg = sys.argv[1].encode()",
+            "for i in range(20):",
+            "    s.sendto(msg, ('10.0.0.2', 7))",
+            "    try:",
+            "        data, peer = s.recvfrom(2048)",
+            "    except socket.timeout:",
+            "        continue",
+            "    print(data.decode(), peer[0])",
+            "    sys.exit(0 if data == msg else 2)",
+            "sys.exit(1)");
+
+    @Test
+    public void theHostReachesAGuestsUdpEchoOverATapInANamespaceOfItsOwn() throws Exception {
+        org.junit.Assume.assumeTrue("needs /dev/net/tun and root", new File("/dev/net/tun").exists()
+                && "root".equals(System.getProperty("user.name")));
+        String ns = "lgit-" + ProcessHandle.current().pid();
+        String tap = "lgit" + (ProcessHandle.current().pid() % 100000);
+        org.junit.Assume.assumeTrue("ip netns add", "0".equals(host("ip", "netns", "add", ns)[0]));
+        try {
+            int id = (Integer) shell("lguest:start --mem 32M --name tapguest --net tap:" + tap + ",netns=" + ns);
+            for (String[] c : new String[][] {{"ip", "-n", ns, "addr", "add", "10.0.0.1/24", "dev", tap},
+                    {"ip", "-n", ns, "link", "set", tap, "up"}, {"ip", "-n", ns, "link", "set", "lo", "up"}}) {
+                String[] r = host(c);
+                assertEquals(String.join(" ", c) + ": " + r[1], "0", r[0]);
+            }
+            awaitConsole(id, t -> t.contains("net: address 10.0.0.2/24"), 60);
+            String[] echo = host("ip", "netns", "exec", ns, "python3", "-c", UDP_ECHO_CLIENT, "hello over the tap");
+            assertEquals("the guest's UDP echo answers over the TAP: " + echo[1] + "\n" + console(id), "0", echo[0]);
+            assertTrue(echo[1], echo[1].startsWith("hello over the tap 10.0.0.2"));
+            String devices = String.valueOf(shell("lguest:devices " + id));
+            assertTrue(devices, devices.contains("net0  lguest_net on TAP " + tap + " in netns " + ns + " (made for this guest)"));
+            shell("lguest:stop " + id);
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while ("0".equals(host("ip", "-n", ns, "link", "show", tap)[0]) && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertTrue("the TAP goes with its guest", !"0".equals(host("ip", "-n", ns, "link", "show", tap)[0]));
+        } finally {
+            host("ip", "netns", "del", ns);
+        }
+    }
+
     @Test
     public void aConsoleOnALoopbackTcpPortIsTheGuestsTerminal() throws Exception {
         int id = (Integer) shell("lguest:start --mem 32M --console tcp:0");

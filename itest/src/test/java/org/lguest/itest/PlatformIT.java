@@ -41,7 +41,7 @@ import org.lguest.cpu.PhysicalMemory;
 @ExamReactorStrategy(PerClass.class)
 public class PlatformIT {
     static final List<String> PROJECT_BUNDLES = List.of(
-            "org.lguest.cpu", "org.lguest.mmu", "org.lguest.switcher", "org.lguest.lg",
+            "org.lguest.cpu", "org.lguest.mmu", "org.lguest.switcher", "org.lguest.lg", "org.lguest.device",
             "org.lguest.devices.console", "org.lguest.devices.disk", "org.lguest.devices.net",
             "org.lguest.launcher");
 
@@ -82,11 +82,13 @@ public class PlatformIT {
 
     @Test
     public void bundlesImportTheApiPackagesTheyUse() {
-        // The device driver contract (launcher) and the ABI (lg) are exported with versions,
+        // The device API (its own bundle) and the ABI (lg) are exported with versions,
         // and the CPU API reaches the MMU through the framework, not through a private copy.
         assertExports("org.lguest.cpu", "org.lguest.cpu");
         assertExports("org.lguest.lg", "org.lguest.lg.abi");
-        assertExports("org.lguest.launcher", "org.lguest.device");
+        assertExports("org.lguest.device", "org.lguest.device");
+        assertExports("org.lguest.device", "org.lguest.device.block");
+        assertExports("org.lguest.device", "org.lguest.device.net");
     }
 
     private void assertExports(String bsn, String pkg) {

@@ -52,7 +52,9 @@ final class GuestRunner implements Guest {
     private final Consumer<GuestRunner> onEnd;
 
     /** Work other threads hand to the guest's thread (deliveries, above all), done between two runs of the guest. */
-    private final ConcurrentLinkedQueue<GuestTask> inputs = new ConcurrentLinkedQueue<>();
+    private final java.util.concurrent.LinkedBlockingQueue<GuestTask> inputs = new java.util.concurrent.LinkedBlockingQueue<>();
+    /** Wakes the guest's thread waiting for a request's answer (GuestRunner.await); does nothing when run. */
+    private static final GuestTask NUDGE = new GuestTask(() -> 0, new CompletableFuture<>());
     private final AtomicBoolean wakePending = new AtomicBoolean();
     private final CompletableFuture<Void> started = new CompletableFuture<>();
     private final CompletableFuture<End> ending = new CompletableFuture<>();
@@ -163,20 +165,50 @@ final class GuestRunner implements Guest {
         finish(endState, reason, true);
     }
 
-    /** Output from the guest: the DMA's sections go to the device watching the key. */
+    /**
+     * Output from the guest: the DMA's sections, checked, become a request
+     * to the device watching the key; the sender's used_len is its answer.
+     * The guest waits for it (a DMA-era send is synchronous), and meanwhile
+     * this thread serves deliveries, which a model may need to answer.
+     */
     private void handleDma(RunResult.Dma dma) throws InterruptedException {
         GuestMemory m = image.memory;
         int at = dma.dma();
-        ByteBuffer[] sections = DmaSections.read(m, at).copyOut(m);
+        DmaSections sections = DmaSections.read(m, at);
         LauncherDevice device = deviceForKey(dma.key());
         int used;
         if (device == null) {
             event(String.format("DMA to unknown key 0x%x ignored", dma.key()));
             used = 0;
         } else {
-            used = device.output(dma.key(), sections);
+            LauncherRequest r = new LauncherRequest(dma.key(), sections.views(m), this::nudge);
+            device.output(r);
+            used = await(r);
         }
         m.writeU32(at + LguestDma.USED_LEN, used);
+    }
+
+    /** Until {@code r} is answered: serves the queue (deliveries, abandon actions), woken by the answer. */
+    private int await(LauncherRequest r) throws InterruptedException {
+        while (!r.isDone()) {
+            GuestTask t = inputs.poll(100, TimeUnit.MILLISECONDS);
+            if (t != null && t != NUDGE) {
+                try {
+                    t.done().complete(t.work().getAsInt());
+                } catch (RuntimeException e) {
+                    t.done().complete(-1);
+                    throw e;
+                }
+            }
+        }
+        return r.answer().join();
+    }
+
+    /** A request was answered: wake this guest's thread if another thread answered. */
+    private void nudge() {
+        if (Thread.currentThread() != thread) {
+            inputs.offer(NUDGE);
+        }
     }
 
     private LauncherDevice deviceForKey(int key) {
@@ -263,6 +295,9 @@ final class GuestRunner implements Guest {
     private void serviceInputs() {
         GuestTask r;
         while ((r = inputs.poll()) != null) {
+            if (r == NUDGE) {
+                continue;
+            }
             try {
                 r.done().complete(r.work().getAsInt());
             } catch (RuntimeException e) {

@@ -10,7 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
-import org.lguest.device.DeviceBackEnd;
+import org.lguest.device.DeviceModel;
 import org.lguest.device.DeviceContext;
 import org.lguest.device.DeviceDriver;
 import org.lguest.mmu.GuestMemory;
@@ -42,7 +42,7 @@ final class LauncherDevice implements DeviceContext {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private DeviceDriver driver;
-    private DeviceBackEnd backEnd;
+    private DeviceModel backEnd;
     private byte[] savedState = new byte[0];
     private final ArrayDeque<Held> held = new ArrayDeque<>();
     private int heldBytes;
@@ -62,7 +62,10 @@ final class LauncherDevice implements DeviceContext {
     private long detachedAt;
     private long lastSwapMicros = -1;
     private long timeouts;
-    private long inputBytes;
+    private final java.util.concurrent.atomic.AtomicLong inputBytes = new java.util.concurrent.atomic.AtomicLong();
+    /** Requests given to a model and not answered yet, oldest first: replayed on the next model if this one goes. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<LauncherRequest> inFlight = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private long replayed;
 
     private record Held(int key, byte[] data, long since) {
     }
@@ -186,18 +189,36 @@ final class LauncherDevice implements DeviceContext {
         if (a == null) {
             return;
         }
-        int dropped;
-        long waited;
+        int dropped = 0;
+        long waited = 0;
+        java.util.List<LauncherRequest> expired = new java.util.ArrayList<>();
         lock.lock();
         try {
-            Held oldest = held.peek();
-            if (closed || backEnd != null || oldest == null || now - oldest.since() < timeoutNanos) {
+            if (closed) {
                 return;
             }
-            waited = now - oldest.since();
-            dropped = held.size();
-            held.clear();
-            heldBytes = 0;
+            inFlight.removeIf(LauncherRequest::isDone);
+            LauncherRequest first = inFlight.peek();
+            if (first != null && now - first.since >= timeoutNanos) {
+                // a model that never answers, or no model to answer
+                waited = now - first.since;
+                for (LauncherRequest r : inFlight) {
+                    r.revoke();
+                    expired.add(r);
+                }
+                inFlight.clear();
+                dropped += expired.size();
+            }
+            Held oldest = held.peek();
+            if (backEnd == null && oldest != null && now - oldest.since() >= timeoutNanos) {
+                waited = Math.max(waited, now - oldest.since());
+                dropped += held.size();
+                held.clear();
+                heldBytes = 0;
+            }
+            if (dropped == 0) {
+                return;
+            }
             abandoned += dropped;
             changed.signalAll();
         } finally {
@@ -208,18 +229,16 @@ final class LauncherDevice implements DeviceContext {
         LOG.log(System.Logger.Level.WARNING, "guest {0}: {1}", guest.id(), why);
         guest.event(why);
         guest.abandon(() -> guest.memory().writeU32(a.address(), a.value()), a.key());
+        for (LauncherRequest r : expired) {
+            r.complete(0); // the waiting sender goes on (after the abandon action, queued before this)
+        }
     }
 
     @Override
     public int deliver(int key, ByteBuffer data) {
         int placed = guest.deliver(key, data);
         if (placed > 0) {
-            lock.lock();
-            try {
-                inputBytes += placed;
-            } finally {
-                lock.unlock();
-            }
+            inputBytes.addAndGet(placed); // no lock: a model's close may wait for this thread
         }
         return placed;
     }
@@ -240,18 +259,8 @@ final class LauncherDevice implements DeviceContext {
         return () -> watchers.remove(sink);
     }
 
-    private void tee(ByteBuffer[] sections) {
-        int total = 0;
-        for (ByteBuffer s : sections) {
-            total += s.remaining();
-        }
-        byte[] copy = new byte[total];
-        int at = 0;
-        for (ByteBuffer s : sections) {
-            int n = s.remaining();
-            s.duplicate().get(copy, at, n);
-            at += n;
-        }
+    private void tee(LauncherRequest r) {
+        byte[] copy = r.bytes();
         for (java.util.function.Consumer<byte[]> w : watchers) {
             try {
                 w.accept(copy);
@@ -261,9 +270,18 @@ final class LauncherDevice implements DeviceContext {
         }
     }
 
-    int output(int key, ByteBuffer[] sections) throws InterruptedException {
+    /**
+     * Gives the guest's request to the model, which answers it now or later
+     * (the guest's thread waits for the answer, GuestRunner.await). Without
+     * a model the request is copied, held (bounded) and answered at once
+     * with its length, to be given to the next model; when the held buffer
+     * is full, waits for a driver up to the timeout and then answers 0
+     * (nothing taken) with an error. A hostile request (the model throws
+     * GuestViolationException) ends the guest.
+     */
+    void output(LauncherRequest r) throws InterruptedException {
         if (!watchers.isEmpty()) {
-            tee(sections);
+            tee(r);
         }
         lock.lockInterruptibly();
         try {
@@ -271,37 +289,22 @@ final class LauncherDevice implements DeviceContext {
             long deadline = System.nanoTime() + driverWaitNanos;
             while (true) {
                 if (backEnd != null) {
-                    try {
-                        int used = backEnd.output(key, sections);
-                        outputBytes += Math.max(used, 0);
-                        return used;
-                    } catch (GuestViolationException e) {
-                        throw e; // the guest asked for something it must not: the Launcher kills it
-                    } catch (IOException | RuntimeException e) {
-                        LOG.log(System.Logger.Level.WARNING, "guest {0}: {1} back end failed: {2}", guest.id(), label(), e.toString());
-                        return 0;
-                    }
+                    outputBytes += r.length();
+                    submitTo(backEnd, r);
+                    return;
                 }
-                int total = 0;
-                for (ByteBuffer s : sections) {
-                    total += s.remaining();
-                }
+                int total = r.length();
                 if (closed) {
-                    return 0;
+                    r.complete(0);
+                    return;
                 }
                 if (heldBytes + total <= heldLimit) {
-                    byte[] copy = new byte[total];
-                    int at = 0;
-                    for (ByteBuffer s : sections) {
-                        int n = s.remaining();
-                        s.get(copy, at, n);
-                        at += n;
-                    }
-                    held.add(new Held(key, copy, System.nanoTime()));
+                    held.add(new Held(r.key(), r.bytes(), System.nanoTime()));
                     heldBytes += total;
                     heldTotal += total;
                     outputBytes += total;
-                    return total;
+                    r.complete(total);
+                    return;
                 }
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
@@ -311,12 +314,29 @@ final class LauncherDevice implements DeviceContext {
                             guest.id(), typeName, TimeUnit.NANOSECONDS.toSeconds(driverWaitNanos), heldBytes);
                     guest.event("no " + typeName + " driver for " + TimeUnit.NANOSECONDS.toSeconds(driverWaitNanos)
                             + " s with the output buffer full: output refused");
-                    return 0;
+                    r.complete(0);
+                    return;
                 }
                 changed.awaitNanos(left);
             }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** Under the lock: in flight, then to the model. A hostile request is thrown on; a failing model answers 0. */
+    private void submitTo(DeviceModel model, LauncherRequest r) {
+        inFlight.add(r);
+        try {
+            model.submit(r.submission());
+        } catch (GuestViolationException e) {
+            inFlight.remove(r);
+            r.revoke();
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "guest {0}: {1} back end failed: {2}", guest.id(), label(), e.toString());
+            inFlight.remove(r);
+            r.complete(0);
         }
     }
 
@@ -347,27 +367,38 @@ final class LauncherDevice implements DeviceContext {
             if (closed || backEnd != null) {
                 return;
             }
-            DeviceBackEnd opened = d.open(this);
+            DeviceModel opened = d.open(this);
             if (opened == null) {
                 throw new IOException("driver " + d + " opened no back end");
             }
             driver = d;
             backEnd = opened;
             driverChanges++;
-            while (!held.isEmpty()) {
-                Held h = held.peek();
+            // First what the previous model had in flight (the guest still waits for those), in order ...
+            inFlight.removeIf(LauncherRequest::isDone);
+            for (LauncherRequest r : java.util.List.copyOf(inFlight)) {
+                inFlight.remove(r);
+                replayed++;
                 try {
-                    opened.output(h.key(), new ByteBuffer[] {ByteBuffer.wrap(h.data())});
+                    submitTo(opened, r);
+                } catch (GuestViolationException e) {
+                    guest.violation(e.reason());
+                    r.complete(0);
+                }
+            }
+            // ... then what came while no model served the device.
+            while (!held.isEmpty()) {
+                Held h = held.poll();
+                heldBytes -= h.data().length;
+                LauncherRequest r = new LauncherRequest(h.key(), new ByteBuffer[] {ByteBuffer.wrap(h.data())}, () -> { });
+                try {
+                    submitTo(opened, r);
                 } catch (GuestViolationException e) {
                     guest.violation(e.reason()); // a hostile request that waited for this driver still kills
                     held.clear();
                     heldBytes = 0;
                     break;
-                } catch (IOException | RuntimeException e) {
-                    LOG.log(System.Logger.Level.WARNING, "guest {0}: {1}: the new back end failed on held output: {2}", guest.id(), label(), e.toString());
                 }
-                held.poll();
-                heldBytes -= h.data().length;
             }
             if (detachedAt != 0) {
                 // From the old back end's close to the new one having taken the held output: the guest's I/O stall.
@@ -393,7 +424,10 @@ final class LauncherDevice implements DeviceContext {
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "guest {0}: {1}: saving the back end''s state failed: {2}", guest.id(), label(), e.toString());
             }
-            closeBackEnd();
+            closeBackEnd(); // the model finishes what it is doing; what it did not answer stays in flight
+            for (LauncherRequest r : inFlight) {
+                r.revoke();
+            }
             detachedAt = System.nanoTime();
             return true;
         } finally {
@@ -417,6 +451,11 @@ final class LauncherDevice implements DeviceContext {
                 lastDriver = driverName(driver);
             }
             closeBackEnd();
+            for (LauncherRequest r : inFlight) {
+                r.revoke();
+                r.complete(0);
+            }
+            inFlight.clear();
             changed.signalAll();
             if (leaveShared != null) {
                 leaveShared.run();
@@ -461,7 +500,7 @@ final class LauncherDevice implements DeviceContext {
 
     boolean input(byte[] data) {
         lock.lock();
-        DeviceBackEnd b;
+        DeviceModel b;
         try {
             b = backEnd;
         } finally {
@@ -521,12 +560,14 @@ final class LauncherDevice implements DeviceContext {
             }
             m.put("launcher.outputs", outputs);
             m.put("launcher.outputBytes", outputBytes);
-            m.put("launcher.inputBytes", inputBytes);
+            m.put("launcher.inputBytes", inputBytes.get());
             m.put("launcher.heldNow", (long) heldBytes);
             m.put("launcher.heldTotal", heldTotal);
             m.put("launcher.driverChanges", driverChanges);
             m.put("launcher.swapsSurvived", Math.max(0, driverChanges - 1));
             m.put("launcher.heldRequests", (long) held.size());
+            m.put("launcher.inFlight", inFlight.stream().filter(r -> !r.isDone()).count());
+            m.put("launcher.replayed", replayed);
             m.put("launcher.lastSwapMicros", lastSwapMicros);
             m.put("launcher.abandoned", abandoned);
             m.put("launcher.timeouts", timeouts);

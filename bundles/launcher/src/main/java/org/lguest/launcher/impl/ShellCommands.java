@@ -184,37 +184,38 @@ public final class ShellCommands {
         java.util.concurrent.BlockingQueue<byte[]> printed = new java.util.concurrent.LinkedBlockingQueue<>();
         java.util.concurrent.CountDownLatch detached = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.atomic.AtomicBoolean attached = new java.util.concurrent.atomic.AtomicBoolean(true);
-        Thread keys = Thread.ofPlatform().daemon().name("lguest-console-attach-" + g.id()).start(() -> {
-            byte[] typed = new byte[256];
-            try {
-                while (true) {
-                    int n = keyboard.read(typed, 0, typed.length);
-                    if (n < 0) {
-                        return; // the keyboard closed: stay attached until the guest ends
-                    }
-                    int escape = -1;
-                    for (int i = 0; i < n; i++) {
-                        if (typed[i] == ESCAPE) {
-                            escape = i;
-                            break;
-                        }
-                    }
-                    int send = escape < 0 ? n : escape;
-                    if (send > 0 && attached.get() && !g.input("console", java.util.Arrays.copyOf(typed, send))) {
-                        printed.add("\n(the console takes no input now: no driver)\n".getBytes(StandardCharsets.UTF_8));
-                    }
-                    if (escape >= 0 || !attached.get()) {
-                        detached.countDown();
-                        return;
-                    }
-                }
-            } catch (IOException e) {
-                // the keyboard failed: stay attached until the guest ends
-            }
-        });
+        // Watch first, then read keys: the echo of the first key is never missed.
         try (AutoCloseable watching = g.watch("console", printed::add)) {
             out.println("Connected to guest " + g.id() + " (" + g.spec().name() + "); escape character is ^]");
             out.flush();
+            Thread keys = Thread.ofPlatform().daemon().name("lguest-console-attach-" + g.id()).start(() -> {
+                byte[] typed = new byte[256];
+                try {
+                    while (true) {
+                        int n = keyboard.read(typed, 0, typed.length);
+                        if (n < 0) {
+                            return; // the keyboard closed: stay attached until the guest ends
+                        }
+                        int escape = -1;
+                        for (int i = 0; i < n; i++) {
+                            if (typed[i] == ESCAPE) {
+                                escape = i;
+                                break;
+                            }
+                        }
+                        int send = escape < 0 ? n : escape;
+                        if (send > 0 && attached.get() && !g.input("console", java.util.Arrays.copyOf(typed, send))) {
+                            printed.add("\n(the console takes no input now: no driver)\n".getBytes(StandardCharsets.UTF_8));
+                        }
+                        if (escape >= 0 || !attached.get()) {
+                            detached.countDown();
+                            return;
+                        }
+                    }
+                } catch (IOException e) {
+                    // the keyboard failed: stay attached until the guest ends
+                }
+            });
             while (true) {
                 for (byte[] b = printed.poll(); b != null; b = printed.poll()) {
                     out.write(b, 0, b.length);

@@ -141,13 +141,21 @@ class GuestBootTest {
         };
     }
 
-    @Test
-    void aTerminalAttachedToTheConsoleSeesTheEchoAndCtrlRightBracketDetaches() throws Exception {
+    /** Starts the echo-loop guest and waits until it reads its console. */
+    Guest startReady() throws Exception {
         Guest g = launcher.start(new GuestSpec("attach", 32L << 20, GUEST_KERNEL, "", List.of()));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!console.opened.get(0).output.toString().contains("lguest-guest: ready") && System.nanoTime() < deadline) {
+        while (!console.opened.get(0).output.toString().contains("lguest-guest: ready")) {
+            assertTrue(System.nanoTime() < deadline, "the guest never got ready: " + console.opened.get(0).output);
             Thread.sleep(10);
         }
+        return g;
+    }
+
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void aTerminalAttachedToTheConsoleSeesTheEchoAndCtrlRightBracketDetaches() throws Exception {
+        Guest g = startReady();
         java.io.ByteArrayOutputStream screen = new java.io.ByteArrayOutputStream();
         String result = ShellCommands.attach(g, keys("hello there\r", screen, "hello there\n", new byte[] {0x1d}),
                 new java.io.PrintStream(screen, true, java.nio.charset.StandardCharsets.US_ASCII));
@@ -159,8 +167,9 @@ class GuestBootTest {
     }
 
     @Test
+    @org.junit.jupiter.api.Timeout(120)
     void anAttachedTerminalIsToldWhenTheGuestEnds() throws Exception {
-        Guest g = launcher.start(new GuestSpec("attach", 32L << 20, GUEST_KERNEL, "", List.of()));
+        Guest g = startReady();
         java.io.ByteArrayOutputStream screen = new java.io.ByteArrayOutputStream();
         String result = ShellCommands.attach(g, keys("poweroff\r", screen, "never", new byte[0]),
                 new java.io.PrintStream(screen, true, java.nio.charset.StandardCharsets.US_ASCII));

@@ -385,6 +385,64 @@ class LauncherCoreTest {
         assertEquals(List.of(4, 4, 6, 4), fake.outputUsedLens, "every send acknowledged in full");
     }
 
+    /** A console driver whose model keeps its requests unanswered (a back end that went quiet). */
+    static final class QuietDriver implements org.lguest.device.DeviceDriver {
+        final List<org.lguest.device.DeviceRequest> kept = new java.util.concurrent.CopyOnWriteArrayList<>();
+        volatile boolean closed;
+
+        @Override
+        public int deviceType() {
+            return org.lguest.lg.abi.DevicePage.TYPE_CONSOLE;
+        }
+
+        @Override
+        public int key(int pagesAddress) {
+            return 0;
+        }
+
+        @Override
+        public org.lguest.device.DeviceModel open(org.lguest.device.DeviceContext context) {
+            return new org.lguest.device.DeviceModel() {
+                @Override
+                public void submit(org.lguest.device.DeviceRequest request) {
+                    kept.add(request);
+                }
+
+                @Override
+                public void close() {
+                    closed = true;
+                }
+            };
+        }
+    }
+
+    @Test
+    void aRequestInFlightWhenItsDriverGoesIsAnsweredByTheReplacementAndNotByTheOldModel() throws Exception {
+        launcher.removeDriver(driver);
+        QuietDriver quiet = new QuietDriver();
+        launcher.addDriver("console", quiet, 0);
+        Guest g = launcher.start(spec(kernelFile(TestElf.kernel(true)), 16L << 20, ""));
+        FakeLguest.Guest fake = lguest.opened.get(0);
+        fake.steps.add(new FakeLguest.Print("in flight"));
+        waitFor(() -> !quiet.kept.isEmpty());
+        org.lguest.device.DeviceRequest seen = quiet.kept.get(0);
+        assertEquals(9, seen.readableLength());
+        assertEquals(1L, g.deviceMetrics().get("console0").get("launcher.inFlight"), "the guest waits for its answer");
+
+        launcher.removeDriver(quiet);
+        assertTrue(quiet.closed);
+        seen.complete(99); // too late: its model is gone
+        assertTrue(!seen.isComplete(), "the old model's answer does not count");
+
+        RecordingDriver second = new RecordingDriver();
+        launcher.addDriver("console", second, 0);
+        waitFor(() -> second.opened.get(0).output.toString().equals("in flight"));
+        fake.steps.add(new FakeLguest.Die("CRASH: Power down"));
+        g.ending().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertEquals(List.of(9), fake.outputUsedLens, "the replacement's answer is the sender's used_len");
+        assertEquals(1L, g.deviceMetrics().get("console0").get("launcher.replayed"));
+    }
+
     @Test
     void whenTheHeldOutputIsFullTheGuestWaitsThenGetsAClearRefusal() throws Exception {
         Guest g = launcher.start(spec(kernelFile(TestElf.kernel(true)), 16L << 20, ""));

@@ -7,9 +7,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-import org.lguest.device.DeviceBackEnd;
+import org.lguest.device.DeviceModel;
 import org.lguest.device.DeviceContext;
 import org.lguest.device.DeviceDriver;
+import org.lguest.device.DeviceRequest;
 import org.lguest.lg.abi.DevicePage;
 
 /** A console driver for tests: records output per guest, delivers input on request. */
@@ -22,13 +23,13 @@ public final class RecordingDriver implements DeviceDriver {
     }
 
     @Override
-    public DeviceBackEnd open(DeviceContext context) {
+    public DeviceModel open(DeviceContext context) {
         BackEnd b = new BackEnd(context);
         opened.add(b);
         return b;
     }
 
-    public static final class BackEnd implements DeviceBackEnd {
+    public static final class BackEnd implements DeviceModel {
         public final DeviceContext context;
         public final StringBuffer output = new StringBuffer();
         public volatile boolean closed;
@@ -38,31 +39,20 @@ public final class RecordingDriver implements DeviceDriver {
         }
 
         @Override
-        public int output(int key, ByteBuffer[] sections) throws IOException {
+        public void submit(DeviceRequest request) throws IOException {
             int n = 0;
-            for (ByteBuffer s : sections) {
+            for (ByteBuffer s : request.readable()) {
                 n += s.remaining();
                 output.append(StandardCharsets.UTF_8.decode(s));
             }
-            return n;
+            request.complete(n);
         }
 
-        /** Typed input goes to the guest's console buffer (key 0), waiting while the guest has none free. */
+        /** Typed input goes to the guest's console buffer (key 0) at once; false when the guest has no free buffer for it all. */
         @Override
         public boolean input(byte[] data) {
             ByteBuffer b = ByteBuffer.wrap(data);
-            long deadline = System.nanoTime() + 10_000_000_000L;
-            while (b.hasRemaining() && System.nanoTime() < deadline) {
-                if (context.deliver(0, b) < 0) {
-                    try {
-                        Thread.sleep(5);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        return false;
-                    }
-                }
-            }
-            return !b.hasRemaining();
+            return context.deliver(0, b) >= 0 && !b.hasRemaining();
         }
 
         @Override

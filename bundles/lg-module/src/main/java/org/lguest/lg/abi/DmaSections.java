@@ -118,6 +118,23 @@ public final class DmaSections {
     }
 
     /**
+     * The sections as read-only views of guest memory, one buffer each
+     * (positioned at the section's start): no copy. Each section lies in one
+     * frame (checked when this was read), so a view is a slice of that
+     * frame's array. They show what the guest has there at the moment of
+     * reading: use them while the guest waits for the answer.
+     */
+    public ByteBuffer[] views(GuestMemory memory) {
+        ByteBuffer[] out = new ByteBuffer[address.length];
+        for (int i = 0; i < address.length; i++) {
+            memory.check(address[i], length[i]);
+            byte[] frame = memory.frame(address[i] >>> 12);
+            out[i] = ByteBuffer.wrap(frame, address[i] & 0xFFF, length[i]).slice().asReadOnlyBuffer();
+        }
+        return out;
+    }
+
+    /**
      * Fills the sections in order from {@code data} (its position advances by
      * what was placed; the rest stays the caller's). Returns the bytes placed.
      */

@@ -7,7 +7,9 @@
  *
  * <p>1.1.0: {@link org.lguest.lg.abi.DmaSections}, the one reader and
  * checker of {@code struct lguest_dma}.
+ *
+ * <p>1.2.0: {@code DmaSections.views}, the sections as read-only views of guest memory.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.1.0")
+@org.osgi.annotation.versioning.Version("1.2.0")
 package org.lguest.lg.abi;

@@ -1,5 +1,6 @@
 package org.lguest.devices.console.impl;
 
+import org.lguest.device.console.ConsoleBackEnd;
 import java.nio.ByteBuffer;
 import java.util.function.Consumer;
 

@@ -1,5 +1,6 @@
 package org.lguest.devices.console.impl;
 
+import org.lguest.device.console.ConsoleBackEnd;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -8,8 +9,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 
-import org.lguest.device.DeviceBackEnd;
+import org.lguest.device.DeviceModel;
 import org.lguest.device.DeviceContext;
+import org.lguest.device.DeviceRequest;
 import org.lguest.lg.abi.LguestDma;
 
 /**
@@ -25,7 +27,7 @@ import org.lguest.lg.abi.LguestDma;
  * input not yet delivered, so a replacement shows the same transcript and
  * delivers the same keystrokes.
  */
-final class ConsoleDevice implements DeviceBackEnd {
+final class ConsoleDevice implements DeviceModel {
     static final int TRANSCRIPT_BYTES = 256 * 1024;
     /** Input waiting for the guest beyond this is dropped (and counted): the guest is not reading. */
     static final int PENDING_INPUT_LIMIT = 64 * 1024;
@@ -62,12 +64,12 @@ final class ConsoleDevice implements DeviceBackEnd {
     // ---- output ------------------------------------------------------------
 
     @Override
-    public int output(int key, ByteBuffer[] sections) throws IOException {
+    public void submit(DeviceRequest request) throws IOException {
         int total = 0;
         synchronized (this) {
             outputs++;
         }
-        for (ByteBuffer s : sections) {
+        for (ByteBuffer s : request.readable()) {
             int n = s.remaining();
             transcript.append(s);
             try {
@@ -83,7 +85,7 @@ final class ConsoleDevice implements DeviceBackEnd {
         synchronized (this) {
             bytesOut += total;
         }
-        return total;
+        request.complete(total);
     }
 
     // ---- input ---------------------------------------------------------------

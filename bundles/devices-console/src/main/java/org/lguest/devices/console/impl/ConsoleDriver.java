@@ -1,11 +1,12 @@
 package org.lguest.devices.console.impl;
 
+import org.lguest.device.console.ConsoleBackEnd;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 
-import org.lguest.device.DeviceBackEnd;
+import org.lguest.device.DeviceModel;
 import org.lguest.device.DeviceContext;
 import org.lguest.device.DeviceDriver;
 import org.lguest.lg.abi.DevicePage;
@@ -32,7 +33,7 @@ public final class ConsoleDriver implements DeviceDriver {
     }
 
     @Override
-    public DeviceBackEnd open(DeviceContext context) throws IOException {
+    public DeviceModel open(DeviceContext context) throws IOException {
         String name = context.configuration().getOrDefault("backend", "buffer");
         ConsoleBackEnd backEnd;
         if (name.startsWith("tcp:")) {

@@ -1,5 +1,6 @@
 package org.lguest.devices.console.impl;
 
+import org.lguest.device.console.ConsoleBackEnd;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

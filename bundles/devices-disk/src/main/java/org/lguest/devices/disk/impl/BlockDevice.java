@@ -5,8 +5,9 @@ import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import org.lguest.device.DeviceBackEnd;
+import org.lguest.device.DeviceModel;
 import org.lguest.device.DeviceContext;
+import org.lguest.device.DeviceRequest;
 import org.lguest.device.block.BlockBackEnd;
 import org.lguest.mmu.GuestMemory;
 import org.lguest.mmu.GuestViolationException;
@@ -30,13 +31,19 @@ import org.lguest.mmu.GuestViolationException;
  * no flush (its Launcher opened images {@code O_DIRECT}); this is our
  * extension of it, and our guest's {@code blk flush} uses it.
  *
+ * <p>Requests are checked on the guest's thread as they come ({@link #submit})
+ * and done in order on this device's I/O thread, which writes the result,
+ * delivers and completes the request. {@link #close()} lets the request in
+ * progress finish and leaves the queued ones, which the Launcher submits
+ * again to the replacement (a read or write done twice is the same).
+ *
  * <p>Hostile requests kill the guest: a length that is not whole sectors or
  * exceeds the 64 KiB a request may carry, a range beyond the disk, a write
  * whose data do not match its length. Back-end failures are the guest's
  * I/O errors, never a kill. The state is all in guest memory and the back
  * end, so a replacement driver carries on with nothing saved.
  */
-final class BlockDevice implements DeviceBackEnd {
+final class BlockDevice implements DeviceModel {
     static final int TYPE = 0, SECTOR = 4, BYTES = 8, RESULT = 12, NUM_SECTORS = 16;
     static final int RESULT_DONE = 1, RESULT_ERROR = 2;
     /** Request types: 2.6.23's read and write, and our flush (2.6.23 had none; see the class comment). */
@@ -44,9 +51,13 @@ final class BlockDevice implements DeviceBackEnd {
     /** 16 sections of one page (abi §8.3). */
     static final int MAX_REQUEST = 16 * 4096;
 
+    private static final Io STOP = new Io(null, -1, 0, 0);
+
     private final DeviceContext context;
     private final BlockBackEnd disk;
     private final int page;
+    private final java.util.concurrent.LinkedBlockingQueue<Io> io = new java.util.concurrent.LinkedBlockingQueue<>();
+    private final Thread ioThread;
 
     private long reads;
     private long writes;
@@ -63,10 +74,16 @@ final class BlockDevice implements DeviceBackEnd {
         context.memory().writeU32(page + NUM_SECTORS, (int) Math.min(disk.capacity(), 0xFFFF_FFFFL));
         // A request that waits too long for a driver (this bundle gone and none back): result 2, the interrupt.
         context.onAbandon(page + RESULT, RESULT_ERROR, page);
+        ioThread = Thread.ofPlatform().daemon().name("lguest-disk-" + context.guestId() + "-" + context.index())
+                .start(this::serve);
     }
 
+    /**
+     * Checks the request on the guest's thread (a hostile one kills now),
+     * then queues it for the I/O thread, which completes it.
+     */
     @Override
-    public int output(int key, ByteBuffer[] sections) {
+    public void submit(DeviceRequest request) {
         GuestMemory m = context.memory();
         int type = m.readU32(page + TYPE);
         long sector = Integer.toUnsignedLong(m.readU32(page + SECTOR));
@@ -75,7 +92,11 @@ final class BlockDevice implements DeviceBackEnd {
             throw new GuestViolationException(String.format("bad block request: type %d (0 read, 1 write, 2 flush)", type));
         }
         if (type == TYPE_FLUSH) {
-            return flush(m, key, sections);
+            if (request.readableLength() != 0) {
+                throw new GuestViolationException("bad block request: a flush sent data");
+            }
+            io.add(new Io(request, type, 0, 0));
+            return;
         }
         if (bytes <= 0 || bytes > MAX_REQUEST || bytes % BlockBackEnd.SECTOR_SIZE != 0) {
             throw new GuestViolationException(String.format("bad block request: %d bytes (whole sectors, at most %d)",
@@ -87,78 +108,80 @@ final class BlockDevice implements DeviceBackEnd {
                     "bad block request: sectors %d..%d beyond the disk's %d", sector, sector + sectors - 1,
                     disk.capacity()));
         }
-        int result = RESULT_DONE;
-        ByteBuffer reply = ByteBuffer.allocate(0);
-        if (type == 1) {
-            ByteBuffer data = ByteBuffer.allocate(bytes);
-            for (ByteBuffer s : sections) {
-                if (s.remaining() > data.remaining()) {
-                    throw new GuestViolationException(String.format(
-                            "bad block request: a write of %d bytes sent more", bytes));
-                }
-                data.put(s);
-            }
-            if (data.hasRemaining()) {
-                throw new GuestViolationException(String.format(
-                        "bad block request: a write of %d bytes sent %d", bytes, data.position()));
-            }
-            data.flip();
-            try {
-                disk.write(sector, data);
-                writes++;
-                bytesWritten += bytes;
-            } catch (IOException e) {
-                errors++;
-                result = RESULT_ERROR;
-            }
-        } else {
-            ByteBuffer data = ByteBuffer.allocate(bytes);
-            try {
-                disk.read(sector, data);
-                reads++;
-                bytesRead += bytes;
-                reply = data.flip();
-            } catch (IOException e) {
-                errors++;
-                result = RESULT_ERROR;
-            }
+        if (type == TYPE_WRITE && request.readableLength() != bytes) {
+            throw new GuestViolationException(request.readableLength() > bytes
+                    ? String.format("bad block request: a write of %d bytes sent more", bytes)
+                    : String.format("bad block request: a write of %d bytes sent %d", bytes, request.readableLength()));
         }
-        m.writeU32(page + RESULT, result);
-        // Into the reply buffer (a read's data, or nothing), its used_len set and the interrupt raised.
-        if (context.deliver(key, reply) < 0) {
-            undelivered++; // no free reply buffer: the guest still finds result when it looks
-        }
-        return 0;
+        io.add(new Io(request, type, sector, bytes));
     }
 
-    /**
-     * A flush: everything written before it goes to stable storage
-     * ({@link BlockBackEnd#flush}) before the guest sees result 1. It carries
-     * no data: a flush that sends some is the guest's fault.
-     */
-    private int flush(GuestMemory m, int key, ByteBuffer[] sections) {
-        for (ByteBuffer s : sections) {
-            if (s.hasRemaining()) {
-                throw new GuestViolationException("bad block request: a flush sent data");
+    /** One checked request, with what the request page said when it came. */
+    private record Io(DeviceRequest request, int type, long sector, int bytes) {
+    }
+
+    /** The I/O thread: one request at a time, in order; ends at close after the request it is doing. */
+    private void serve() {
+        while (true) {
+            Io next;
+            try {
+                next = io.take();
+            } catch (InterruptedException e) {
+                return;
             }
+            if (next == STOP) {
+                return;
+            }
+            perform(next);
         }
+    }
+
+    private void perform(Io r) {
         int result = RESULT_DONE;
+        ByteBuffer reply = ByteBuffer.allocate(0);
         try {
-            disk.flush();
-            flushes++;
+            switch (r.type()) {
+                case TYPE_WRITE -> {
+                    disk.write(r.sector(), r.request().gather());
+                    count(0, 1, 0, r.bytes(), 0);
+                }
+                case TYPE_READ -> {
+                    ByteBuffer data = ByteBuffer.allocate(r.bytes());
+                    disk.read(r.sector(), data);
+                    count(1, 0, r.bytes(), 0, 0);
+                    reply = data.flip();
+                }
+                default -> {
+                    disk.flush();
+                    count(0, 0, 0, 0, 1);
+                }
+            }
         } catch (IOException e) {
-            errors++;
+            synchronized (this) {
+                errors++;
+            }
             result = RESULT_ERROR;
         }
-        m.writeU32(page + RESULT, result);
-        if (context.deliver(key, ByteBuffer.allocate(0)) < 0) {
-            undelivered++;
+        context.memory().writeU32(page + RESULT, result);
+        // Into the reply buffer (a read's data, or nothing), its used_len set and the interrupt raised.
+        if (context.deliver(page, reply) < 0) {
+            synchronized (this) {
+                undelivered++; // no free reply buffer: the guest still finds result when it looks
+            }
         }
-        return 0;
+        r.request().complete(0);
+    }
+
+    private synchronized void count(long read, long write, long inBytes, long outBytes, long flush) {
+        reads += read;
+        writes += write;
+        bytesRead += inBytes;
+        bytesWritten += outBytes;
+        flushes += flush;
     }
 
     @Override
-    public Map<String, Long> metrics() {
+    public synchronized Map<String, Long> metrics() {
         Map<String, Long> m = new LinkedHashMap<>();
         m.put("sectors", disk.capacity());
         m.put("reads", reads);
@@ -176,8 +199,16 @@ final class BlockDevice implements DeviceBackEnd {
         return "lguest_block on " + disk.describe();
     }
 
+    /** Waits for the request the I/O thread is doing (nothing reaches the guest from us afterwards), then closes the disk. */
     @Override
     public void close() throws IOException {
+        io.clear(); // not started: the Launcher submits them again to our replacement
+        io.add(STOP);
+        try {
+            ioThread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         disk.close();
     }
 }

@@ -2,7 +2,7 @@ package org.lguest.devices.disk.impl;
 
 import java.io.IOException;
 
-import org.lguest.device.DeviceBackEnd;
+import org.lguest.device.DeviceModel;
 import org.lguest.device.DeviceContext;
 import org.lguest.device.DeviceDriver;
 import org.lguest.lg.abi.DevicePage;
@@ -30,7 +30,7 @@ public final class BlockDriver implements DeviceDriver {
     }
 
     @Override
-    public DeviceBackEnd open(DeviceContext context) throws IOException {
+    public DeviceModel open(DeviceContext context) throws IOException {
         String spec = context.configuration().get("image");
         if (spec == null || spec.isEmpty()) {
             throw new IOException("a disk needs image=FILE[,ro] or image=memory:SIZE");

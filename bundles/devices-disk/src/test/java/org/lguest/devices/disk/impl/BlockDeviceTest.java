@@ -3,6 +3,7 @@ package org.lguest.devices.disk.impl;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -23,7 +24,7 @@ class BlockDeviceTest {
     static final int PAGE = 0x8000;
     static final int KEY = PAGE;
     final GuestMemory memory = new MmuComponent().newGuestMemory(16).build();
-    final List<byte[]> delivered = new ArrayList<>();
+    final List<byte[]> delivered = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     final DeviceContext context = new DeviceContext() {
         @Override
@@ -94,8 +95,65 @@ class BlockDeviceTest {
         return new ByteBuffer[] {ByteBuffer.wrap(b)};
     }
 
+    /** A request as the Launcher makes one: the sections, and the answer awaited. */
+    static final class Request implements org.lguest.device.DeviceRequest {
+        final ByteBuffer[] sections;
+        final java.util.concurrent.CompletableFuture<Integer> answer = new java.util.concurrent.CompletableFuture<>();
+
+        Request(ByteBuffer[] sections) {
+            this.sections = sections;
+        }
+
+        @Override
+        public int queue() {
+            return KEY;
+        }
+
+        @Override
+        public ByteBuffer[] readable() {
+            ByteBuffer[] views = new ByteBuffer[sections.length];
+            for (int i = 0; i < views.length; i++) {
+                views[i] = sections[i].asReadOnlyBuffer();
+            }
+            return views;
+        }
+
+        @Override
+        public int readableLength() {
+            int n = 0;
+            for (ByteBuffer b : sections) {
+                n += b.remaining();
+            }
+            return n;
+        }
+
+        @Override
+        public void complete(int usedLen) {
+            answer.complete(usedLen);
+        }
+
+        @Override
+        public boolean isComplete() {
+            return answer.isDone();
+        }
+    }
+
+    /** Submits and waits for the answer (the model completes on its I/O thread); returns used_len. */
+    static int send(BlockDevice d, ByteBuffer[] sections) {
+        Request r = new Request(sections);
+        d.submit(r);
+        try {
+            return r.answer.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError("the request was not answered", e);
+        }
+    }
+
     String kill(BlockDevice d, ByteBuffer[] sections) {
-        return assertThrows(GuestViolationException.class, () -> d.output(KEY, sections)).reason();
+        Request r = new Request(sections);
+        String reason = assertThrows(GuestViolationException.class, () -> d.submit(r)).reason();
+        assertTrue(!r.isComplete(), "a hostile request is not answered: the guest dies");
+        return reason;
     }
 
     @Test
@@ -108,11 +166,11 @@ class BlockDeviceTest {
     void aWriteThenAReadRoundTripAndEachCompletesWithResultOneAndAnInterrupt() {
         BlockDevice d = new BlockDevice(context, new MemoryBlockBackEnd(64 * 512));
         request(1, 3, 1024);
-        assertEquals(0, d.output(KEY, data(1024, 0x5a)), "the send's used_len");
+        assertEquals(0, send(d, data(1024, 0x5a)), "the send's used_len");
         assertEquals(1, memory.readU32(PAGE + BlockDevice.RESULT));
         assertEquals(0, delivered.get(0).length, "an empty delivery raises the interrupt after a write");
         request(0, 3, 1024);
-        d.output(KEY, new ByteBuffer[0]);
+        send(d, new ByteBuffer[0]);
         assertEquals(1, memory.readU32(PAGE + BlockDevice.RESULT));
         assertArrayEquals(data(1024, 0x5a)[0].array(), delivered.get(1), "the read's data go to the reply buffer");
     }
@@ -167,7 +225,7 @@ class BlockDeviceTest {
         BlockBackEnd disk = flushing(() -> flushed[0]++);
         BlockDevice d = new BlockDevice(context, disk);
         request(2, 0, 0);
-        assertEquals(0, d.output(KEY, new ByteBuffer[0]));
+        assertEquals(0, send(d, new ByteBuffer[0]));
         assertEquals(1, flushed[0], "the back end flushed");
         assertEquals(1, memory.readU32(PAGE + BlockDevice.RESULT));
         assertEquals(0, delivered.get(0).length, "an empty delivery raises the interrupt");
@@ -181,7 +239,7 @@ class BlockDeviceTest {
         });
         BlockDevice d = new BlockDevice(context, disk);
         request(2, 0, 0);
-        d.output(KEY, new ByteBuffer[0]);
+        send(d, new ByteBuffer[0]);
         assertEquals(2, memory.readU32(PAGE + BlockDevice.RESULT));
         request(2, 0, 0);
         assertEquals("bad block request: a flush sent data", kill(d, data(512, 1)));
@@ -225,10 +283,10 @@ class BlockDeviceTest {
         };
         BlockDevice d = new BlockDevice(context, readOnly);
         request(1, 0, 512);
-        d.output(KEY, data(512, 1));
+        send(d, data(512, 1));
         assertEquals(2, memory.readU32(PAGE + BlockDevice.RESULT));
         request(0, 0, 512);
-        d.output(KEY, new ByteBuffer[0]);
+        send(d, new ByteBuffer[0]);
         assertEquals(2, memory.readU32(PAGE + BlockDevice.RESULT));
         assertEquals(2L, d.metrics().get("ioErrors"));
     }

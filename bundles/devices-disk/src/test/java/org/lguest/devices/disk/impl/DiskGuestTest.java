@@ -142,6 +142,16 @@ class DiskGuestTest {
     }
 
     @Test
+    void theGuestsSelftestChecksItsDisk() throws Exception {
+        Path img = image(64);
+        Guest.End end = run(img.toString(), "selftest poweroff");
+        String out = consoleOutput();
+        assertTrue(end.poweredOff(), end.reason() + "\n" + out);
+        assertTrue(out.contains("PASS block-device") && out.contains(" 0 failed"), out);
+        assertEquals(Long.valueOf(1), lastGuest.deviceInfo().get(0).counters().get("flushes"), "the selftest flushed");
+    }
+
+    @Test
     void aFlushAfterWritesReachesTheFileAndRawModesMoveWholeRequests() throws Exception {
         Path img = image(2048);
         Guest.End end = run(img.toString(), "blk write 5 300 blk flush blk raw-read 2048 blk raw-write 1000 poweroff");
@@ -205,10 +215,10 @@ class DiskGuestTest {
             }
 
             @Override
-            public org.lguest.device.DeviceBackEnd open(org.lguest.device.DeviceContext context) {
-                return new org.lguest.device.DeviceBackEnd() {
+            public org.lguest.device.DeviceModel open(org.lguest.device.DeviceContext context) {
+                return new org.lguest.device.DeviceModel() {
                     @Override
-                    public int output(int key, ByteBuffer[] sections) {
+                    public void submit(org.lguest.device.DeviceRequest request) {
                         throw new org.lguest.mmu.GuestViolationException("bad block request: found at replay");
                     }
 

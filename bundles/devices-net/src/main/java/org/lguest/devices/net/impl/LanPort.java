@@ -1,12 +1,12 @@
 package org.lguest.devices.net.impl;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import org.lguest.device.DeviceBackEnd;
+import org.lguest.device.DeviceModel;
 import org.lguest.device.DeviceContext;
+import org.lguest.device.DeviceRequest;
 
 /**
  * A guest's port on an inter-guest LAN. The LAN itself needs nothing from
@@ -19,9 +19,9 @@ import org.lguest.device.DeviceContext;
  * <p>What is left here: saying what the port is (its slot, the MAC the
  * guest wrote, the peers it sees), and clearing the guest's slot when the
  * guest leaves, so that peers stop sending to it. No send reaches
- * {@link #output}: every key of the page is shared.
+ * {@link #submit}: every key of the page is shared.
  */
-final class LanPort implements DeviceBackEnd {
+final class LanPort implements DeviceModel {
     private final DeviceContext context;
     private final NetSpec spec;
     private final int page;
@@ -40,9 +40,9 @@ final class LanPort implements DeviceBackEnd {
     }
 
     @Override
-    public int output(int key, ByteBuffer[] sections) {
+    public void submit(DeviceRequest request) {
         stray++; // not reachable through the DmaRouter (every key is shared); counted if it ever is
-        return 0;
+        request.complete(0);
     }
 
     @Override

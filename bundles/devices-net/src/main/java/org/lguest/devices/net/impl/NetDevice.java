@@ -1,12 +1,12 @@
 package org.lguest.devices.net.impl;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import org.lguest.device.DeviceBackEnd;
+import org.lguest.device.DeviceModel;
 import org.lguest.device.DeviceContext;
+import org.lguest.device.DeviceRequest;
 import org.lguest.device.net.FrameBackEnd;
 import org.lguest.mmu.GuestViolationException;
 
@@ -29,7 +29,7 @@ import org.lguest.mmu.GuestViolationException;
  * its driver broke the device's contract. A frame shorter than an Ethernet
  * header is dropped and counted.
  */
-final class NetDevice implements DeviceBackEnd {
+final class NetDevice implements DeviceModel {
     static final int WIRE_SLOT = 0;
 
     private final DeviceContext context;
@@ -52,11 +52,8 @@ final class NetDevice implements DeviceBackEnd {
     }
 
     @Override
-    public int output(int key, ByteBuffer[] sections) throws IOException {
-        int length = 0;
-        for (ByteBuffer s : sections) {
-            length += s.remaining();
-        }
+    public void submit(DeviceRequest request) throws IOException {
+        int length = request.readableLength();
         if (length > FrameBackEnd.MAX_FRAME) {
             throw new GuestViolationException(String.format(
                     "network frame of %d bytes is longer than the MTU allows (%d bytes with the Ethernet header)",
@@ -64,19 +61,16 @@ final class NetDevice implements DeviceBackEnd {
         }
         if (length < 14) {
             runts++;
-            return 0;
+            request.complete(0);
+            return;
         }
-        ByteBuffer frame = ByteBuffer.allocate(length);
-        for (ByteBuffer s : sections) {
-            frame.put(s);
-        }
-        frame.flip();
-        if (!wire.send(frame)) {
+        if (!wire.send(request.gather())) {
             wireDrops++;
-            return 0; // the guest counts a short used_len as a transmit error
+            request.complete(0); // the guest counts a short used_len as a transmit error
+            return;
         }
         framesOut++;
-        return length;
+        request.complete(length);
     }
 
     @Override

@@ -3,7 +3,7 @@ package org.lguest.devices.net.impl;
 import java.io.IOException;
 import java.util.Map;
 
-import org.lguest.device.DeviceBackEnd;
+import org.lguest.device.DeviceModel;
 import org.lguest.device.DeviceContext;
 import org.lguest.device.DeviceDriver;
 import org.lguest.device.DeviceLayout;
@@ -49,7 +49,7 @@ public final class NetDriver implements DeviceDriver {
     }
 
     @Override
-    public DeviceBackEnd open(DeviceContext context) throws IOException {
+    public DeviceModel open(DeviceContext context) throws IOException {
         NetSpec spec;
         try {
             spec = NetSpec.parse(context.configuration());

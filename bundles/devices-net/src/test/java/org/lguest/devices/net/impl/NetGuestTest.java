@@ -117,6 +117,15 @@ class NetGuestTest {
     }
 
     @Test
+    void theGuestsSelftestChecksItsNetworkDevice() throws Exception {
+        Guest a = start("a", "lan:t5", "selftest poweroff");
+        Guest.End end = awaitEnd(a);
+        String out = consoleOf(a);
+        assertTrue(end.poweredOff(), end + "\n" + out);
+        assertTrue(out.contains("PASS net-device") && out.contains(" 0 failed"), out);
+    }
+
+    @Test
     void aGuestLeavingTheLanFreesItsSlot() throws Exception {
         Guest a = start("a", "lan:t3", "poweroff");
         awaitEnd(a);

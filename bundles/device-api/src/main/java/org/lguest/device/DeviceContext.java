@@ -48,7 +48,7 @@ public interface DeviceContext {
 
     /**
      * What the previous back end of this device saved when its driver went
-     * away ({@link DeviceBackEnd#saveState()}); empty for a new device.
+     * away ({@link DeviceModel#saveState()}); empty for a new device.
      */
     byte[] savedState();
 

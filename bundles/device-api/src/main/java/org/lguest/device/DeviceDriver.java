@@ -12,7 +12,7 @@ import org.osgi.annotation.versioning.ConsumerType;
  * the Launcher uses the one with the highest service ranking.
  *
  * <p>Hot swap: when a driver service goes away while guests run, the
- * Launcher asks each of its back ends to {@link DeviceBackEnd#saveState()
+ * Launcher asks each of its back ends to {@link DeviceModel#saveState()
  * save its state}, closes them, keeps the guest-visible side of each device
  * (descriptor, keys, bound buffers) and holds the guest's output for the
  * device in a bounded buffer; when a driver for the type appears again, it
@@ -69,5 +69,5 @@ public interface DeviceDriver {
      * @throws IOException when the back end cannot be opened (for a new
      *         guest, the start fails with this message)
      */
-    DeviceBackEnd open(DeviceContext context) throws IOException;
+    DeviceModel open(DeviceContext context) throws IOException;
 }

@@ -1,15 +1,19 @@
-package org.lguest.devices.console.impl;
+package org.lguest.device.console;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.function.Consumer;
 
+import org.osgi.annotation.versioning.ConsumerType;
+
 /**
  * Where a console's bytes go and come from: the terminal of this process,
- * or a buffer the shell and tests read and type into. The guest-facing
- * model ({@link ConsoleDevice}) does the DMA side; a back end only moves bytes.
+ * a buffer the shell and tests read and type into, a TCP socket. The
+ * guest-facing model (lguest's console today, virtio-console later) does
+ * the guest's side; a back end only moves bytes.
  */
-interface ConsoleBackEnd extends AutoCloseable {
+@ConsumerType
+public interface ConsoleBackEnd extends AutoCloseable {
     /** Writes what the guest printed. */
     void write(ByteBuffer data) throws IOException;
 

@@ -1,0 +1,124 @@
+package org.lguest.launcher.impl;
+
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+
+import org.lguest.device.DeviceRequest;
+
+/**
+ * The Launcher's record of one guest request (one SEND_DMA to a device's
+ * key) until it is answered: its key, its sections (views of guest memory,
+ * or copies for a request held while no driver served the device), when it
+ * came, and the answer. A model sees it through a {@link Submission}: one
+ * per model it was given to, so that a model replaced while the request was
+ * in flight cannot answer it any more, and the replacement can.
+ */
+final class LauncherRequest {
+    private final int key;
+    private final ByteBuffer[] sections;
+    private final int length;
+    final long since = System.nanoTime();
+    private final CompletableFuture<Integer> answer = new CompletableFuture<>();
+    private final Runnable onComplete;
+    private volatile Submission current;
+
+    /**
+     * @param sections   the guest's sections (each positioned at its start; never consumed here)
+     * @param onComplete run once when the request is answered (wakes the guest's thread)
+     */
+    LauncherRequest(int key, ByteBuffer[] sections, Runnable onComplete) {
+        this.key = key;
+        this.sections = sections;
+        int n = 0;
+        for (ByteBuffer s : sections) {
+            n += s.remaining();
+        }
+        this.length = n;
+        this.onComplete = onComplete;
+    }
+
+    int key() {
+        return key;
+    }
+
+    int length() {
+        return length;
+    }
+
+    /** The same request with its bytes copied out of guest memory (held during a driver swap). */
+    LauncherRequest copied() {
+        byte[] copy = new byte[length];
+        int at = 0;
+        for (ByteBuffer s : sections) {
+            int n = s.remaining();
+            s.duplicate().get(copy, at, n);
+            at += n;
+        }
+        return new LauncherRequest(key, new ByteBuffer[] {ByteBuffer.wrap(copy)}, () -> { });
+    }
+
+    byte[] bytes() {
+        return copied().sections[0].array();
+    }
+
+    boolean isDone() {
+        return answer.isDone();
+    }
+
+    CompletableFuture<Integer> answer() {
+        return answer;
+    }
+
+    /** Answers (the first answer counts). */
+    void complete(int usedLen) {
+        if (answer.complete(usedLen)) {
+            onComplete.run();
+        }
+    }
+
+    /** A new face of this request for {@code model}'s eyes; the previous one stops counting. */
+    Submission submission() {
+        Submission s = new Submission();
+        current = s;
+        return s;
+    }
+
+    /** Any face given out stops counting (its model went away). */
+    void revoke() {
+        current = null;
+    }
+
+    /** What a model sees. */
+    final class Submission implements DeviceRequest {
+        @Override
+        public int queue() {
+            return key;
+        }
+
+        @Override
+        public ByteBuffer[] readable() {
+            ByteBuffer[] views = new ByteBuffer[sections.length];
+            for (int i = 0; i < sections.length; i++) {
+                views[i] = sections[i].asReadOnlyBuffer();
+            }
+            return views;
+        }
+
+        @Override
+        public int readableLength() {
+            return length;
+        }
+
+        @Override
+        public void complete(int usedLen) {
+            if (current == this) {
+                LauncherRequest.this.complete(usedLen);
+            }
+        }
+
+        @Override
+        public boolean isComplete() {
+            return answer.isDone();
+        }
+    }
+}
