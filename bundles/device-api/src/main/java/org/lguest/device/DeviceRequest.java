@@ -38,11 +38,15 @@ public interface DeviceRequest {
 
     /** The readable bytes copied into one new buffer, ready to read. */
     default ByteBuffer gather() {
-        ByteBuffer all = ByteBuffer.allocate(readableLength());
+        // get(byte[]) is an array copy; put(ByteBuffer) of a read-only view goes byte by byte.
+        byte[] all = new byte[readableLength()];
+        int at = 0;
         for (ByteBuffer b : readable()) {
-            all.put(b);
+            int n = b.remaining();
+            b.get(all, at, n);
+            at += n;
         }
-        return all.flip();
+        return ByteBuffer.wrap(all);
     }
 
     /** Room in the request's device-writable buffers (lguest sends: 0). */

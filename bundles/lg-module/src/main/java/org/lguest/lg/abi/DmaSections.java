@@ -155,8 +155,20 @@ public final class DmaSections {
      * one guest's send lands in another's bound buffer. Returns the bytes copied.
      */
     public static int copy(GuestMemory fromMemory, DmaSections from, GuestMemory toMemory, DmaSections to) {
+        return copy(fromMemory, from, toMemory, to, new byte[LguestDma.MAX_SECTION_LENGTH]);
+    }
+
+    /**
+     * {@link #copy(GuestMemory, DmaSections, GuestMemory, DmaSections)} through
+     * the caller's buffer ({@code buf.length} at least a section's most,
+     * {@link LguestDma#MAX_SECTION_LENGTH}), so that a router copying frame
+     * after frame allocates nothing.
+     */
+    public static int copy(GuestMemory fromMemory, DmaSections from, GuestMemory toMemory, DmaSections to, byte[] buf) {
+        if (buf.length < LguestDma.MAX_SECTION_LENGTH) {
+            throw new IllegalArgumentException("a copy buffer of " + buf.length + " bytes");
+        }
         int si = 0, so = 0, di = 0, dof = 0, copied = 0;
-        byte[] buf = new byte[LguestDma.MAX_SECTION_LENGTH];
         while (si < from.count() && di < to.count()) {
             int n = Math.min(from.length[si] - so, to.length[di] - dof);
             fromMemory.read(from.address[si] + so, buf, 0, n);

@@ -8,7 +8,8 @@
  * <p>1.1.0: {@link org.lguest.lg.abi.DmaSections}, the one reader and
  * checker of {@code struct lguest_dma}.
  *
- * <p>1.2.0: {@code DmaSections.views}, the sections as read-only views of guest memory.
+ * <p>1.2.0: {@code DmaSections.views}, the sections as read-only views of guest memory, and a
+ * {@code DmaSections.copy} through the caller's buffer.
  */
 @org.osgi.annotation.bundle.Export
 @org.osgi.annotation.versioning.Version("1.2.0")

@@ -38,6 +38,8 @@ public final class DmaRouterImpl implements DmaRouter {
     }
 
     private final List<Binding> bindings = new ArrayList<>();
+    /** What every inter-guest copy goes through (under this router's lock). */
+    private final byte[] copyBuffer = new byte[LguestDma.MAX_SECTION_LENGTH];
 
     private static void checkKey(HostGuest g, int key) {
         if ((key & 3) != 0 || !g.memory().isValid(key, 4)) {
@@ -118,7 +120,7 @@ public final class DmaRouterImpl implements DmaRouter {
             if (found >= 0) {
                 int at = b.dmas + found * LguestDma.SIZE;
                 DmaSections to = DmaSections.read(dm, at);
-                int copied = DmaSections.copy(src.memory(), from, dm, to);
+                int copied = DmaSections.copy(src.memory(), from, dm, to, copyBuffer);
                 src.memory().writeU32(dma + LguestDma.USED_LEN, copied);
                 dm.writeU32(at + LguestDma.USED_LEN, copied);
                 b.next = found + 1;

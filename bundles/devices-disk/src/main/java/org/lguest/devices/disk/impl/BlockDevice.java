@@ -32,8 +32,10 @@ import org.lguest.mmu.GuestViolationException;
  * extension of it, and our guest's {@code blk flush} uses it.
  *
  * <p>Requests are checked on the guest's thread as they come ({@link #submit})
- * and done in order on this device's I/O thread, which writes the result,
- * delivers and completes the request. {@link #close()} lets the request in
+ * and done in order: at once on that thread when nothing else is queued or
+ * in progress, otherwise on this device's I/O thread (requests resubmitted
+ * after a driver swap, from another thread, queue there); whoever does one
+ * writes the result, delivers and completes it. {@link #close()} lets the request in
  * progress finish and leaves the queued ones, which the Launcher submits
  * again to the replacement (a read or write done twice is the same).
  *
@@ -58,6 +60,12 @@ final class BlockDevice implements DeviceModel {
     private final int page;
     private final java.util.concurrent.LinkedBlockingQueue<Io> io = new java.util.concurrent.LinkedBlockingQueue<>();
     private final Thread ioThread;
+    /** The one request buffer (a request is done under {@link #performing}); delivery copies out of it. */
+    private final byte[] scratchBytes = new byte[MAX_REQUEST];
+    private final ByteBuffer scratch = ByteBuffer.wrap(scratchBytes);
+    /** Held while a request is being done, by the I/O thread or a caller. */
+    private final java.util.concurrent.locks.ReentrantLock performing = new java.util.concurrent.locks.ReentrantLock();
+    private volatile boolean closing;
 
     private long reads;
     private long writes;
@@ -95,7 +103,7 @@ final class BlockDevice implements DeviceModel {
             if (request.readableLength() != 0) {
                 throw new GuestViolationException("bad block request: a flush sent data");
             }
-            io.add(new Io(request, type, 0, 0));
+            queue(new Io(request, type, 0, 0));
             return;
         }
         if (bytes <= 0 || bytes > MAX_REQUEST || bytes % BlockBackEnd.SECTOR_SIZE != 0) {
@@ -113,7 +121,27 @@ final class BlockDevice implements DeviceModel {
                     ? String.format("bad block request: a write of %d bytes sent more", bytes)
                     : String.format("bad block request: a write of %d bytes sent %d", bytes, request.readableLength()));
         }
-        io.add(new Io(request, type, sector, bytes));
+        queue(new Io(request, type, sector, bytes));
+    }
+
+    /**
+     * Does {@code r} now, on the caller's thread, when the I/O thread has
+     * nothing queued or in progress (the common case: the guest waits for
+     * each request), saving two hand-overs between threads; otherwise queues
+     * it behind the others, so the order stays the guest's.
+     */
+    private void queue(Io r) {
+        if (io.isEmpty() && performing.tryLock()) {
+            try {
+                if (io.isEmpty() && !closing) {
+                    perform(r);
+                    return;
+                }
+            } finally {
+                performing.unlock();
+            }
+        }
+        io.add(r);
     }
 
     /** One checked request, with what the request page said when it came. */
@@ -132,7 +160,12 @@ final class BlockDevice implements DeviceModel {
             if (next == STOP) {
                 return;
             }
-            perform(next);
+            performing.lock();
+            try {
+                perform(next);
+            } finally {
+                performing.unlock();
+            }
         }
     }
 
@@ -142,11 +175,17 @@ final class BlockDevice implements DeviceModel {
         try {
             switch (r.type()) {
                 case TYPE_WRITE -> {
-                    disk.write(r.sector(), r.request().gather());
+                    ByteBuffer data = scratch.clear();
+                    for (ByteBuffer b : r.request().readable()) {
+                        int n = b.remaining();
+                        b.get(scratchBytes, data.position(), n); // an array copy
+                        data.position(data.position() + n);
+                    }
+                    disk.write(r.sector(), data.flip());
                     count(0, 1, 0, r.bytes(), 0);
                 }
                 case TYPE_READ -> {
-                    ByteBuffer data = ByteBuffer.allocate(r.bytes());
+                    ByteBuffer data = scratch.clear().limit(r.bytes());
                     disk.read(r.sector(), data);
                     count(1, 0, r.bytes(), 0, 0);
                     reply = data.flip();
@@ -202,8 +241,11 @@ final class BlockDevice implements DeviceModel {
     /** Waits for the request the I/O thread is doing (nothing reaches the guest from us afterwards), then closes the disk. */
     @Override
     public void close() throws IOException {
+        closing = true;
         io.clear(); // not started: the Launcher submits them again to our replacement
         io.add(STOP);
+        performing.lock(); // and one being done on a caller's thread ends first
+        performing.unlock();
         try {
             ioThread.join();
         } catch (InterruptedException e) {
