@@ -199,7 +199,7 @@ def main():
         finally:
             g.close()
     else:
-        print("tap: skipped (needs root, /dev/net/tun and iproute2)")
+        print("tap: skipped (%s)" % ("--no-tap" if a.no_tap else "needs root, /dev/net/tun and iproute2"))
     best = max(r["mbit_s"] for r in result["lan"])
     print("lan: best %.0f Mbit/s, median %.0f Mbit/s (target 1000)" % (
         best, statistics.median(r["mbit_s"] for r in result["lan"])))
