@@ -44,24 +44,6 @@ static void fill_sector(u32 *w, u32 seed, u32 sector)
 	w[127] = sum;
 }
 
-static int parse_u32(const char **p, u32 *out)
-{
-	const char *s = *p;
-	u32 v = 0;
-	int digits = 0;
-
-	while (*s == ' ')
-		s++;
-	while (*s >= '0' && *s <= '9') {
-		v = v * 10 + (u32)(*s - '0');
-		s++;
-		digits++;
-	}
-	*p = s;
-	*out = v;
-	return digits > 0 && (*s == ' ' || *s == '\0') ? 0 : -1;
-}
-
 static int blk_ready(void)
 {
 	if (!blk_probed) {
@@ -70,6 +52,18 @@ static int blk_ready(void)
 	}
 	if (!blk_sectors) {
 		printk("blk: no block device\n");
+		return 0;
+	}
+	return 1;
+}
+
+/* Whether there is a disk of at least n sectors; says why not. */
+static int blk_fits(u32 n)
+{
+	if (!blk_ready())
+		return 0;
+	if (n > blk_sectors) {
+		printk("blk: %u sectors asked, the disk has %u\n", n, blk_sectors);
 		return 0;
 	}
 	return 1;
@@ -135,16 +129,12 @@ int blk_command(const char *args)
 	if (!strncmp(args, "raw-write ", 10) || !strncmp(args, "raw-read ", 9)) {
 		write = args[4] == 'w';
 		args += write ? 10 : 9;
-		if (parse_u32(&args, &n)) {
+		if (parse_decimal(&args, &n)) {
 			printk("blk: N is a decimal number\n");
 			return -1;
 		}
-		if (!blk_ready())
+		if (!blk_fits(n))
 			return -1;
-		if (n > blk_sectors) {
-			printk("blk: %u sectors asked, the disk has %u\n", n, blk_sectors);
-			return -1;
-		}
 		blk_raw(write, n);
 		return 0;
 	}
@@ -158,16 +148,12 @@ int blk_command(const char *args)
 		printk("blk: usage: blk write SEED N | blk verify SEED N | blk flush | blk raw-write N | blk raw-read N\n");
 		return -1;
 	}
-	if (parse_u32(&args, &seed) || parse_u32(&args, &n)) {
+	if (parse_decimal(&args, &seed) || parse_decimal(&args, &n)) {
 		printk("blk: SEED and N are decimal numbers\n");
 		return -1;
 	}
-	if (!blk_ready())
+	if (!blk_fits(n))
 		return -1;
-	if (n > blk_sectors) {
-		printk("blk: %u sectors asked, the disk has %u\n", n, blk_sectors);
-		return -1;
-	}
 	if (write)
 		blk_write(seed, n);
 	else

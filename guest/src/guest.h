@@ -134,6 +134,7 @@ u32 strlen(const char *s);
 int strncmp(const char *a, const char *b, u32 n);
 const char *cmdline_option(const char *name);  /* value after name, or NULL */
 int cmdline_flag(const char *name);
+int parse_decimal(const char **p, u32 *out);    /* 0 and the number after spaces, or -1 */
 
 /* console.c */
 void printk(const char *fmt, ...);

@@ -381,6 +381,26 @@ static void blk_sections(struct lguest_dma *dma, void *buf, u32 bytes)
 }
 
 /*
+ * One request: the page says what, the send (its sections already set) is
+ * the data or the doorbell; waits for the Launcher's result.  0 when done,
+ * -1 on an I/O error.
+ */
+static int blk_request(int type, u32 sector, u32 bytes)
+{
+	blk_page->type = type;
+	blk_page->sector = sector;
+	blk_page->bytes = bytes;
+	blk_page->result = 0;
+	blk_send.used_len = 0;
+	barrier();
+	blk_reply.used_len = 0;
+	hcall(LHCALL_SEND_DMA, blk_key, __pa(&blk_send), 0);
+	while (!blk_page->result)
+		idle_wait();
+	return blk_page->result == 1 ? 0 : -1;
+}
+
+/*
  * Reads or writes `count` sectors (at most 128: 64 KB, 16 pages) at
  * `sector` from or into the page-aligned `buf`.  0 when done, -1 on an I/O
  * error.
@@ -391,23 +411,13 @@ int lguest_block_rw(int write, u32 sector, u32 count, void *buf)
 
 	if (count == 0 || count > 128)
 		panic("block: %u sectors in one request", count);
-	blk_page->type = write;
-	blk_page->sector = sector;
-	blk_page->bytes = bytes;
-	blk_page->result = 0;
-	blk_send.used_len = 0;
 	if (write) {
 		blk_sections(&blk_send, buf, bytes);
 	} else {
 		blk_sections(&blk_reply, buf, bytes);
 		blk_send.len[0] = 0;            /* an empty DMA: the doorbell */
 	}
-	barrier();
-	blk_reply.used_len = 0;
-	hcall(LHCALL_SEND_DMA, blk_key, __pa(&blk_send), 0);
-	while (!blk_page->result)
-		idle_wait();
-	return blk_page->result == 1 ? 0 : -1;
+	return blk_request(write, sector, bytes);
 }
 
 /*
@@ -618,19 +628,9 @@ int lguest_net_pending(void)
 /* Asks the Launcher to put everything written so far on stable storage (type 2, our extension). 0 or -1. */
 int lguest_block_flush(void)
 {
-	blk_page->type = 2;
-	blk_page->sector = 0;
-	blk_page->bytes = 0;
-	blk_page->result = 0;
-	blk_send.used_len = 0;
-	blk_send.len[0] = 0;
+	blk_send.len[0] = 0;                    /* no data either way */
 	blk_reply.len[0] = 0;
-	barrier();
-	blk_reply.used_len = 0;
-	hcall(LHCALL_SEND_DMA, blk_key, __pa(&blk_send), 0);
-	while (!blk_page->result)
-		idle_wait();
-	return blk_page->result == 1 ? 0 : -1;
+	return blk_request(2, 0, 0);
 }
 
 /* ---- the end ---- */

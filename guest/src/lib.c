@@ -52,6 +52,30 @@ int strncmp(const char *a, const char *b, u32 n)
 }
 
 /*
+ * A decimal number after any spaces, ending at a space or the end of the
+ * text: 0 with the value in *out and *p past it, or -1 (nothing changed).
+ * For the commands' arguments (blk.c, net.c).
+ */
+int parse_decimal(const char **p, u32 *out)
+{
+	const char *s = *p;
+	u32 v = 0;
+	int digits = 0;
+
+	while (*s == ' ')
+		s++;
+	while (*s >= '0' && *s <= '9') {
+		v = v * 10 + (u32)(*s++ - '0');
+		digits++;
+	}
+	if (!digits || (*s != ' ' && *s != '\0'))
+		return -1;
+	*out = v;
+	*p = s;
+	return 0;
+}
+
+/*
  * The command line is space-separated words.  cmdline_option("input-expected=")
  * returns a pointer to the text after the '=' (ending at the next space or
  * the end); cmdline_flag("selftest") says whether the bare word is present.

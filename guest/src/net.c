@@ -95,24 +95,6 @@ static int parse_ip(const char **p, u32 *ip)
 	return 0;
 }
 
-static int parse_num(const char **p, u32 *out)
-{
-	const char *s = *p;
-	u32 v = 0;
-	int digits = 0;
-	while (*s == ' ')
-		s++;
-	while (*s >= '0' && *s <= '9') {
-		v = v * 10 + (u32)(*s++ - '0');
-		digits++;
-	}
-	if (!digits || (*s != ' ' && *s != '\0'))
-		return -1;
-	*out = v;
-	*p = s;
-	return 0;
-}
-
 static int net_ready(void)
 {
 	if (net_up < 0) {
@@ -439,7 +421,7 @@ static int run(const char *line, int strict)
 		n = 4;
 		while (*p == ' ')
 			p++;
-		if (*p >= '0' && *p <= '9' && parse_num(&p, &n))
+		if (*p >= '0' && *p <= '9' && parse_decimal(&p, &n))
 			n = 4;
 		if (!net_ready()) {
 			printk("ping: no network device\n");
@@ -459,7 +441,7 @@ static int run(const char *line, int strict)
 	}
 	if (!strncmp(line, "send ", 5)) {
 		const char *p = line + 5;
-		if (parse_num(&p, &n) || parse_ip(&p, &ip)) {
+		if (parse_decimal(&p, &n) || parse_ip(&p, &ip)) {
 			printk("net: usage: net send MB IP\n");
 			return 0;
 		}

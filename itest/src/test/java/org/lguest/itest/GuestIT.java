@@ -294,7 +294,8 @@ public class GuestIT {
                 && "root".equals(System.getProperty("user.name")));
         String ns = "lgit-" + ProcessHandle.current().pid();
         String tap = "lgit" + (ProcessHandle.current().pid() % 100000);
-        org.junit.Assume.assumeTrue("ip netns add", "0".equals(host("ip", "netns", "add", ns)[0]));
+        String[] made = host("ip", "netns", "add", ns);
+        assertEquals("ip netns add " + ns + ": " + made[1], "0", made[0]);
         try {
             int id = (Integer) shell("lguest:start --mem 32M --name tapguest --net tap:" + tap + ",netns=" + ns);
             for (String[] c : new String[][] {{"ip", "-n", ns, "addr", "add", "10.0.0.1/24", "dev", tap},

@@ -1148,19 +1148,9 @@ abstract class Interp extends SysOps {
         while (true) {
             int c = a32 ? r[1] : r[1] & 0xFFFF;
             if (c == 0) return;
-            if (op == 0xAB && a32 && sz == 4 && d == 4 && c > 1) {
-                int k = fastStos(c);
-                if (k > 0) {
-                    n += k;
-                    if (n >= REP_CHUNK && r[1] != 0) {
-                        eip = startEip;
-                        return;
-                    }
-                    continue;
-                }
-            }
-            if ((op == 0xA4 || op == 0xA5) && a32 && d == sz && sz != 2 && c > 1) {
-                int k = fastMovs(c, sz, src);
+            if (a32 && c > 1 && d == sz) {
+                // REP STOSD and REP MOVSB/MOVSD forward: a page at a time as one array operation
+                int k = op == 0xAB && sz == 4 ? fastStos(c) : (op == 0xA4 || op == 0xA5) && sz != 2 ? fastMovs(c, sz, src) : 0;
                 if (k > 0) {
                     n += k;
                     if (n >= REP_CHUNK && r[1] != 0) {

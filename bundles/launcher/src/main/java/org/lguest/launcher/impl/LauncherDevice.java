@@ -44,7 +44,8 @@ final class LauncherDevice implements DeviceContext {
     private DeviceDriver driver;
     private DeviceModel backEnd;
     private byte[] savedState = new byte[0];
-    private final ArrayDeque<Held> held = new ArrayDeque<>();
+    /** Output that came while no model served the device: copies, answered already, oldest first. */
+    private final ArrayDeque<LauncherRequest> held = new ArrayDeque<>();
     private int heldBytes;
     private boolean closed;
     /** What the back end showed when the guest ended, so that the console of an ended guest can still be read. */
@@ -66,9 +67,6 @@ final class LauncherDevice implements DeviceContext {
     /** Requests given to a model and not answered yet, oldest first: replayed on the next model if this one goes. */
     private final java.util.concurrent.ConcurrentLinkedQueue<LauncherRequest> inFlight = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private long replayed;
-
-    private record Held(int key, byte[] data, long since) {
-    }
 
     /** DeviceContext.onAbandon: what to write where when output waits too long for a driver. */
     private record Abandon(int address, int value, int key) {
@@ -209,9 +207,9 @@ final class LauncherDevice implements DeviceContext {
                 inFlight.clear();
                 dropped += expired.size();
             }
-            Held oldest = held.peek();
-            if (backEnd == null && oldest != null && now - oldest.since() >= timeoutNanos) {
-                waited = Math.max(waited, now - oldest.since());
+            LauncherRequest oldest = held.peek();
+            if (backEnd == null && oldest != null && now - oldest.since >= timeoutNanos) {
+                waited = Math.max(waited, now - oldest.since);
                 dropped += held.size();
                 held.clear();
                 heldBytes = 0;
@@ -245,12 +243,6 @@ final class LauncherDevice implements DeviceContext {
 
     // ---- the guest's thread -------------------------------------------
 
-    /**
-     * Hands the guest's DMA to the back end; returns the sender's used_len.
-     * Without a back end the output is held (and acknowledged) while there is
-     * room; when there is none, waits for a driver up to the timeout and then
-     * answers 0 (nothing taken) with an error.
-     */
     /** Live copies of the guest's output (Guest.watch). */
     private final java.util.List<java.util.function.Consumer<byte[]>> watchers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -299,7 +291,7 @@ final class LauncherDevice implements DeviceContext {
                     return;
                 }
                 if (heldBytes + total <= heldLimit) {
-                    held.add(new Held(r.key(), r.bytes(), System.nanoTime()));
+                    held.add(r.copied());
                     heldBytes += total;
                     heldTotal += total;
                     outputBytes += total;
@@ -388,11 +380,10 @@ final class LauncherDevice implements DeviceContext {
             }
             // ... then what came while no model served the device.
             while (!held.isEmpty()) {
-                Held h = held.poll();
-                heldBytes -= h.data().length;
-                LauncherRequest r = new LauncherRequest(h.key(), new ByteBuffer[] {ByteBuffer.wrap(h.data())}, () -> { });
+                LauncherRequest h = held.poll();
+                heldBytes -= h.length();
                 try {
-                    submitTo(opened, r);
+                    submitTo(opened, h);
                 } catch (GuestViolationException e) {
                     guest.violation(e.reason()); // a hostile request that waited for this driver still kills
                     held.clear();
@@ -489,8 +480,8 @@ final class LauncherDevice implements DeviceContext {
             } else if (closed && lastTranscript != null) {
                 text.append(lastTranscript);
             }
-            for (Held h : held) {
-                text.append(new String(h.data(), java.nio.charset.StandardCharsets.UTF_8));
+            for (LauncherRequest h : held) {
+                text.append(new String(h.bytes(), java.nio.charset.StandardCharsets.UTF_8));
             }
             return backEnd == null && text.isEmpty() ? Optional.empty() : Optional.of(text.toString());
         } finally {

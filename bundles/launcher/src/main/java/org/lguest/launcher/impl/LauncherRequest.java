@@ -45,8 +45,13 @@ final class LauncherRequest {
         return length;
     }
 
-    /** The same request with its bytes copied out of guest memory (held during a driver swap). */
+    /** The same key and bytes, copied out of guest memory, for holding while no model serves the device (the guest was answered when it was held). */
     LauncherRequest copied() {
+        return new LauncherRequest(key, new ByteBuffer[] {ByteBuffer.wrap(bytes())}, () -> { });
+    }
+
+    /** The sections' bytes in one new array. */
+    byte[] bytes() {
         byte[] copy = new byte[length];
         int at = 0;
         for (ByteBuffer s : sections) {
@@ -54,11 +59,7 @@ final class LauncherRequest {
             s.duplicate().get(copy, at, n);
             at += n;
         }
-        return new LauncherRequest(key, new ByteBuffer[] {ByteBuffer.wrap(copy)}, () -> { });
-    }
-
-    byte[] bytes() {
-        return copied().sections[0].array();
+        return copy;
     }
 
     boolean isDone() {

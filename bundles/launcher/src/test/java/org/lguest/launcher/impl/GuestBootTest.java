@@ -14,15 +14,12 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.lguest.cpu.impl.CpuFactoryImpl;
 import org.lguest.launcher.Guest;
 import org.lguest.launcher.GuestSpec;
+import org.lguest.launcher.testing.RealHost;
 import org.lguest.launcher.testing.RecordingDriver;
 import org.lguest.launcher.testing.TrackingMmu;
-import org.lguest.lg.impl.DmaRouterImpl;
 import org.lguest.lg.impl.LguestControlComponent;
-import org.lguest.lg.impl.ParavirtOpsImpl;
-import org.lguest.switcher.impl.SwitcherComponent;
 
 /**
  * The real guest kernel on the real hypervisor, without OSGi: the
@@ -36,6 +33,7 @@ class GuestBootTest {
     static final List<String> SELFTESTS = List.of("paging-demand", "paging-batch", "user-syscall", "user-tls",
             "user-stack-demand", "user-timer", "user-kernel-protected", "timer-ticks", "halt-wake");
 
+    RealHost host;
     TrackingMmu mmu;
     LguestControlComponent control;
     RecordingDriver console;
@@ -43,18 +41,16 @@ class GuestBootTest {
 
     @BeforeEach
     void setUp() {
-        mmu = new TrackingMmu();
-        DmaRouterImpl router = new DmaRouterImpl();
-        control = new LguestControlComponent(mmu, new SwitcherComponent(new CpuFactoryImpl()), new ParavirtOpsImpl(router), router);
-        console = new RecordingDriver();
-        launcher = new LauncherCore(() -> mmu, () -> control);
-        launcher.addDriver("console", console, 0);
+        host = new RealHost();
+        mmu = host.mmu;
+        control = host.control;
+        console = host.console;
+        launcher = host.launcher;
     }
 
     @AfterEach
     void tearDown() {
-        launcher.shutdown();
-        control.deactivate();
+        host.close();
     }
 
     static Guest.End await(Guest g, RecordingDriver console, int seconds) throws Exception {

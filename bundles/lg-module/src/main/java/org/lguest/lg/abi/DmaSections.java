@@ -106,17 +106,6 @@ public final class DmaSections {
         return total;
     }
 
-    /** The sections' contents, copied out of the guest, one buffer each (flipped, ready to read). */
-    public ByteBuffer[] copyOut(GuestMemory memory) {
-        ByteBuffer[] out = new ByteBuffer[address.length];
-        for (int i = 0; i < address.length; i++) {
-            ByteBuffer b = ByteBuffer.allocate(length[i]);
-            memory.read(address[i], b);
-            out[i] = b.flip();
-        }
-        return out;
-    }
-
     /**
      * The sections as read-only views of guest memory, one buffer each
      * (positioned at the section's start): no copy. Each section lies in one

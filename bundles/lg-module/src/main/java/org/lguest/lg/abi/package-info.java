@@ -8,9 +8,10 @@
  * <p>1.1.0: {@link org.lguest.lg.abi.DmaSections}, the one reader and
  * checker of {@code struct lguest_dma}.
  *
- * <p>1.2.0: {@code DmaSections.views}, the sections as read-only views of guest memory, and a
- * {@code DmaSections.copy} through the caller's buffer.
+ * <p>2.0.0: {@code DmaSections.views}, the sections as read-only views of
+ * guest memory, in place of {@code copyOut} (no user copies them any more),
+ * and a {@code DmaSections.copy} through the caller's buffer.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.2.0")
+@org.osgi.annotation.versioning.Version("2.0.0")
 package org.lguest.lg.abi;

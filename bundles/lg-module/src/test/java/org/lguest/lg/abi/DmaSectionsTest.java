@@ -90,13 +90,13 @@ class DmaSectionsTest {
     }
 
     @Test
-    void copyOutAndCopyInFollowTheSectionsInOrder() {
+    void viewsAndCopyInFollowTheSectionsInOrder() {
         dma(DMA, 0x2000, 3, 0x3000, 4);
         DmaSections s = DmaSections.read(m, DMA);
         ByteBuffer data = ByteBuffer.wrap("abcdefgXYZ".getBytes(StandardCharsets.US_ASCII));
         assertEquals(7, s.copyIn(m, data), "7 bytes fit");
         assertEquals(3, data.remaining(), "the rest stays the caller's");
-        ByteBuffer[] out = s.copyOut(m);
+        ByteBuffer[] out = s.views(m);
         assertArrayEquals("abc".getBytes(StandardCharsets.US_ASCII), bytes(out[0]));
         assertArrayEquals("defg".getBytes(StandardCharsets.US_ASCII), bytes(out[1]));
     }

@@ -134,7 +134,7 @@ class GuestKernelBootTest {
             if (r instanceof RunResult.Dma(int dma, int key)) {
                 int used = 0;
                 if (key == LguestDma.CONSOLE_KEY) {
-                    for (java.nio.ByteBuffer b : DmaSections.read(m, dma).copyOut(m)) {
+                    for (java.nio.ByteBuffer b : DmaSections.read(m, dma).views(m)) {
                         used += b.remaining();
                         console.append(StandardCharsets.ISO_8859_1.decode(b));
                     }

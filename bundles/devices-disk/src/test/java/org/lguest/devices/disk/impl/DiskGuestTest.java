@@ -14,25 +14,20 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.lguest.cpu.impl.CpuFactoryImpl;
 import org.lguest.launcher.DeviceSpec;
 import org.lguest.launcher.Guest;
 import org.lguest.launcher.GuestSpec;
 import org.lguest.launcher.LaunchException;
 import org.lguest.launcher.impl.LauncherCore;
+import org.lguest.launcher.testing.RealHost;
 import org.lguest.launcher.testing.RecordingDriver;
 import org.lguest.launcher.testing.TrackingMmu;
-import org.lguest.lg.impl.DmaRouterImpl;
-import org.lguest.lg.impl.LguestControlComponent;
-import org.lguest.lg.impl.ParavirtOpsImpl;
-import org.lguest.switcher.impl.SwitcherComponent;
 
 /**
  * The guest kernel's {@code blk} commands over the lguest block device, on
@@ -42,34 +37,29 @@ import org.lguest.switcher.impl.SwitcherComponent;
  */
 @Timeout(300)
 class DiskGuestTest {
-    static final Path GUEST_KERNEL = Path.of(System.getProperty("lguest.guest.kernel",
-            "../../guest/target/lguest-guest.elf"));
+    static final Path GUEST_KERNEL = RealHost.GUEST_KERNEL;
 
     @TempDir
     Path dir;
+    RealHost host;
     TrackingMmu mmu;
-    LguestControlComponent control;
     RecordingDriver console;
     LauncherCore launcher;
     BlockDriver blockDriver;
 
     @BeforeEach
     void setUp() {
-        mmu = new TrackingMmu();
-        DmaRouterImpl router = new DmaRouterImpl();
-        control = new LguestControlComponent(mmu, new SwitcherComponent(new CpuFactoryImpl()), new ParavirtOpsImpl(router),
-                router);
-        console = new RecordingDriver();
-        launcher = new LauncherCore(() -> mmu, () -> control);
-        launcher.addDriver("console", console, 0);
+        host = new RealHost();
+        mmu = host.mmu;
+        console = host.console;
+        launcher = host.launcher;
         blockDriver = new BlockDriver();
         launcher.addDriver("block", blockDriver, 0);
     }
 
     @AfterEach
     void tearDown() {
-        launcher.shutdown();
-        control.deactivate();
+        host.close();
     }
 
     /** The guest's pattern (guest/src/blk.c): 127 words from seed, sector and place, then their sum. */
@@ -94,11 +84,7 @@ class DiskGuestTest {
         Guest g = launcher.start(new GuestSpec("disk", 32L << 20, GUEST_KERNEL, cmdline,
                 List.of(DeviceSpec.disk(disk))));
         lastGuest = g;
-        try {
-            return g.ending().toCompletableFuture().get(240, TimeUnit.SECONDS);
-        } catch (TimeoutException e) {
-            throw new AssertionError("the guest did not end; console:\n" + consoleOutput(), e);
-        }
+        return host.awaitEnd(g, 240);
     }
 
     String consoleOutput() {
@@ -265,7 +251,7 @@ class DiskGuestTest {
 
     @Test
     void aRequestWhoseDriverStaysAwayGetsAnIoErrorAfterTheRequestTimeout() throws Exception {
-        LauncherCore quick = new LauncherCore(() -> mmu, () -> control, 1 << 20, 10_000, 300);
+        LauncherCore quick = new LauncherCore(() -> mmu, () -> host.control, 1 << 20, 10_000, 300);
         try {
             quick.addDriver("console", console, 0);
             BlockDriver driver = new BlockDriver();

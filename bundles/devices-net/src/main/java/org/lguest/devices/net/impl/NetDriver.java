@@ -35,11 +35,6 @@ public final class NetDriver implements DeviceDriver {
     }
 
     @Override
-    public int pages() {
-        return 1;
-    }
-
-    @Override
     public DeviceLayout layout(Map<String, String> configuration) {
         NetSpec spec = NetSpec.parse(configuration);
         return switch (spec.kind()) {

@@ -13,8 +13,8 @@ record NetSpec(Kind kind, String name, String netns) {
 
     /** Linux's interface names: 1 to 15 bytes, no '/', ':', blank or '%'; we allow the usual characters only. */
     private static final Pattern IFNAME = Pattern.compile("[A-Za-z0-9_.-]{1,15}");
-    private static final Pattern LAN = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
-    private static final Pattern NETNS = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
+    /** A LAN's or a network namespace's name. */
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_.-]{1,64}");
 
     static NetSpec parse(Map<String, String> configuration) {
         String spec = configuration.get("net");
@@ -23,7 +23,7 @@ record NetSpec(Kind kind, String name, String netns) {
         }
         if (spec.startsWith("lan:")) {
             String name = spec.substring(4);
-            if (!LAN.matcher(name).matches()) {
+            if (!NAME.matcher(name).matches()) {
                 throw new IllegalArgumentException("bad LAN name '" + name + "' in " + spec
                         + " (1 to 64 letters, digits, '_', '.', '-')");
             }
@@ -38,7 +38,7 @@ record NetSpec(Kind kind, String name, String netns) {
             }
             String netns = null;
             for (int i = 1; i < parts.length; i++) {
-                if (parts[i].startsWith("netns=") && NETNS.matcher(parts[i].substring(6)).matches() && netns == null) {
+                if (parts[i].startsWith("netns=") && NAME.matcher(parts[i].substring(6)).matches() && netns == null) {
                     netns = parts[i].substring(6);
                 } else {
                     throw new IllegalArgumentException("bad option '" + parts[i] + "' in " + spec

@@ -3,27 +3,18 @@ package org.lguest.devices.net.impl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.lguest.cpu.impl.CpuFactoryImpl;
 import org.lguest.launcher.DeviceSpec;
 import org.lguest.launcher.Guest;
 import org.lguest.launcher.GuestSpec;
 import org.lguest.launcher.LaunchException;
 import org.lguest.launcher.impl.LauncherCore;
-import org.lguest.launcher.testing.RecordingDriver;
-import org.lguest.launcher.testing.TrackingMmu;
-import org.lguest.lg.impl.DmaRouterImpl;
-import org.lguest.lg.impl.LguestControlComponent;
-import org.lguest.lg.impl.ParavirtOpsImpl;
-import org.lguest.switcher.impl.SwitcherComponent;
+import org.lguest.launcher.testing.RealHost;
 
 /**
  * Guests on an inter-guest LAN, on the real hypervisor and Launcher (no
@@ -32,62 +23,35 @@ import org.lguest.switcher.impl.SwitcherComponent;
  */
 @Timeout(300)
 class NetGuestTest {
-    static final Path GUEST_KERNEL = Path.of(System.getProperty("lguest.guest.kernel",
-            "../../guest/target/lguest-guest.elf"));
-
-    TrackingMmu mmu;
-    LguestControlComponent control;
-    RecordingDriver console;
+    RealHost host;
     LauncherCore launcher;
 
     @BeforeEach
     void setUp() {
-        mmu = new TrackingMmu();
-        DmaRouterImpl router = new DmaRouterImpl();
-        control = new LguestControlComponent(mmu, new SwitcherComponent(new CpuFactoryImpl()), new ParavirtOpsImpl(router),
-                router);
-        console = new RecordingDriver();
-        launcher = new LauncherCore(() -> mmu, () -> control);
-        launcher.addDriver("console", console, 0);
+        host = new RealHost();
+        launcher = host.launcher;
         launcher.addDriver("net", new NetDriver(), 0);
     }
 
     @AfterEach
     void tearDown() {
-        launcher.shutdown();
-        control.deactivate();
+        host.close();
     }
 
     Guest start(String name, String net, String cmdline) throws LaunchException {
-        return launcher.start(new GuestSpec(name, 32L << 20, GUEST_KERNEL, cmdline, List.of(DeviceSpec.net(net))));
+        return launcher.start(new GuestSpec(name, 32L << 20, RealHost.GUEST_KERNEL, cmdline, List.of(DeviceSpec.net(net))));
     }
 
     String consoleOf(Guest g) {
-        StringBuilder sb = new StringBuilder();
-        for (RecordingDriver.BackEnd b : console.opened) {
-            if (b.context.guestId() == g.id()) {
-                sb.append(b.output);
-            }
-        }
-        return sb.toString();
+        return host.consoleOf(g);
     }
 
     Guest.End awaitEnd(Guest g) throws Exception {
-        try {
-            return g.ending().toCompletableFuture().get(240, TimeUnit.SECONDS);
-        } catch (TimeoutException e) {
-            throw new AssertionError("guest " + g.id() + " did not end; console:\n" + consoleOf(g), e);
-        }
+        return host.awaitEnd(g, 240);
     }
 
     void awaitConsole(Guest g, String text) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (!consoleOf(g).contains(text)) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("guest " + g.id() + " never printed \"" + text + "\"; console:\n" + consoleOf(g));
-            }
-            Thread.sleep(20);
-        }
+        host.awaitConsole(g, text, 120);
     }
 
     @Test
@@ -148,6 +112,6 @@ class NetGuestTest {
         LaunchException e = org.junit.jupiter.api.Assertions.assertThrows(LaunchException.class,
                 () -> start("bad", "wifi:home", ""));
         assertTrue(e.getMessage().contains("lan:NAME or tap:IFNAME"), e.getMessage());
-        assertTrue(mmu.allClosed(), "nothing may stay allocated after a refused start");
+        assertTrue(host.mmu.allClosed(), "nothing may stay allocated after a refused start");
     }
 }

@@ -14,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.AfterEach;
@@ -22,18 +21,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.lguest.cpu.impl.CpuFactoryImpl;
 import org.lguest.launcher.DeviceSpec;
 import org.lguest.launcher.Guest;
 import org.lguest.launcher.GuestSpec;
 import org.lguest.launcher.LaunchException;
 import org.lguest.launcher.impl.LauncherCore;
-import org.lguest.launcher.testing.RecordingDriver;
-import org.lguest.launcher.testing.TrackingMmu;
-import org.lguest.lg.impl.DmaRouterImpl;
-import org.lguest.lg.impl.LguestControlComponent;
-import org.lguest.lg.impl.ParavirtOpsImpl;
-import org.lguest.switcher.impl.SwitcherComponent;
+import org.lguest.launcher.testing.RealHost;
 
 /**
  * A guest on a host TAP interface, on the real hypervisor and Launcher.
@@ -45,8 +38,7 @@ import org.lguest.switcher.impl.SwitcherComponent;
  */
 @Timeout(300)
 class TapNetTest {
-    static final Path GUEST_KERNEL = Path.of(System.getProperty("lguest.guest.kernel",
-            "../../guest/target/lguest-guest.elf"));
+    static final Path GUEST_KERNEL = RealHost.GUEST_KERNEL;
     static final Path HOSTILE_KERNEL = GUEST_KERNEL.resolveSibling("hostile-hcallargs.elf");
     static final AtomicInteger SEQ = new AtomicInteger();
 
@@ -66,9 +58,7 @@ class TapNetTest {
             "    sys.exit(0 if data == msg else 2)",
             "sys.exit(1)");
 
-    TrackingMmu mmu;
-    LguestControlComponent control;
-    RecordingDriver console;
+    RealHost host;
     LauncherCore launcher;
     NetDriver net;
     String netns;
@@ -84,13 +74,8 @@ class TapNetTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        mmu = new TrackingMmu();
-        DmaRouterImpl router = new DmaRouterImpl();
-        control = new LguestControlComponent(mmu, new SwitcherComponent(new CpuFactoryImpl()), new ParavirtOpsImpl(router),
-                router);
-        console = new RecordingDriver();
-        launcher = new LauncherCore(() -> mmu, () -> control);
-        launcher.addDriver("console", console, 0);
+        host = new RealHost();
+        launcher = host.launcher;
         net = new NetDriver();
         launcher.addDriver("net", net, 0);
         int n = SEQ.incrementAndGet();
@@ -102,8 +87,7 @@ class TapNetTest {
 
     @AfterEach
     void tearDown() throws Exception {
-        launcher.shutdown();
-        control.deactivate();
+        host.close();
         run("ip", "netns", "del", netns);
     }
 
@@ -141,45 +125,25 @@ class TapNetTest {
     }
 
     String consoleOf(Guest g) {
-        StringBuilder sb = new StringBuilder();
-        for (RecordingDriver.BackEnd b : console.opened) {
-            if (b.context.guestId() == g.id()) {
-                sb.append(b.output);
-            }
-        }
-        return sb.toString();
+        return host.consoleOf(g);
     }
 
     void awaitConsole(Guest g, String text) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (!consoleOf(g).contains(text)) {
-            if (System.nanoTime() > deadline || g.state() != Guest.State.RUNNING) {
-                throw new AssertionError("guest never printed \"" + text + "\" (" + g.state() + "); console:\n" + consoleOf(g));
-            }
-            Thread.sleep(20);
-        }
+        host.awaitConsole(g, text, 120);
     }
 
-    /** Types at the guest's console (the recording console takes no shell input: deliver it as the Launcher would). */
+    /** Types at the guest's console, retrying while the guest has not re-armed its input buffer. */
     void type(Guest g, String line) throws InterruptedException {
-        java.nio.ByteBuffer data = java.nio.ByteBuffer.wrap(line.getBytes(StandardCharsets.US_ASCII));
-        for (RecordingDriver.BackEnd b : console.opened) {
-            if (b.context.guestId() == g.id()) {
-                while (data.hasRemaining()) {
-                    if (b.context.deliver(0, data) < 0) {
-                        Thread.sleep(10);
-                    }
-                }
-            }
+        byte[] data = line.getBytes(StandardCharsets.US_ASCII);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!g.input("console", data)) {
+            assertTrue(System.nanoTime() < deadline, "the guest's console took no input for 30 s");
+            Thread.sleep(10);
         }
     }
 
     Guest.End awaitEnd(Guest g) throws Exception {
-        try {
-            return g.ending().toCompletableFuture().get(120, TimeUnit.SECONDS);
-        } catch (TimeoutException e) {
-            throw new AssertionError("the guest did not end; console:\n" + consoleOf(g), e);
-        }
+        return host.awaitEnd(g, 120);
     }
 
     String hostSide() throws Exception {
@@ -257,7 +221,7 @@ class TapNetTest {
         LaunchException e = assertThrows(LaunchException.class, () -> launcher.start(new GuestSpec("tap", 32L << 20,
                 GUEST_KERNEL, "", List.of(DeviceSpec.net("tap:" + tap + ",netns=" + netns + "-absent")))));
         assertTrue(e.getMessage().contains("no network namespace " + netns + "-absent"), e.getMessage());
-        assertTrue(mmu.allClosed(), "no guest memory may stay allocated");
+        assertTrue(host.mmu.allClosed(), "no guest memory may stay allocated");
     }
 
     @Test
