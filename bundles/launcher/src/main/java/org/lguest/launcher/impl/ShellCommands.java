@@ -217,14 +217,18 @@ public final class ShellCommands {
                 }
             });
             while (true) {
+                // Look first, then show: what the guest printed before it ended or the user detached is
+                // in the queue by now (the watcher runs on the guest's thread), so none of it is lost.
+                boolean detachedNow = detached.getCount() == 0;
+                boolean ended = g.state() != Guest.State.RUNNING;
                 for (byte[] b = printed.poll(); b != null; b = printed.poll()) {
                     out.write(b, 0, b.length);
                 }
                 out.flush();
-                if (detached.getCount() == 0) {
+                if (detachedNow) {
                     return "\ndetached from guest " + g.id();
                 }
-                if (g.state() != Guest.State.RUNNING) {
+                if (ended) {
                     attached.set(false);
                     return "\nguest " + g.id() + " ended: " + g.ending().toCompletableFuture().join().reason()
                             + (keys.isAlive() ? " (the next key typed is dropped)" : "");
