@@ -15,8 +15,10 @@ import java.util.Objects;
  * @param commandLine the kernel command line
  * @param devices     the devices in descriptor order; 2.6.23 always adds the
  *                    console last, and so does the Launcher when none is named
+ *                    (a 4.x guest's console is always PCI slot 1, whatever the order)
+ * @param initrd      an initial RAM disk for a 4.x (Linux) guest, or {@code null}
  */
-public record GuestSpec(String name, long memoryBytes, Path kernel, String commandLine, List<DeviceSpec> devices) {
+public record GuestSpec(String name, long memoryBytes, Path kernel, String commandLine, List<DeviceSpec> devices, Path initrd) {
     /** Guest RAM when none is given. */
     public static final long DEFAULT_MEMORY = 64L << 20;
 
@@ -25,6 +27,11 @@ public record GuestSpec(String name, long memoryBytes, Path kernel, String comma
         Objects.requireNonNull(kernel, "kernel");
         commandLine = commandLine == null ? "" : commandLine;
         devices = List.copyOf(devices);
+    }
+
+    /** A guest without an initrd. */
+    public GuestSpec(String name, long memoryBytes, Path kernel, String commandLine, List<DeviceSpec> devices) {
+        this(name, memoryBytes, kernel, commandLine, devices, null);
     }
 
     /**

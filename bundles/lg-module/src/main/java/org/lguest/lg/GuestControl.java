@@ -27,7 +27,28 @@ public interface GuestControl extends AutoCloseable {
      * @throws ControlException EBUSY when already initialized, ENOSPC when
      *         every slot is taken, EINVAL for arguments the guest could never run with
      */
-    void initialize(String name, GuestMemory memory, int pgdir, int start, int pageOffset);
+    default void initialize(String name, GuestMemory memory, int pgdir, int start, int pageOffset) {
+        initialize(GuestSetup.dmaEra(name, memory, pgdir, start, pageOffset));
+    }
+
+    /**
+     * {@code LHREQ_INITIALIZE} for either ABI. A 4.x guest starts with ESI 0
+     * (the boot parameters at physical 0) and, with {@code pgdir}
+     * {@link org.lguest.mmu.ShadowPageTables#LINEAR}, linear paging.
+     *
+     * @throws ControlException as {@link #initialize(String, GuestMemory, int, int, int)}
+     */
+    void initialize(GuestSetup setup);
+
+    /**
+     * The answer to the read that ended the last {@link #run()} with
+     * {@link RunResult.PortIo} or {@link RunResult.Mmio}: {@code value} goes
+     * to the instruction's destination register (its low {@code size}
+     * bytes; zero-extended where the instruction says so). Ignored after a
+     * write. A read left unanswered when {@link #run()} is called again reads
+     * all ones.
+     */
+    void completeIo(int value);
 
     /**
      * {@code LHREQ_GETDMA}: a free receive buffer the guest bound at {@code key}.

@@ -18,7 +18,8 @@ public interface Mmu {
     /**
      * Makes the shadow page tables of a guest ({@code LHREQ_INITIALIZE}):
      * shadow root 0 starts blank for the guest page directory at
-     * {@code guestPgdir}. The guest's bounds are {@code memory}'s pfn limit.
+     * {@code guestPgdir}, or maps linearly when that is
+     * {@link ShadowPageTables#LINEAR}. The guest's bounds are {@code memory}'s pfn limit.
      *
      * @param pageOffset the guest kernel's PAGE_OFFSET: 4 MiB aligned, below 0xFFC00000
      * @throws IllegalArgumentException for a page offset or page directory the Launcher should not have passed

@@ -47,6 +47,16 @@ public interface ShadowPageTables {
 
     int SWITCHER_PGD_INDEX = 1023;
 
+    /**
+     * The page directory to give {@link Mmu#newShadowPageTables} for a guest
+     * that boots with linear paging (the 4.x ABI): until its first
+     * {@link #newPageTable}, every virtual address below the pfn limit maps to
+     * the same guest-physical address, read-write, user and kernel alike, and
+     * the guest has no tables of its own. No page-aligned directory can be
+     * this value.
+     */
+    int LINEAR = -1;
+
     /** Shadow page directories kept (2.6.23 keeps 4). */
     int ROOTS = 4;
 
@@ -62,8 +72,31 @@ public interface ShadowPageTables {
     /** The guest kernel's PAGE_OFFSET: addresses at or above it are kernel mappings, shared by all directories. */
     int pageOffset();
 
-    /** Guest-physical address of the guest page directory in use. */
+    /** Guest-physical address of the guest page directory in use ({@link #LINEAR} while booting linearly). */
     int guestCr3();
+
+    /** Whether the tables still give the linear boot mapping (no {@link #newPageTable} yet). */
+    boolean isLinear();
+
+    /**
+     * Declares guest frames {@code [firstPfn, endPfn)}, at or above the pfn
+     * limit and below the Switcher, as the guest's I/O window (PCI BARs):
+     * guest page-table entries may point there without killing the guest,
+     * but such a mapping is never installed, so every access faults and
+     * {@link #ioAddress} tells the host which I/O address it was for.
+     * An empty range ({@code firstPfn == endPfn}) removes the window.
+     *
+     * @throws IllegalArgumentException for a range inside guest memory or reaching the Switcher
+     */
+    void setIoWindow(int firstPfn, int endPfn);
+
+    /**
+     * For a page fault at {@code vaddr} that {@link #demandPage} did not
+     * handle: the guest-physical address inside the I/O window that the
+     * guest's own tables map {@code vaddr} to, when they allow the access
+     * ({@code errorCode}'s write and user bits); -1 otherwise.
+     */
+    int ioAddress(int vaddr, int errorCode);
 
     /** Physical address of the shadow page directory in use: what CR3 gets. */
     int shadowCr3();

@@ -42,7 +42,28 @@ record ElfKernel(List<Segment> segments, int pageOffset, int markerPhysical) {
         return segments.stream().mapToLong(Segment::end).max().orElse(0);
     }
 
+    /** The PT_LOAD segments of an i386 executable and the page offset they agree on. */
+    record Loadable(List<Segment> segments, int pageOffset) {
+    }
+
     static ElfKernel parse(String name, byte[] image) throws LaunchException {
+        Loadable elf = loadable(name, image);
+        int marker = -1;
+        for (Segment s : elf.segments()) {
+            int at = indexOf(image, s.fileOffset(), s.fileOffset() + s.fileSize(), MARKER);
+            if (at >= 0) {
+                marker = (int) (s.paddr() + (at - s.fileOffset()));
+                break;
+            }
+        }
+        if (marker < 0) {
+            throw new LaunchException(name + ": no \"GenuineLguest\" entry marker in the loaded image. Is this image a genuine lguest?");
+        }
+        return new ElfKernel(elf.segments(), elf.pageOffset(), marker);
+    }
+
+    /** Checks the ELF header and program headers of an i386 executable, for either ABI's loader. */
+    static Loadable loadable(String name, byte[] image) throws LaunchException {
         ByteBuffer b = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
         if (image.length < 52 || b.getInt(0) != 0x464C457F) {
             throw new LaunchException(name + " is not an ELF file (an lguest guest kernel is an i386 ELF image)");
@@ -99,18 +120,7 @@ record ElfKernel(List<Segment> segments, int pageOffset, int markerPhysical) {
             throw new LaunchException(String.format("%s: page offset 0x%08x (p_vaddr - p_paddr) is not a 4 MiB aligned address between 4 MiB and 0xFFC00000",
                     name, pageOffset));
         }
-        int marker = -1;
-        for (Segment s : segments) {
-            int at = indexOf(image, s.fileOffset(), s.fileOffset() + s.fileSize(), MARKER);
-            if (at >= 0) {
-                marker = (int) (s.paddr() + (at - s.fileOffset()));
-                break;
-            }
-        }
-        if (marker < 0) {
-            throw new LaunchException(name + ": no \"GenuineLguest\" entry marker in the loaded image. Is this image a genuine lguest?");
-        }
-        return new ElfKernel(List.copyOf(segments), pageOffset, marker);
+        return new Loadable(List.copyOf(segments), pageOffset);
     }
 
     private static int indexOf(byte[] data, int from, int to, byte[] pattern) {

@@ -7,11 +7,15 @@ import java.util.List;
 
 import org.lguest.launcher.GuestSpec;
 import org.lguest.launcher.LaunchException;
+import org.lguest.lg.GuestAbi;
+import org.lguest.lg.GuestSetup;
 import org.lguest.lg.abi.DevicePage;
+import org.lguest.lg.abi.v4.BootParams;
 import org.lguest.mmu.GuestMemory;
 import org.lguest.mmu.GuestMemoryBuilder;
 import org.lguest.mmu.Mmu;
 import org.lguest.mmu.SharedRegion;
+import org.lguest.mmu.ShadowPageTables;
 
 /**
  * Guest memory as the 2.6.23 Launcher lays it out (§9.1–§9.3): RAM from 0,
@@ -45,21 +49,116 @@ final class GuestImage {
         }
     }
 
+    /** 4.x guests: where the PCI BARs live (guest-physical), far above any RAM a guest can have. */
+    static final int IO_WINDOW_BASE = 0xE0000000;
+    /** 4.x guests: the I/O window's size, room for every device's BAR. */
+    static final int IO_WINDOW_SIZE = 16 << 20;
+
     final GuestMemory memory;
     final long ramBytes;
     final int pgdir;
     final int devicePageAddress;
     /** Per device in order: the first pfn of its pages (0 when it has none). */
     final int[] devicePfns;
-    final ElfKernel kernel;
+    /** What INITIALIZE says: the ABI, the entry point and PAGE_OFFSET, the I/O window (4.x). */
+    final GuestAbi abi;
+    final int entry;
+    final int pageOffset;
 
-    private GuestImage(GuestMemory memory, long ramBytes, int pgdir, int devicePageAddress, int[] devicePfns, ElfKernel kernel) {
+    private GuestImage(GuestMemory memory, long ramBytes, int pgdir, int devicePageAddress, int[] devicePfns, GuestAbi abi,
+            int entry, int pageOffset) {
         this.memory = memory;
         this.ramBytes = ramBytes;
         this.pgdir = pgdir;
         this.devicePageAddress = devicePageAddress;
         this.devicePfns = devicePfns;
-        this.kernel = kernel;
+        this.abi = abi;
+        this.entry = entry;
+        this.pageOffset = pageOffset;
+    }
+
+    /** INITIALIZE's arguments for this image. */
+    GuestSetup setup(String name) {
+        return abi == GuestAbi.LGUEST_4_X
+                ? new GuestSetup(name, memory, abi, pgdir, entry, pageOffset, IO_WINDOW_BASE >>> 12,
+                        (IO_WINDOW_BASE + IO_WINDOW_SIZE) >>> 12)
+                : GuestSetup.dmaEra(name, memory, pgdir, entry, pageOffset);
+    }
+
+    /**
+     * A 4.x guest, laid out as the 4.x Launcher does: RAM only (its devices
+     * are PCI functions, not pages), {@code boot_params} at 0 with the
+     * bzImage's setup header when there is one, the command line at 4096,
+     * the kernel at its physical addresses, the initrd page-aligned at the
+     * top of RAM; linear paging (no page tables are built).
+     */
+    static GuestImage buildLinux(Mmu mmu, String kernelName, LinuxKernel kernel, long ramBytes, String commandLine,
+            byte[] initrd) throws LaunchException {
+        checkMemorySize(ramBytes);
+        byte[] cmdline = commandLine.getBytes(StandardCharsets.UTF_8);
+        if (cmdline.length > BootParams.COMMAND_LINE_MAX) {
+            throw new LaunchException("kernel command line too long: " + cmdline.length + " bytes (Linux takes at most "
+                    + BootParams.COMMAND_LINE_MAX + ")");
+        }
+        long initrdAt = initrd == null ? ramBytes : (ramBytes - initrd.length) & ~0xFFFL;
+        long needed = kernel.physicalEnd();
+        if (needed > initrdAt) {
+            throw new LaunchException(String.format("%s needs guest memory up to %s%s, but the guest has %s: give it more (--mem)",
+                    kernelName, GuestSpec.formatMemory((needed + 0xFFFFF) & ~0xFFFFFL),
+                    initrd == null ? "" : " below its initrd of " + GuestSpec.formatMemory(initrd.length),
+                    GuestSpec.formatMemory(ramBytes)));
+        }
+        GuestMemory memory;
+        try {
+            GuestMemoryBuilder builder = mmu.newGuestMemory((int) (ramBytes >>> 12));
+            checkHeap(ramBytes, builder.top());
+            memory = builder.build();
+        } catch (OutOfMemoryError e) {
+            throw new LaunchException("not enough Java heap for " + GuestSpec.formatMemory(ramBytes)
+                    + " of guest memory (raise -Xmx, for bin/lguest through LGUEST_JAVA_OPTS)");
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new LaunchException("cannot lay out guest memory: " + e.getMessage(), e);
+        }
+        try {
+            for (ElfKernel.Segment seg : kernel.segments()) {
+                memory.write((int) seg.paddr(), readSegment(kernel, seg));
+                if (seg.memSize() > seg.fileSize()) {
+                    memory.zero((int) (seg.paddr() + seg.fileSize()), (int) (seg.memSize() - seg.fileSize()));
+                }
+            }
+            ByteBuffer boot = ByteBuffer.allocate(BootParams.SIZE).order(ByteOrder.LITTLE_ENDIAN);
+            boot.put(BootParams.SETUP_HEADER, kernel.setupHeader());
+            boot.put(BootParams.E820_ENTRIES, (byte) 1);
+            boot.putLong(BootParams.E820_MAP, 0);
+            boot.putLong(BootParams.E820_MAP + 8, ramBytes);
+            boot.putInt(BootParams.E820_MAP + 16, BootParams.E820_RAM);
+            boot.putShort(BootParams.VERSION, (short) Math.max(BootParams.PROTOCOL_2_07,
+                    Short.toUnsignedInt(boot.getShort(BootParams.VERSION))));
+            boot.put(BootParams.TYPE_OF_LOADER, (byte) 0xFF);
+            boot.put(BootParams.LOADFLAGS, (byte) (boot.get(BootParams.LOADFLAGS) | BootParams.KEEP_SEGMENTS));
+            if (initrd != null) {
+                boot.putInt(BootParams.RAMDISK_IMAGE, (int) initrdAt);
+                boot.putInt(BootParams.RAMDISK_SIZE, initrd.length);
+            }
+            boot.putInt(BootParams.CMD_LINE_PTR, BootParams.COMMAND_LINE_ADDRESS);
+            boot.putInt(BootParams.KERNEL_ALIGNMENT, (int) LinuxKernel.KERNEL_PHYSICAL);
+            boot.putInt(BootParams.HARDWARE_SUBARCH, BootParams.SUBARCH_LGUEST);
+            memory.write(0, boot.array());
+            memory.write(BootParams.COMMAND_LINE_ADDRESS, cmdline);
+            memory.writeU8(BootParams.COMMAND_LINE_ADDRESS + cmdline.length, 0);
+            if (initrd != null) {
+                memory.write((int) initrdAt, initrd);
+            }
+            return new GuestImage(memory, ramBytes, ShadowPageTables.LINEAR, 0, new int[0], GuestAbi.LGUEST_4_X,
+                    kernel.entry(), kernel.pageOffset());
+        } catch (RuntimeException e) {
+            memory.close();
+            throw e;
+        }
+    }
+
+    private static byte[] readSegment(LinuxKernel kernel, ElfKernel.Segment seg) {
+        return java.util.Arrays.copyOfRange(kernel.image(), seg.fileOffset(), seg.fileOffset() + seg.fileSize());
     }
 
     static void checkMemorySize(long bytes) throws LaunchException {
@@ -125,8 +224,9 @@ final class GuestImage {
             checkHeap(ramBytes, builder.top());
             memory = builder.build();
             try {
-                GuestImage result = new GuestImage(memory, ramBytes, (int) pgdir, devicePfn << 12, pfns, kernel);
-                result.load(image, cmdline, mappedPages, (int) linear, devices);
+                GuestImage result = new GuestImage(memory, ramBytes, (int) pgdir, devicePfn << 12, pfns,
+                        GuestAbi.LGUEST_2_6_23, kernel.entry(), kernel.pageOffset());
+                result.load(kernel, image, cmdline, mappedPages, (int) linear, devices);
                 return result;
             } catch (RuntimeException e) {
                 memory.close();
@@ -151,7 +251,7 @@ final class GuestImage {
         }
     }
 
-    private void load(byte[] image, byte[] cmdline, long mappedPages, int linear, List<DeviceLayout> devices) {
+    private void load(ElfKernel kernel, byte[] image, byte[] cmdline, long mappedPages, int linear, List<DeviceLayout> devices) {
         for (ElfKernel.Segment s : kernel.segments()) {
             memory.write((int) s.paddr(), image, s.fileOffset(), s.fileSize());
             if (s.memSize() > s.fileSize()) {

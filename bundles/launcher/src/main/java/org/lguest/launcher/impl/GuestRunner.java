@@ -62,6 +62,8 @@ final class GuestRunner implements Guest {
     private final long startNanos = System.nanoTime();
     private volatile long endNanos;
 
+    /** A 4.x guest's buses (PCI configuration and BARs); {@link GuestIo#NONE} until devices are attached. */
+    private volatile GuestIo io = GuestIo.NONE;
     private Thread thread;
     private volatile GuestControl control;
     /** Set by the guest's thread once INITIALIZE succeeded, before it first looks at the input queue. */
@@ -81,6 +83,11 @@ final class GuestRunner implements Guest {
         this.image = image;
         this.lguest = lguest;
         this.onEnd = onEnd;
+    }
+
+    /** Sets what a 4.x guest's I/O reaches; before {@link #start()}. */
+    void setIo(GuestIo io) {
+        this.io = io;
     }
 
     void addDevice(LauncherDevice device) {
@@ -120,7 +127,7 @@ final class GuestRunner implements Guest {
         try {
             c = lguest.open();
             control = c;
-            c.initialize(spec.name(), image.memory, image.pgdir, image.kernel.entry(), image.kernel.pageOffset());
+            c.initialize(image.setup(spec.name()));
         } catch (RuntimeException | Error e) {
             finish(State.DEAD, "INITIALIZE failed: " + e.getMessage(), false);
             started.completeExceptionally(e);
@@ -138,6 +145,18 @@ final class GuestRunner implements Guest {
                 RunResult result = c.run();
                 if (result instanceof RunResult.Dma dma) {
                     handleDma(dma);
+                } else if (result instanceof RunResult.PortIo p) {
+                    if (p.out()) {
+                        io.portOut(p.port(), p.size(), p.value());
+                    } else {
+                        c.completeIo(io.portIn(p.port(), p.size()));
+                    }
+                } else if (result instanceof RunResult.Mmio m) {
+                    if (m.write()) {
+                        io.mmioWrite(m.address(), m.size(), m.value());
+                    } else {
+                        c.completeIo(io.mmioRead(m.address(), m.size()));
+                    }
                 } else if (result instanceof RunResult.Break) {
                     wakePending.set(false);
                     serviceInputs();

@@ -164,6 +164,12 @@ public final class LauncherCore implements Guests {
             throw new LaunchException("cannot read the kernel " + spec.kernel() + ": " + e.getMessage(), e);
         }
 
+        if (LinuxKernel.isLinux4(kernel)) {
+            return startLinux(spec, lguest, memoryUnit, kernel);
+        }
+        if (spec.initrd() != null) {
+            throw new LaunchException(spec.kernel() + " is a 2.6.23 (DMA-era) guest kernel: it takes no initrd");
+        }
         List<DeviceSpec> devices = new ArrayList<>(spec.devices());
         if (devices.stream().noneMatch(d -> d.type().equals("console"))) {
             devices.add(DeviceSpec.console("buffer"));  // 2.6.23 always adds the console, last
@@ -223,6 +229,34 @@ public final class LauncherCore implements Guests {
             leaveAll(memberships);
             throw e;
         }
+        guests.put(id, runner);
+        try {
+            runner.start();
+        } catch (LaunchException e) {
+            guests.remove(id);
+            throw e;
+        }
+        LOG.log(System.Logger.Level.DEBUG, "guest {0} started: {1}", id, spec);
+        return runner;
+    }
+
+    /** A 4.x (virtio-era) guest: its image and its PCI devices. */
+    private Guest startLinux(GuestSpec spec, LguestControl lguest, Mmu memoryUnit, byte[] kernelBytes) throws LaunchException {
+        LinuxKernel kernel = LinuxKernel.parse(spec.kernel().toString(), kernelBytes);
+        byte[] initrd = null;
+        if (spec.initrd() != null) {
+            try {
+                initrd = Files.readAllBytes(spec.initrd());
+            } catch (NoSuchFileException e) {
+                throw new LaunchException("no initrd at " + spec.initrd());
+            } catch (IOException e) {
+                throw new LaunchException("cannot read the initrd " + spec.initrd() + ": " + e.getMessage(), e);
+            }
+        }
+        GuestImage image = GuestImage.buildLinux(memoryUnit, spec.kernel().toString(), kernel, spec.memoryBytes(),
+                spec.commandLine(), initrd);
+        int id = nextId.getAndIncrement();
+        GuestRunner runner = new GuestRunner(id, spec, image, lguest, this::ended);
         guests.put(id, runner);
         try {
             runner.start();

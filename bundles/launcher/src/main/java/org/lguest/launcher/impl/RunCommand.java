@@ -18,7 +18,7 @@ import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
 /**
- * {@code bin/lguest run [--mem SIZE] [--cmdline TEXT] [--disk SPEC]... [--net SPEC]... [--console C] [KERNEL]
+ * {@code bin/lguest run [--mem SIZE] [--cmdline TEXT] [--initrd FILE] [--disk SPEC]... [--net SPEC]... [--console C] [KERNEL]
  * [--and GUEST-OPTIONS...]...}: guests until they end, the first with its console on this process's
  * terminal. Registered as a plain {@code java.util.function.Function<String[], Integer>} with the
  * property {@code lguest.main=run}, so the runtime's main (outside the
@@ -36,7 +36,7 @@ import org.osgi.service.component.annotations.Reference;
  */
 @Component(service = Function.class, property = "lguest.main=run")
 public final class RunCommand implements Function<String[], Integer> {
-    static final String USAGE = "usage: lguest run [--mem SIZE] [--cmdline \"TEXT\"] [--disk FILE[,ro]|memory:SIZE]... "
+    static final String USAGE = "usage: lguest run [--mem SIZE] [--cmdline \"TEXT\"] [--initrd FILE] [--disk FILE[,ro]|memory:SIZE]... "
             + "[--net lan:NAME|tap:IFNAME[,netns=NS]]... [--console stdio|buffer|tcp:PORT] [KERNEL] [--and GUEST-OPTIONS...]...";
     static final String AND = "--and";
 
@@ -66,9 +66,13 @@ public final class RunCommand implements Function<String[], Integer> {
      *
      * @param attached the disks and networks, in the order given (their slots, and so their IRQs, follow it)
      */
-    record Options(long memory, String cmdline, Path kernel, List<DeviceSpec> attached, String console) {
+    record Options(long memory, String cmdline, Path kernel, List<DeviceSpec> attached, String console, Path initrd) {
         Options {
             attached = List.copyOf(attached);
+        }
+
+        Options(long memory, String cmdline, Path kernel, List<DeviceSpec> attached, String console) {
+            this(memory, cmdline, kernel, attached, console, null);
         }
 
         Options(long memory, String cmdline, Path kernel) {
@@ -109,6 +113,7 @@ public final class RunCommand implements Function<String[], Integer> {
         String cmdline = "";
         List<DeviceSpec> attached = new ArrayList<>();
         String console = defaultConsole;
+        Path initrd = null;
         List<String> rest = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -120,7 +125,7 @@ public final class RunCommand implements Function<String[], Integer> {
                 value = a.substring(eq + 1);
             }
             switch (option) {
-                case "--mem", "-m", "--cmdline", "-c", "--disk", "-d", "--net", "--console" -> {
+                case "--mem", "-m", "--cmdline", "-c", "--disk", "-d", "--net", "--console", "--initrd" -> {
                     if (value == null) {
                         if (i + 1 >= args.length) {
                             throw new IllegalArgumentException(option + " needs a value");
@@ -132,6 +137,7 @@ public final class RunCommand implements Function<String[], Integer> {
                         case "--disk", "-d" -> attached.add(DeviceSpec.disk(value));
                         case "--net" -> attached.add(DeviceSpec.net(value));
                         case "--console" -> console = value;
+                        case "--initrd" -> initrd = Path.of(value);
                         default -> cmdline = value;
                     }
                 }
@@ -146,7 +152,8 @@ public final class RunCommand implements Function<String[], Integer> {
         if (rest.size() > 1) {
             throw new IllegalArgumentException("one kernel at most, got " + rest);
         }
-        return new Options(memory, cmdline, rest.isEmpty() ? defaultKernel : Path.of(rest.get(0)), attached, console);
+        return new Options(memory, cmdline, rest.isEmpty() ? defaultKernel : Path.of(rest.get(0)), attached, console,
+                initrd);
     }
 
     @Override
@@ -163,7 +170,7 @@ public final class RunCommand implements Function<String[], Integer> {
         for (Options options : all) {
             try {
                 started.add(guests.start(new GuestSpec(options.kernel().getFileName().toString().replaceFirst("\\.elf$", ""),
-                        options.memory(), options.kernel(), options.cmdline(), options.devices())));
+                        options.memory(), options.kernel(), options.cmdline(), options.devices(), options.initrd())));
             } catch (LaunchException e) {
                 err.println("lguest run: " + (all.size() > 1 ? "guest " + (started.size() + 1) + ": " : "") + e.getMessage());
                 for (Guest g : started) {

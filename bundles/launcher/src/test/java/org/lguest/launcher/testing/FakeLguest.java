@@ -131,6 +131,16 @@ public final class FakeLguest implements LguestControl {
         }
 
         @Override
+        public void initialize(org.lguest.lg.GuestSetup setup) {
+            initialize(setup.name(), setup.memory(), setup.pgdir(), setup.start(), setup.pageOffset());
+        }
+
+        @Override
+        public void completeIo(int value) {
+            owned();
+        }
+
+        @Override
         public void initialize(String name, GuestMemory memory, int pgdir, int start, int pageOffset) {
             synchronized (FakeLguest.this) {
                 if (initialized) {

@@ -12,10 +12,14 @@ import org.lguest.cpu.Cpu;
 import org.lguest.lg.ControlException;
 import org.lguest.lg.ControlException.Code;
 import org.lguest.lg.GuestControl;
+import org.lguest.lg.GuestAbi;
 import org.lguest.lg.GuestInfo;
+import org.lguest.lg.GuestSetup;
 import org.lguest.lg.RunResult;
 import org.lguest.lg.abi.Hypercalls;
 import org.lguest.lg.abi.LguestData;
+import org.lguest.lg.abi.v4.Hypercalls4;
+import org.lguest.lg.abi.v4.LguestData4;
 import org.lguest.lg.host.HostGuest;
 import org.lguest.mmu.GuestMemory;
 import org.lguest.mmu.GuestViolationException;
@@ -45,9 +49,16 @@ final class LgGuest implements GuestControl, HostGuest {
     Cpu cpu;
     private long startNanos;
 
+    private GuestAbi abi = GuestAbi.LGUEST_2_6_23;
+
     // Guest state the hypercalls change (guest thread only).
     int lguestData = NO_DATA;
+    /** 2.6.23: the EIP range where no interrupt may be injected. */
     int noirqStart, noirqEnd;
+    /** 4.x: the address of the guest's one {@code iret} in lguest_iret (0 until INIT). */
+    int noirqIret;
+    /** 4.x: the GDT the guest built with LOAD_GDT_ENTRY, {lo, hi} per entry. */
+    final int[] gdt = new int[2 * Switcher.GDT_ENTRIES];
     private int nextHcall;
     /** The guest's gates for vectors 0..63 and the system call: {lo, hi}, hi 0 when absent. */
     final int[] idtLo = new int[64 + 1], idtHi = new int[64 + 1];
@@ -55,6 +66,10 @@ final class LgGuest implements GuestControl, HostGuest {
     volatile boolean halted;
     private boolean pendingHypercall;
     RunResult.Dma pendingDma;
+    /** 4.x: a read handed to the Launcher, waiting for {@link #completeIo}. */
+    private IoInstruction pendingRead;
+    /** 4.x: an I/O access for the Launcher, returned by the run loop. */
+    private RunResult pendingIo;
 
     // Shared with other threads.
     private final AtomicInteger irqsPending = new AtomicInteger();
@@ -96,7 +111,10 @@ final class LgGuest implements GuestControl, HostGuest {
     }
 
     @Override
-    public synchronized void initialize(String name, GuestMemory memory, int pgdir, int start, int pageOffset) {
+    public synchronized void initialize(GuestSetup setup) {
+        String name = setup.name();
+        GuestMemory memory = setup.memory();
+        int pgdir = setup.pgdir(), start = setup.start(), pageOffset = setup.pageOffset();
         checkOwner("INITIALIZE");
         if (closed) {
             throw new ControlException(Code.EINVAL, "INITIALIZE on a released control file");
@@ -112,7 +130,8 @@ final class LgGuest implements GuestControl, HostGuest {
             throw new ControlException(Code.EINVAL, String.format(
                     "page offset 0x%08x: must be 4 MiB aligned, above 0 and below the Switcher at 0xffc00000", pageOffset));
         }
-        if ((pgdir & 0xFFF) != 0 || !memory.isValid(pgdir, 4096)) {
+        boolean linear = pgdir == ShadowPageTables.LINEAR && setup.abi() == GuestAbi.LGUEST_4_X;
+        if (!linear && ((pgdir & 0xFFF) != 0 || !memory.isValid(pgdir, 4096))) {
             throw new ControlException(Code.EINVAL, String.format(
                     "page directory 0x%08x: must be a page-aligned page of guest memory (limit 0x%x)", pgdir,
                     memory.limitBytes()));
@@ -121,6 +140,7 @@ final class LgGuest implements GuestControl, HostGuest {
         try {
             ShadowPageTables tables = host.mmu.newShadowPageTables(memory, pgdir, pageOffset);
             try {
+                tables.setIoWindow(setup.ioFirstPfn(), setup.ioEndPfn());
                 sw = host.switcher.attach(memory, tables);
             } catch (RuntimeException e) {
                 tables.release();
@@ -137,8 +157,19 @@ final class LgGuest implements GuestControl, HostGuest {
         this.memory = memory;
         cpu = sw.cpu();
         cpu.setEip(start);
+        abi = setup.abi();
         startNanos = System.nanoTime();
         initialized = true;
+    }
+
+    @Override
+    public void completeIo(int value) {
+        checkLive("an I/O answer");
+        IoInstruction read = pendingRead;
+        pendingRead = null;
+        if (read != null) {
+            read.complete(cpu, value);
+        }
     }
 
     @Override
@@ -286,6 +317,10 @@ final class LgGuest implements GuestControl, HostGuest {
             throw new ControlException(Code.EINVAL, "read on a released guest");
         }
         pendingDma = null;
+        if (pendingRead != null) {
+            pendingRead.complete(cpu, -1); // unanswered: reads all ones
+            pendingRead = null;
+        }
         while (true) {
             String dead = deadReason.get();
             if (dead != null) {
@@ -305,12 +340,22 @@ final class LgGuest implements GuestControl, HostGuest {
                 if (pendingDma == null && pendingHypercall && !isDead()) {
                     pendingHypercall = false;
                     hypercalls.incrementAndGet();
-                    host.ops.execute(this, cpu.reg(Cpu.EAX), cpu.reg(Cpu.EDX), cpu.reg(Cpu.EBX), cpu.reg(Cpu.ECX), true);
+                    if (abi == GuestAbi.LGUEST_4_X) {
+                        Paravirt4.execute(this, cpu.reg(Cpu.EAX), cpu.reg(Cpu.EBX), cpu.reg(Cpu.ECX), cpu.reg(Cpu.EDX),
+                                cpu.reg(Cpu.ESI));
+                    } else {
+                        host.ops.execute(this, cpu.reg(Cpu.EAX), cpu.reg(Cpu.EDX), cpu.reg(Cpu.EBX), cpu.reg(Cpu.ECX), true);
+                    }
                 }
                 if (pendingDma != null && !isDead()) {
                     RunResult.Dma d = pendingDma;
                     pendingDma = null;
                     return d;
+                }
+                if (pendingIo != null && !isDead()) {
+                    RunResult io = pendingIo;
+                    pendingIo = null;
+                    return io;
                 }
                 if (isDead()) {
                     continue;
@@ -345,6 +390,10 @@ final class LgGuest implements GuestControl, HostGuest {
 
     /** do_async_hcalls: run queued calls from the guest's cursor, stopping at a DMA for the Launcher. */
     private void drainRing() {
+        if (abi == GuestAbi.LGUEST_4_X) {
+            drainRing4();
+            return;
+        }
         int status = lguestData + LguestData.HCALL_STATUS;
         for (int n = 0; n < Hypercalls.RING_SIZE; n++) {
             int i = nextHcall;
@@ -367,8 +416,85 @@ final class LgGuest implements GuestControl, HostGuest {
         }
     }
 
+    /** The 4.x ring: five words per call (eax, ebx, ecx, edx, esi) at other offsets. */
+    private void drainRing4() {
+        int status = lguestData + LguestData4.HCALL_STATUS;
+        for (int n = 0; n < Hypercalls4.RING_SIZE; n++) {
+            int i = nextHcall;
+            if (memory.readU8(status + i) == Hypercalls4.RING_SLOT_FREE) {
+                return;
+            }
+            int e = lguestData + LguestData4.HCALLS + i * LguestData4.HCALL_ENTRY_SIZE;
+            hypercalls.incrementAndGet();
+            Paravirt4.execute(this, memory.readU32(e), memory.readU32(e + 4), memory.readU32(e + 8),
+                    memory.readU32(e + 12), memory.readU32(e + 16));
+            if (isDead()) {
+                return;
+            }
+            memory.writeU8(status + i, Hypercalls4.RING_SLOT_FREE);
+            nextHcall = (i + 1) % Hypercalls4.RING_SIZE;
+        }
+    }
+
+    /** write_timestamp: the wall clock into lguest_data.time (4.x). */
+    void writeTime() {
+        long now = System.currentTimeMillis();
+        long nanos = System.nanoTime() % 1_000_000L;
+        memory.writeU32(lguestData + LguestData4.TIME, (int) (now / 1000));
+        memory.writeU32(lguestData + LguestData4.TIME + 4, (int) (now % 1000 * 1_000_000L + nanos));
+    }
+
+    /**
+     * try_deliver_interrupt of 4.x: as 2.6.23, but a guest with interrupts
+     * off is told one is pending (irq_pending), the time is written with each
+     * delivery, and an interrupt arriving at the guest's {@code iret} is
+     * delivered on the frame that iret was about to pop.
+     */
+    private void maybeInterrupt4() {
+        int pending = irqsPending.get();
+        if (pending == 0) {
+            return;
+        }
+        int candidates = pending & ~memory.readU32(lguestData + LguestData4.BLOCKED_INTERRUPTS);
+        if (candidates == 0) {
+            return;
+        }
+        int irq = Integer.numberOfTrailingZeros(candidates);
+        if (halted) {
+            memory.writeU32(lguestData + LguestData4.IRQ_ENABLED, LguestData4.IRQS_ON);
+            halted = false;
+        } else if ((memory.readU32(lguestData + LguestData4.IRQ_ENABLED) & EFLAGS_IF) == 0) {
+            memory.writeU32(lguestData + LguestData4.IRQ_PENDING, LguestData4.IRQS_ON);
+            return;
+        }
+        int v = Hypercalls.FIRST_EXTERNAL_VECTOR + irq;
+        if ((idtHi[v] & 0x8000) != 0) {
+            int left = irqsPending.updateAndGet(p -> p & ~(1 << irq));
+            if (noirqIret != 0 && cpu.eip() == noirqIret) {
+                // At the iret: its frame (eip, cs, eflags) becomes the interrupt's; EFLAGS as it will be restored.
+                int esp = cpu.reg(Cpu.ESP);
+                int flags = memory.readU32(spt.guestPhysical(esp + 8));
+                cpu.setEflags(flags & ~(0x100 | 0x4000 | 0x10000 | 0x20000) | EFLAGS_IF | 2); // no TF, NT, RF, VM
+                cpu.setEip(idtLo[v] & 0xFFFF | idtHi[v] & 0xFFFF0000);
+                if ((idtHi[v] >> 8 & 0xF) == 0xE) {
+                    memory.writeU32(lguestData + LguestData4.IRQ_ENABLED, 0);
+                }
+            } else {
+                setGuestInterrupt(idtLo[v], idtHi[v], false, 0);
+            }
+            writeTime();
+            if ((left & ~memory.readU32(lguestData + LguestData4.BLOCKED_INTERRUPTS)) == 0) {
+                memory.writeU32(lguestData + LguestData4.IRQ_PENDING, 0);
+            }
+        }
+    }
+
     /** maybe_do_interrupt. */
     private void maybeInterrupt() {
+        if (abi == GuestAbi.LGUEST_4_X && lguestData != NO_DATA) {
+            maybeInterrupt4();
+            return;
+        }
         if (lguestData == NO_DATA) {
             return;
         }
@@ -418,13 +544,16 @@ final class LgGuest implements GuestControl, HostGuest {
                 if (spt.demandPage(cr2, err)) {
                     return;
                 }
+                if (abi == GuestAbi.LGUEST_4_X && mmio(cr2, err)) {
+                    return;
+                }
                 if (lguestData != NO_DATA) {
                     memory.writeU32(lguestData + LguestData.CR2, cr2);
                 }
                 deliverTrap(trap, err, cr2);
             }
             case SwitcherExit.GENERAL_PROTECTION -> {
-                if (err == 0 && emulateInsn()) {
+                if (err == 0 && (abi == GuestAbi.LGUEST_4_X ? portIo() : emulateInsn())) {
                     return;
                 }
                 deliverTrap(trap, err, 0);
@@ -503,6 +632,59 @@ final class LgGuest implements GuestControl, HostGuest {
         if ((hi >> 8 & 0xF) == 0xE) {
             memory.writeU32(lguestData + LguestData.IRQ_ENABLED, 0);
         }
+    }
+
+    /** The instruction's bytes at EIP, through the guest's own page tables (the host looking). */
+    private int codeByte(int offset) {
+        return insnByte(cpu.eip() + offset);
+    }
+
+    /**
+     * 4.x: {@code in}/{@code out} at ring 1 goes to the Launcher (PCI
+     * configuration, and every other port it decides about); a stray
+     * {@code cli} is stepped over, as lguest's Launcher does.
+     */
+    private boolean portIo() {
+        if ((cpu.selector(Cpu.CS) & 3) != 1) {
+            return false;
+        }
+        if (codeByte(0) == 0xFA) {
+            cpu.setEip(cpu.eip() + 1);
+            return true;
+        }
+        IoInstruction insn = IoInstruction.decodePort(this::codeByte, cpu);
+        if (insn == null) {
+            return false;
+        }
+        cpu.setEip(cpu.eip() + insn.length());
+        if (!insn.write()) {
+            pendingRead = insn;
+        }
+        pendingIo = new RunResult.PortIo(insn.port(), insn.size(), insn.write(), insn.value());
+        return true;
+    }
+
+    /** 4.x: a fault inside the I/O window is a device register access for the Launcher. */
+    private boolean mmio(int vaddr, int err) {
+        int address = spt.ioAddress(vaddr, err);
+        if (address == -1) {
+            return false;
+        }
+        IoInstruction insn = IoInstruction.decodeMmio(this::codeByte, cpu);
+        if (insn == null) {
+            throw new GuestViolationException(String.format(
+                    "an instruction at 0x%08x touches device memory 0x%08x in a way this host does not emulate (bytes %02x %02x %02x)",
+                    cpu.eip(), address, codeByte(0), codeByte(1), codeByte(2)));
+        }
+        if ((address & 0xFFF) + insn.size() > 0x1000) {
+            throw new GuestViolationException(String.format("a device access at 0x%08x crosses a page", address));
+        }
+        cpu.setEip(cpu.eip() + insn.length());
+        if (!insn.write()) {
+            pendingRead = insn;
+        }
+        pendingIo = new RunResult.Mmio(address, insn.size(), insn.write(), insn.value());
+        return true;
     }
 
     /** emulate_insn: port probing at ring 1 reads all ones and writes nothing. */

@@ -120,7 +120,7 @@ public final class ParavirtOpsImpl implements ParavirtOps {
         }
     }
 
-    private static int[] words(GuestMemory mem, int addr, int n) {
+    static int[] words(GuestMemory mem, int addr, int n) {
         byte[] raw = mem.read(addr, n * 4);
         int[] w = new int[n];
         for (int i = 0; i < n; i++) {
@@ -164,7 +164,7 @@ public final class ParavirtOpsImpl implements ParavirtOps {
     }
 
     /** load_guest_idt_entry: validate and keep the gate; the Switcher decides whether it is direct. */
-    private static void loadIdtEntry(LgGuest g, int vector, int lo, int hi) {
+    static void loadIdtEntry(LgGuest g, int vector, int lo, int hi) {
         if (vector == Hypercalls.TRAP_ENTRY && (hi & 0x8000) != 0) {
             // No guest has a reason to: Linux never sets gate 0x1f. 2.6.23 ignored it silently.
             g.kill("attempt to take over the hypercall vector 0x1f");

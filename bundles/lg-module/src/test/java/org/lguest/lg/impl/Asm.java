@@ -88,6 +88,11 @@ final class Asm {
         return hypercall(call, arg1, 0, 0);
     }
 
+    /** A 4.x hypercall: eax = call, ebx/ecx/edx = arguments, int $0x1f. */
+    Asm hypercall4(int call, int arg1, int arg2, int arg3) {
+        return movEax(call).movEbx(arg1).movEcx(arg2).movEdx(arg3).interrupt(0x1F);
+    }
+
     /** jmp short to an absolute address. */
     Asm jmp(int target) {
         return shortJump(0xEB, target);

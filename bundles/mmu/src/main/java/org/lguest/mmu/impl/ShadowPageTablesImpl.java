@@ -40,6 +40,11 @@ final class ShadowPageTablesImpl implements ShadowPageTables {
     private boolean repinPending;
     private boolean repinning;
 
+    /** True from a LINEAR start until the first newPageTable. */
+    private boolean linear;
+    /** The I/O window's frames [ioFirst, ioEnd): mapped by the guest, never installed. */
+    private int ioFirst, ioEnd;
+
     private int framesInUse;
     private long reclaims;
     private boolean released;
@@ -49,7 +54,7 @@ final class ShadowPageTablesImpl implements ShadowPageTables {
             throw new IllegalArgumentException(String.format(
                     "page offset 0x%08x must be 4 MiB aligned and below the Switcher at 0x%08x", pageOffset, SWITCHER_ADDR));
         }
-        if ((guestPgdir & PAGE_MASK) != 0 || !mem.isValid(guestPgdir, PAGE)) {
+        if (guestPgdir != LINEAR && ((guestPgdir & PAGE_MASK) != 0 || !mem.isValid(guestPgdir, PAGE))) {
             throw new IllegalArgumentException(String.format(
                     "initial page directory 0x%08x must be a page-aligned page inside guest memory (which ends at 0x%08x)",
                     guestPgdir, mem.limitBytes()));
@@ -65,6 +70,7 @@ final class ShadowPageTablesImpl implements ShadowPageTables {
         Arrays.fill(rootPfn, -1);
         rootPfn[0] = allocFrame();
         rootGuest[0] = guestPgdir;
+        linear = guestPgdir == LINEAR;
         current = 0;
         nextVictim = 1;
     }
@@ -85,6 +91,52 @@ final class ShadowPageTablesImpl implements ShadowPageTables {
     public int guestCr3() {
         alive();
         return rootGuest[current];
+    }
+
+    @Override
+    public boolean isLinear() {
+        return linear;
+    }
+
+    @Override
+    public void setIoWindow(int firstPfn, int endPfn) {
+        alive();
+        if (Integer.compareUnsigned(firstPfn, endPfn) > 0 || firstPfn != endPfn
+                && (Integer.compareUnsigned(firstPfn, mem.frameCount()) < 0
+                        || Integer.compareUnsigned(endPfn, SWITCHER_ADDR >>> 12) > 0)) {
+            throw new IllegalArgumentException(String.format(
+                    "I/O window frames 0x%x..0x%x must lie above guest memory and its host frames (0x%x) and below the Switcher (0x%x)",
+                    firstPfn, endPfn, mem.frameCount(), SWITCHER_ADDR >>> 12));
+        }
+        ioFirst = firstPfn;
+        ioEnd = endPfn;
+    }
+
+    private boolean inIoWindow(int pfn) {
+        return Integer.compareUnsigned(pfn, ioFirst) >= 0 && Integer.compareUnsigned(pfn, ioEnd) < 0;
+    }
+
+    @Override
+    public int ioAddress(int vaddr, int errorCode) {
+        alive();
+        if (linear || ioFirst == ioEnd) {
+            return -1;
+        }
+        int gpde = mem.readU32(rootGuest[current] + (vaddr >>> 22) * 4);
+        if ((gpde & PRESENT) == 0 || gpde >>> 12 >= mem.pfnLimit()) {
+            return -1;
+        }
+        int gpte = mem.readU32((gpde & FRAME_MASK) + ((vaddr >>> 12) & 0x3FF) * 4);
+        if ((gpte & PRESENT) == 0 || !inIoWindow(gpte >>> 12)) {
+            return -1;
+        }
+        if ((errorCode & FAULT_WRITE) != 0 && ((gpte & RW) == 0 || (gpde & RW) == 0)) {
+            return -1;
+        }
+        if ((errorCode & FAULT_USER) != 0 && ((gpte & USER) == 0 || (gpde & USER) == 0)) {
+            return -1;
+        }
+        return (gpte & FRAME_MASK) | (vaddr & PAGE_MASK);
     }
 
     @Override
@@ -147,6 +199,9 @@ final class ShadowPageTablesImpl implements ShadowPageTables {
 
     /** demand_page without re-pinning the stack afterwards. */
     private boolean demand(int vaddr, int errorCode) {
+        if (linear) {
+            return demandLinear(vaddr);
+        }
         int index = vaddr >>> 22;
         int gpdeAddr = rootGuest[current] + index * 4;
         int gpde = mem.readU32(gpdeAddr);
@@ -181,6 +236,9 @@ final class ShadowPageTablesImpl implements ShadowPageTables {
             return false;
         }
         checkGuestPte(gpte, vaddr);
+        if (inIoWindow(gpte >>> 12)) {
+            return false; // device registers: every access is the host's to emulate
+        }
 
         int updated = gpte | ACCESSED | (write ? DIRTY : 0);
         int slot = (vaddr >>> 12) & 0x3FF;
@@ -192,6 +250,27 @@ final class ShadowPageTablesImpl implements ShadowPageTables {
         }
         if ((old & PRESENT) != 0) {
             invalidatePage(current, vaddr); // a read-only entry became writable (or changed frame)
+        }
+        return true;
+    }
+
+    /** The linear boot mapping: page {@code vaddr} is guest frame {@code vaddr >>> 12}, when there is one. */
+    private boolean demandLinear(int vaddr) {
+        int index = vaddr >>> 22;
+        if (index >= SWITCHER_PGD_INDEX || vaddr >>> 12 >= mem.pfnLimit()) {
+            return false;
+        }
+        int spde = entry(rootPfn[current], index);
+        if ((spde & PRESENT) == 0) {
+            int table = allocFrame();
+            spde = table << 12 | PAGE_TABLE_FLAGS;
+            setEntry(rootPfn[current], index, spde);
+        }
+        int slot = (vaddr >>> 12) & 0x3FF;
+        int old = entry(spde >>> 12, slot);
+        setEntry(spde >>> 12, slot, (vaddr & FRAME_MASK) | PAGE_TABLE_FLAGS);
+        if ((old & PRESENT) != 0) {
+            invalidatePage(current, vaddr);
         }
         return true;
     }
@@ -225,7 +304,7 @@ final class ShadowPageTablesImpl implements ShadowPageTables {
             throw new GuestViolationException(String.format(
                     "bad page table entry 0x%08x for 0x%08x: PWT and PAT bits are not allowed", gpte, vaddr));
         }
-        if (gpte >>> 12 >= mem.pfnLimit()) {
+        if (gpte >>> 12 >= mem.pfnLimit() && !inIoWindow(gpte >>> 12)) {
             throw new GuestViolationException(String.format(
                     "bad page table entry 0x%08x for 0x%08x: frame 0x%x is beyond guest memory (pfn limit 0x%x)",
                     gpte, vaddr, gpte >>> 12, mem.pfnLimit()));
@@ -235,6 +314,13 @@ final class ShadowPageTablesImpl implements ShadowPageTables {
     @Override
     public int guestPhysical(int vaddr) {
         alive();
+        if (linear) {
+            if (vaddr >>> 12 >= mem.pfnLimit() || vaddr < 0) {
+                throw new GuestViolationException(String.format(
+                        "bad address 0x%08x: beyond guest memory (0x%x) while paging is linear", vaddr, mem.limitBytes()));
+            }
+            return vaddr;
+        }
         int gpde = mem.readU32(rootGuest[current] + (vaddr >>> 22) * 4);
         if ((gpde & PRESENT) == 0) {
             throw new GuestViolationException(String.format("bad address 0x%08x: no page table there", vaddr));
@@ -258,6 +344,12 @@ final class ShadowPageTablesImpl implements ShadowPageTables {
     public void setPte(int guestPgdir, int vaddr, int pte) {
         alive();
         boolean install = (pte & PRESENT) != 0 && (pte & (ACCESSED | DIRTY)) != 0;
+        if (install && inIoWindow(pte >>> 12)) {
+            install = false; // never installed: accesses fault and are emulated
+        }
+        if (linear) {
+            return; // no guest tables are shadowed yet
+        }
         if (Integer.compareUnsigned(vaddr, pageOffset) >= 0) {
             // A kernel mapping: the same in every directory. Validate once, before touching any.
             if (vaddr >>> 22 >= SWITCHER_PGD_INDEX) {
@@ -338,6 +430,21 @@ final class ShadowPageTablesImpl implements ShadowPageTables {
             throw new GuestViolationException(String.format(
                     "NEW_PGTABLE: page directory 0x%08x is outside guest memory (which ends at 0x%08x)",
                     guestPgdir, mem.limitBytes()));
+        }
+        if (linear) {
+            // The end of the boot mapping: the linear directory becomes the guest's first.
+            linear = false;
+            boolean any = false;
+            for (int i = 0; i < SWITCHER_PGD_INDEX; i++) {
+                any |= releaseTable(current, i, false);
+            }
+            if (any) {
+                flushTlbIfLoaded(current);
+            }
+            rootGuest[current] = pgdir;
+            repinPending = true;
+            finish();
+            return;
         }
         int r = find(pgdir);
         if (r < 0) {
