@@ -115,8 +115,9 @@ class LinuxKernelTest {
     @Test
     void tooLittleMemoryForKernelAndInitrdIsRefusedWithTheSizeNeeded() throws Exception {
         TrackingMmu mmu = new TrackingMmu();
+        LinuxKernel vmlinux = LinuxKernel.parse("vmlinux", read("vmlinux"));
         LaunchException e = assertThrows(LaunchException.class, () -> GuestImage.buildLinux(mmu, "vmlinux",
-                LinuxKernel.parse("vmlinux", read("vmlinux")), 16L << 20, "", null));
+                vmlinux, 16L << 20, "", null));
         assertTrue(e.getMessage().contains("give it more"), e.getMessage());
         assertTrue(mmu.allClosed());
     }
