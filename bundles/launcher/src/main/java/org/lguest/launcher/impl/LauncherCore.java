@@ -229,15 +229,7 @@ public final class LauncherCore implements Guests {
             leaveAll(memberships);
             throw e;
         }
-        guests.put(id, runner);
-        try {
-            runner.start();
-        } catch (LaunchException e) {
-            guests.remove(id);
-            throw e;
-        }
-        LOG.log(System.Logger.Level.DEBUG, "guest {0} started: {1}", id, spec);
-        return runner;
+        return launch(id, runner, spec);
     }
 
     /** A 4.x (virtio-era) guest: its image and its PCI devices. */
@@ -257,6 +249,11 @@ public final class LauncherCore implements Guests {
                 spec.commandLine(), initrd);
         int id = nextId.getAndIncrement();
         GuestRunner runner = new GuestRunner(id, spec, image, lguest, this::ended);
+        return launch(id, runner, spec);
+    }
+
+    /** Lists the guest and starts its thread; a guest that cannot start is forgotten. */
+    private Guest launch(int id, GuestRunner runner, GuestSpec spec) throws LaunchException {
         guests.put(id, runner);
         try {
             runner.start();

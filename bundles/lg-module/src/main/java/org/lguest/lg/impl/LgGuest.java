@@ -438,10 +438,9 @@ final class LgGuest implements GuestControl, HostGuest {
 
     /** write_timestamp: the wall clock into lguest_data.time (4.x). */
     void writeTime() {
-        long now = System.currentTimeMillis();
-        long nanos = System.nanoTime() % 1_000_000L;
-        memory.writeU32(lguestData + LguestData4.TIME, (int) (now / 1000));
-        memory.writeU32(lguestData + LguestData4.TIME + 4, (int) (now % 1000 * 1_000_000L + nanos));
+        java.time.Instant now = java.time.Instant.now();
+        memory.writeU32(lguestData + LguestData4.TIME, (int) now.getEpochSecond());
+        memory.writeU32(lguestData + LguestData4.TIME + 4, now.getNano());
     }
 
     /**

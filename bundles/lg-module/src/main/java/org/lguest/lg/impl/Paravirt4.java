@@ -1,7 +1,5 @@
 package org.lguest.lg.impl;
 
-import java.nio.charset.StandardCharsets;
-
 import org.lguest.lg.abi.Hypercalls;
 import org.lguest.lg.abi.v4.Hypercalls4;
 import org.lguest.lg.abi.v4.LguestData4;
@@ -43,7 +41,7 @@ final class Paravirt4 {
             }
             case Hypercalls4.LGUEST_INIT -> init(g, a1);
             case Hypercalls4.SHUTDOWN -> {
-                String message = message(mem, a1);
+                String message = ParavirtOpsImpl.crashMessage(mem, a1).strip();
                 if (a2 == Hypercalls4.SHUTDOWN_RESTART) {
                     g.kill("SHUTDOWN (restart): " + message);
                 } else {
@@ -51,34 +49,14 @@ final class Paravirt4 {
                 }
             }
             case Hypercalls4.NEW_PGTABLE -> g.spt.newPageTable(a1);
-            case Hypercalls4.FLUSH_TLB -> {
-                if (a1 != 0) {
-                    g.spt.flushAll();
-                } else {
-                    g.spt.flushUser();
-                }
-            }
+            case Hypercalls4.FLUSH_TLB -> ParavirtOpsImpl.flushTlb(g, a1);
             case Hypercalls4.LOAD_IDT_ENTRY -> {
                 if (a1 != Hypercalls.TRAP_ENTRY) { // 4.x guests write every vector; the hypercall's is ignored
                     ParavirtOpsImpl.loadIdtEntry(g, a1, a2, a3);
                 }
             }
-            case Hypercalls4.SET_STACK -> {
-                if ((a1 & 3) != 1) {
-                    g.kill(String.format("bad stack segment 0x%x (the kernel stack must have RPL 1)", a1));
-                    return;
-                }
-                if (Integer.compareUnsigned(a3, Hypercalls.MAX_STACK_PAGES) > 0) {
-                    g.kill("bad stack pages " + Integer.toUnsignedString(a3) + " (at most 2)");
-                    return;
-                }
-                g.spt.pinStack(a2, a3);
-                g.sw.setKernelStack(a1, a2);
-            }
-            case Hypercalls4.TS -> {
-                g.ts = a1 != 0;
-                g.sw.setTaskSwitched(g.ts);
-            }
+            case Hypercalls4.SET_STACK -> ParavirtOpsImpl.setStack(g, a1, a2, a3);
+            case Hypercalls4.TS -> ParavirtOpsImpl.setTs(g, a1);
             case Hypercalls4.SET_CLOCKEVENT -> g.setClockEvent(Integer.toUnsignedLong(a1));
             case Hypercalls4.HALT -> g.setHalted();
             case Hypercalls4.SET_PTE -> g.spt.setPte(a1, a2, a3);
@@ -131,19 +109,5 @@ final class Paravirt4 {
         g.gdt[2 * index] = lo;
         g.gdt[2 * index + 1] = hi;
         g.sw.loadGdt(g.gdt);
-    }
-
-    private static String message(GuestMemory mem, int addr) {
-        if (!mem.isValid(addr, 1)) {
-            return String.format("(message at bad address 0x%08x)", addr);
-        }
-        long room = mem.limitBytes() - Integer.toUnsignedLong(addr);
-        int n = (int) Math.min(Hypercalls4.MESSAGE_MAX, room);
-        byte[] raw = mem.read(addr, n);
-        int len = 0;
-        while (len < n && raw[len] != 0) {
-            len++;
-        }
-        return new String(raw, 0, len, StandardCharsets.ISO_8859_1).strip();
     }
 }

@@ -71,30 +71,10 @@ public final class ParavirtOpsImpl implements ParavirtOps {
                 g.sw.loadGdt(words(mem, a1, a2 * 2));
             }
             case Hypercalls.NEW_PGTABLE -> g.spt.newPageTable(a1);
-            case Hypercalls.FLUSH_TLB -> {
-                if (a1 != 0) {
-                    g.spt.flushAll();
-                } else {
-                    g.spt.flushUser();
-                }
-            }
+            case Hypercalls.FLUSH_TLB -> flushTlb(g, a1);
             case Hypercalls.LOAD_IDT_ENTRY -> loadIdtEntry(g, a1, a2, a3);
-            case Hypercalls.SET_STACK -> {
-                if ((a1 & 3) != 1) {
-                    g.kill(String.format("bad stack segment 0x%x (the kernel stack must have RPL 1)", a1));
-                    return;
-                }
-                if (Integer.compareUnsigned(a3, Hypercalls.MAX_STACK_PAGES) > 0) {
-                    g.kill("bad stack pages " + Integer.toUnsignedString(a3) + " (at most 2)");
-                    return;
-                }
-                g.spt.pinStack(a2, a3);
-                g.sw.setKernelStack(a1, a2);
-            }
-            case Hypercalls.TS -> {
-                g.ts = a1 != 0;
-                g.sw.setTaskSwitched(g.ts);
-            }
+            case Hypercalls.SET_STACK -> setStack(g, a1, a2, a3);
+            case Hypercalls.TS -> setTs(g, a1);
             case Hypercalls.SET_CLOCKEVENT -> g.setClockEvent(Integer.toUnsignedLong(a1));
             case Hypercalls.HALT -> g.setHalted();
             case Hypercalls.GET_WALLCLOCK -> {
@@ -149,7 +129,36 @@ public final class ParavirtOpsImpl implements ParavirtOps {
         g.spt.flushAll();
     }
 
-    private static String crashMessage(GuestMemory mem, int addr) {
+    // The calls both ABIs share (the 4.x table, Paravirt4, uses them too).
+
+    static void flushTlb(LgGuest g, int all) {
+        if (all != 0) {
+            g.spt.flushAll();
+        } else {
+            g.spt.flushUser();
+        }
+    }
+
+    static void setStack(LgGuest g, int ss, int esp, int pages) {
+        if ((ss & 3) != 1) {
+            g.kill(String.format("bad stack segment 0x%x (the kernel stack must have RPL 1)", ss));
+            return;
+        }
+        if (Integer.compareUnsigned(pages, Hypercalls.MAX_STACK_PAGES) > 0) {
+            g.kill("bad stack pages " + Integer.toUnsignedString(pages) + " (at most 2)");
+            return;
+        }
+        g.spt.pinStack(esp, pages);
+        g.sw.setKernelStack(ss, esp);
+    }
+
+    static void setTs(LgGuest g, int ts) {
+        g.ts = ts != 0;
+        g.sw.setTaskSwitched(g.ts);
+    }
+
+    /** The NUL-terminated message at {@code addr}, at most {@link #CRASH_MESSAGE_MAX} bytes (CRASH, 4.x SHUTDOWN). */
+    static String crashMessage(GuestMemory mem, int addr) {
         if (!mem.isValid(addr, 1)) {
             return String.format("(message at bad address 0x%08x)", addr);
         }

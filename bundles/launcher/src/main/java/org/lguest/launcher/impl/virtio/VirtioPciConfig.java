@@ -36,7 +36,7 @@ import org.lguest.mmu.GuestViolationException;
  * <p>Writable: command (I/O, memory, bus master, INTx disable; kept but not
  * acted on, as in the 4.x Launcher, which ignored them altogether), cache line
  * size and latency timer, BAR0, and the PCI-cfg capability's bar, offset,
- * length and data. BARs 1-5 and the expansion ROM are not implemented and
+ * length and data. BARs 1-5 and the expansion ROM do not exist and
  * read 0 (the 4.x Launcher let the guest write them, which made Linux see a
  * 2 KiB ROM at address 0); the interrupt line is the host's and ignores
  * writes. Other writes are ignored.

@@ -128,7 +128,7 @@ class PciBusTest {
                 continue;
             }
             rig.cfgWrite(1, reg, 4, 0xFFFF_FFFF);
-            assertEquals(0, rig.cfgRead(1, reg, 4), "register " + Integer.toHexString(reg) + " is not implemented");
+            assertEquals(0, rig.cfgRead(1, reg, 4), "register " + Integer.toHexString(reg) + " reads 0: the device has no such BAR or ROM");
         }
     }
 }

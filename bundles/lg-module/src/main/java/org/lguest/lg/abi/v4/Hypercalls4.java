@@ -44,8 +44,6 @@ public final class Hypercalls4 {
     /** Slots of the asynchronous ring (as 2.6.23). */
     public static final int RING_SIZE = 64;
     public static final int RING_SLOT_FREE = 0xFF;
-    /** Longest SHUTDOWN message read. */
-    public static final int MESSAGE_MAX = 128;
 
     private static final String[] NAMES = new String[20];
     static {
