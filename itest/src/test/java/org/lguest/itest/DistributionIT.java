@@ -175,6 +175,31 @@ class DistributionIT {
         assertTrue(run.out().contains("console0") && run.out().contains("console.bytesOut"), run.both());
     }
 
+    /** The unmodified Linux 4.9 of the shared test data (../shared/linux from the repository). */
+    static final Path LINUX = Path.of(System.getProperty("lguest.linux.dir", "../../shared/linux")).toAbsolutePath().normalize();
+
+    @Test
+    void runBootsUnmodifiedLinuxThroughItsAutotestAndExitsZeroOnPowerOff(@TempDir Path anywhere) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(LINUX.resolve("vmlinux")), "no Linux test data at " + LINUX);
+        for (String kernel : List.of("vmlinux", "bzImage")) {
+            Run run = lguest(anywhere, "", "run", "--initrd", LINUX.resolve("initramfs.cpio.gz").toString(), "--cmdline",
+                    "autotest", LINUX.resolve(kernel).toString());
+            assertEquals(0, run.status(), kernel + ": " + run.both());
+            assertTrue(run.out().contains("LGUEST-LINUX: init reached"), kernel + ": " + run.both());
+            assertTrue(run.out().contains("LGUEST-LINUX: autotest done"), kernel + ": " + run.both());
+        }
+    }
+
+    @Test
+    void runGivesLinuxAShellThatReadsPipedCommands(@TempDir Path anywhere) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(LINUX.resolve("vmlinux")), "no Linux test data at " + LINUX);
+        // Typed ahead: the lines wait in the serial port's input until the shell reads them.
+        Run run = lguest(anywhere, "echo SHELL-$((6*7))\npoweroff -f\n", "run", "--initrd",
+                LINUX.resolve("initramfs.cpio.gz").toString(), LINUX.resolve("vmlinux").toString());
+        assertEquals(0, run.status(), run.both());
+        assertTrue(run.out().contains("SHELL-42"), "the shell ran the piped command\n" + run.both());
+    }
+
     @Test
     void runOnATerminalPassesKeysAsTypedAndRestoresTheTerminal(@TempDir Path anywhere) throws Exception {
         // script(1) (util-linux, in every Debian) gives bin/lguest a pseudo-terminal as stdin.

@@ -19,6 +19,7 @@ import java.util.function.Consumer;
 import org.lguest.launcher.Guest;
 import org.lguest.launcher.GuestSpec;
 import org.lguest.launcher.LaunchException;
+import org.lguest.launcher.impl.virtio.IoSpace;
 import org.lguest.lg.ControlException;
 import org.lguest.lg.GuestControl;
 import org.lguest.lg.GuestInfo;
@@ -62,8 +63,10 @@ final class GuestRunner implements Guest {
     private final long startNanos = System.nanoTime();
     private volatile long endNanos;
 
-    /** A 4.x guest's buses (PCI configuration and BARs); {@link GuestIo#NONE} until devices are attached. */
-    private volatile GuestIo io = GuestIo.NONE;
+    /** A 4.x guest's buses (ports, PCI configuration, BAR windows), set before it starts; a 2.6.23 guest makes no port or MMIO exits. */
+    private volatile IoSpace io;
+    /** Run on the guest's thread as it ends, before the devices close (flushes what a device still holds). */
+    private final List<Runnable> beforeEnd = new ArrayList<>();
     private Thread thread;
     private volatile GuestControl control;
     /** Set by the guest's thread once INITIALIZE succeeded, before it first looks at the input queue. */
@@ -86,8 +89,13 @@ final class GuestRunner implements Guest {
     }
 
     /** Sets what a 4.x guest's I/O reaches; before {@link #start()}. */
-    void setIo(GuestIo io) {
+    void setIo(IoSpace io) {
         this.io = io;
+    }
+
+    /** Adds work for the guest's thread as the guest ends, before its devices close; before {@link #start()}. */
+    void beforeEnd(Runnable work) {
+        beforeEnd.add(work);
     }
 
     void addDevice(LauncherDevice device) {
@@ -146,12 +154,14 @@ final class GuestRunner implements Guest {
                 if (result instanceof RunResult.Dma dma) {
                     handleDma(dma);
                 } else if (result instanceof RunResult.PortIo p) {
+                    IoSpace io = ioSpace();
                     if (p.out()) {
                         io.portOut(p.port(), p.size(), p.value());
                     } else {
                         c.completeIo(io.portIn(p.port(), p.size()));
                     }
                 } else if (result instanceof RunResult.Mmio m) {
+                    IoSpace io = ioSpace();
                     if (m.write()) {
                         io.mmioWrite(m.address(), m.size(), m.value());
                     } else {
@@ -180,7 +190,22 @@ final class GuestRunner implements Guest {
             reason = "Launcher: " + e;
             LOG.log(System.Logger.Level.ERROR, "guest " + id + ": the run loop failed", e);
         }
+        for (Runnable r : beforeEnd) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "guest {0}: ending: {1}", id, e.toString());
+            }
+        }
         finish(endState, reason, true);
+    }
+
+    private IoSpace ioSpace() {
+        IoSpace s = io;
+        if (s == null) {
+            throw new GuestViolationException("the guest used an I/O port or device memory, which a 2.6.23 guest has not");
+        }
+        return s;
     }
 
     /**
@@ -266,15 +291,25 @@ final class GuestRunner implements Guest {
         }
     }
 
-    /** DeviceContext.deliver: on the guest's thread directly, from any other thread through the queue and a BREAK. */
+    /** DeviceContext.deliver for the DMA transport: GETDMA, the copy and the IRQ (see {@link #onGuestThread}). */
     int deliver(int key, ByteBuffer data) {
+        return onGuestThread(() -> place(key, data));
+    }
+
+    /**
+     * Runs {@code work} on the guest's thread, between two runs of the guest,
+     * and returns its answer: directly when called there, from any other
+     * thread through the queue and a BREAK, waiting for it. -1 when the guest
+     * has ended (the work is not done).
+     */
+    int onGuestThread(java.util.function.IntSupplier work) {
         if (Thread.currentThread() == thread) {
-            return place(key, data);
+            return work.getAsInt();
         }
         if (ended) {
             return -1;
         }
-        GuestTask request = new GuestTask(() -> place(key, data), new CompletableFuture<>());
+        GuestTask request = new GuestTask(work, new CompletableFuture<>());
         submit(request);
         try {
             while (true) {
@@ -308,6 +343,26 @@ final class GuestRunner implements Guest {
             before.run();
             return place(key, ByteBuffer.allocate(0));
         }, new CompletableFuture<>()));
+    }
+
+    /**
+     * The guest's thread as an Executor (for a virtio device's completions
+     * made on other threads): queued, and the guest woken with a BREAK; work
+     * for an ended guest is dropped.
+     */
+    void execute(Runnable work) {
+        submit(new GuestTask(() -> {
+            work.run();
+            return 0;
+        }, new CompletableFuture<>()));
+    }
+
+    /** Raises interrupt {@code irq} in the guest (LHREQ_IRQ). */
+    void raiseIrq(int irq) {
+        GuestControl c = control;
+        if (c != null && !ended) {
+            c.irq(irq);
+        }
     }
 
     private void serviceInputs() {

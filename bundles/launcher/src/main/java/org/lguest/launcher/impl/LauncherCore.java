@@ -22,6 +22,10 @@ import org.lguest.launcher.Guest;
 import org.lguest.launcher.GuestSpec;
 import org.lguest.launcher.Guests;
 import org.lguest.launcher.LaunchException;
+import org.lguest.launcher.impl.serial.Uart16450;
+import org.lguest.launcher.impl.virtio.PciBus;
+import org.lguest.launcher.impl.virtio.VirtioConsole;
+import org.lguest.launcher.impl.virtio.VirtioPciDevice;
 import org.lguest.lg.LguestControl;
 import org.lguest.lg.abi.ControlRequests;
 import org.lguest.mmu.Mmu;
@@ -245,10 +249,42 @@ public final class LauncherCore implements Guests {
                 throw new LaunchException("cannot read the initrd " + spec.initrd() + ": " + e.getMessage(), e);
             }
         }
+        DeviceSpec console = DeviceSpec.console("buffer");
+        for (DeviceSpec d : spec.devices()) {
+            if (!d.type().equals("console")) {
+                throw new LaunchException("a " + d.type() + " device for a 4.x (virtio) guest: this Launcher gives 4.x guests a virtio console only so far");
+            }
+            console = d;
+        }
+        DeviceDriver consoleDriver = driverFor("console").orElseThrow(() -> new LaunchException(
+                "no driver for the console device (device types are those of the active driver services: " + driverTypes() + ")"));
+        String commandLine = LinuxKernel.commandLine(spec.commandLine());
         GuestImage image = GuestImage.buildLinux(memoryUnit, spec.kernel().toString(), kernel, spec.memoryBytes(),
-                spec.commandLine(), initrd);
+                commandLine, initrd);
         int id = nextId.getAndIncrement();
         GuestRunner runner = new GuestRunner(id, spec, image, lguest, this::ended);
+        PciBus bus = new PciBus(GuestImage.IO_WINDOW_BASE & 0xFFFFFFFFL);
+        // The virtio console first: 00:01.0, where Linux's early console looks for it. Its line is COM1's
+        // IRQ 4, shared with the serial port: Linux only gives an interrupt line a handler when a PCI
+        // device names it, so this is how COM1's interrupt comes to work (LinuxKernel.commandLine).
+        LinuxConsole link = new LinuxConsole(LinuxKernel.serialIsConsole(commandLine));
+        LauncherDevice device = new LauncherDevice(runner, 0, "console", VirtioConsole.TYPE, console.configuration(),
+                heldLimit, driverWaitMillis, link::deliver);
+        VirtioPciDevice transport = new VirtioPciDevice(link.personality(), image.memory, Uart16450.COM1_IRQ,
+                runner::execute, runner::raiseIrq);
+        Uart16450 serial = new Uart16450(Uart16450.COM1_IRQ, runner::raiseIrq, link::serialOutput);
+        link.bind(device, transport, serial);
+        bus.add(transport);
+        bus.attach(Uart16450.COM1_BASE, Uart16450.PORTS, serial);
+        runner.addDevice(device);
+        runner.setIo(bus);
+        runner.beforeEnd(link::flush);
+        try {
+            device.attach(consoleDriver);
+        } catch (IOException | RuntimeException e) {
+            runner.abandon();
+            throw new LaunchException("the console device could not open its back end: " + e.getMessage(), e);
+        }
         return launch(id, runner, spec);
     }
 

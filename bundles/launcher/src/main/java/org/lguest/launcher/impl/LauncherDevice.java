@@ -38,6 +38,14 @@ final class LauncherDevice implements DeviceContext {
     private final long driverWaitNanos;
     private final int sharedMember;
     private Runnable leaveShared;
+    /** How input reaches the guest on its thread: null for the DMA transport (GETDMA at the key), else the virtio device's input queues. */
+    private final Delivery delivery;
+
+    /** Input into the guest through a transport other than DMA; called on the guest's thread. */
+    interface Delivery {
+        /** As {@link DeviceContext#deliver}: the bytes placed, or -1 when the guest has no buffer there. */
+        int deliver(int key, ByteBuffer data);
+    }
 
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
@@ -88,6 +96,26 @@ final class LauncherDevice implements DeviceContext {
     LauncherDevice(GuestRunner guest, int index, String typeName, int type, int watchKey, int pagesPfn, int pageCount,
             Map<String, String> configuration, int heldLimit, long driverWaitMillis, int sharedMember,
             Runnable leaveShared) {
+        this(guest, index, typeName, type, watchKey, pagesPfn, pageCount, configuration, heldLimit, driverWaitMillis,
+                sharedMember, leaveShared, null);
+    }
+
+    /**
+     * A device of a 4.x guest, on the virtio-pci transport: no DMA key, no
+     * device pages; its input goes through {@code delivery} (key = the
+     * virtio input queue), its output comes in as requests the transport
+     * made ({@link #output}).
+     */
+    LauncherDevice(GuestRunner guest, int index, String typeName, int type, Map<String, String> configuration,
+            int heldLimit, long driverWaitMillis, Delivery delivery) {
+        this(guest, index, typeName, type, -1, 0, 0, configuration, heldLimit, driverWaitMillis, -1, () -> { },
+                java.util.Objects.requireNonNull(delivery));
+    }
+
+    private LauncherDevice(GuestRunner guest, int index, String typeName, int type, int watchKey, int pagesPfn,
+            int pageCount, Map<String, String> configuration, int heldLimit, long driverWaitMillis, int sharedMember,
+            Runnable leaveShared, Delivery delivery) {
+        this.delivery = delivery;
         this.sharedMember = sharedMember;
         this.leaveShared = leaveShared;
         this.guest = guest;
@@ -211,6 +239,7 @@ final class LauncherDevice implements DeviceContext {
             if (backEnd == null && oldest != null && now - oldest.since >= timeoutNanos) {
                 waited = Math.max(waited, now - oldest.since);
                 dropped += held.size();
+                expired.addAll(held); // answered already, but for requests with room to write
                 held.clear();
                 heldBytes = 0;
             }
@@ -234,7 +263,8 @@ final class LauncherDevice implements DeviceContext {
 
     @Override
     public int deliver(int key, ByteBuffer data) {
-        int placed = guest.deliver(key, data);
+        Delivery d = delivery;
+        int placed = d == null ? guest.deliver(key, data) : guest.onGuestThread(() -> d.deliver(key, data));
         if (placed > 0) {
             inputBytes.addAndGet(placed); // no lock: a model's close may wait for this thread
         }
@@ -291,11 +321,15 @@ final class LauncherDevice implements DeviceContext {
                     return;
                 }
                 if (heldBytes + total <= heldLimit) {
-                    held.add(r.copied());
                     heldBytes += total;
                     heldTotal += total;
                     outputBytes += total;
-                    r.complete(total);
+                    if (r.hasWritable()) {
+                        held.add(r); // the model writes the answer: the guest waits for it, leaving the buffer alone
+                    } else {
+                        held.add(r.copied());
+                        r.complete(total);
+                    }
                     return;
                 }
                 long left = deadline - System.nanoTime();

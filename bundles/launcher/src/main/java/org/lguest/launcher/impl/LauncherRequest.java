@@ -20,6 +20,8 @@ final class LauncherRequest {
     final long since = System.nanoTime();
     private final CompletableFuture<Integer> answer = new CompletableFuture<>();
     private final Runnable onComplete;
+    /** The transport's own request this one stands for (a virtio buffer), answered with it; null for a DMA send. */
+    private final DeviceRequest origin;
     private volatile Submission current;
 
     /**
@@ -27,6 +29,20 @@ final class LauncherRequest {
      * @param onComplete run once when the request is answered (wakes the guest's thread)
      */
     LauncherRequest(int key, ByteBuffer[] sections, Runnable onComplete) {
+        this(key, sections, onComplete, null);
+    }
+
+    /**
+     * The Launcher's record of a request another transport made (a virtio
+     * buffer): its queue, its readable views, its writable room, and its
+     * answer, which goes to {@code origin} (the guest does not wait for it).
+     */
+    static LauncherRequest of(DeviceRequest origin) {
+        return new LauncherRequest(origin.queue(), origin.readable(), () -> { }, origin);
+    }
+
+    private LauncherRequest(int key, ByteBuffer[] sections, Runnable onComplete, DeviceRequest origin) {
+        this.origin = origin;
         this.key = key;
         this.sections = sections;
         int n = 0;
@@ -43,6 +59,11 @@ final class LauncherRequest {
 
     int length() {
         return length;
+    }
+
+    /** Whether the request has room the device writes (a virtio input buffer, a block read): it cannot be answered before a model served it. */
+    boolean hasWritable() {
+        return origin != null && origin.writableLength() > 0;
     }
 
     /** The same key and bytes, copied out of guest memory, for holding while no model serves the device (the guest was answered when it was held). */
@@ -73,6 +94,9 @@ final class LauncherRequest {
     /** Answers (the first answer counts). */
     void complete(int usedLen) {
         if (answer.complete(usedLen)) {
+            if (origin != null) {
+                origin.complete(usedLen);
+            }
             onComplete.run();
         }
     }
@@ -108,6 +132,16 @@ final class LauncherRequest {
         @Override
         public int readableLength() {
             return length;
+        }
+
+        @Override
+        public int writableLength() {
+            return origin == null ? 0 : origin.writableLength();
+        }
+
+        @Override
+        public int write(int offset, ByteBuffer data) {
+            return origin == null || current != this ? 0 : origin.write(offset, data);
         }
 
         @Override

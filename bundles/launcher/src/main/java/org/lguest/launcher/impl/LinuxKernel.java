@@ -33,6 +33,61 @@ import org.lguest.lg.abi.v4.BootParams;
  */
 record LinuxKernel(byte[] image, List<ElfKernel.Segment> segments, int entry, int pageOffset, byte[] setupHeader, long initSize,
         boolean bzImage) {
+    /**
+     * What the Launcher adds to a 4.x guest's command line unless it names a
+     * console: the serial port as the console, and IRQ sharing for it.
+     *
+     * <p>Why not the virtio console: Linux's lguest boot code makes its early
+     * console (the {@code emerg_wr} writer) hvc0 with vterm number 0 and the
+     * preferred console, while virtio_console numbers its ports' vterms from
+     * 1, so the virtio port becomes hvc1 and nothing ever serves hvc0 as a
+     * tty: {@code /dev/console} cannot be opened ("Warning: unable to open
+     * an initial console") and init runs without stdin, stdout and stderr.
+     * {@code console=hvc1} cannot fix it, because the hvc console takes the
+     * first "hvc" entry of the console list, which is lguest's hvc0. So the
+     * console is COM1 ({@code ttyS0}), as on any PC.
+     *
+     * <p>Why {@code 8250.share_irqs=1}: a 4.x lguest guest has no interrupt
+     * controller; Linux gives an interrupt line a handler only when a PCI
+     * device names it. The Launcher gives the virtio console COM1's line, 4,
+     * and the serial driver must then share it.
+     */
+    static final String SERIAL_CONSOLE = "console=ttyS0";
+    static final String SHARE_IRQS = "8250.share_irqs=1";
+
+    /**
+     * The command line a 4.x guest is given: the user's, with
+     * {@link #SERIAL_CONSOLE} appended unless it names a console itself, and
+     * {@link #SHARE_IRQS} unless it sets that.
+     */
+    static String commandLine(String user) {
+        String line = user == null ? "" : user.strip();
+        boolean console = false;
+        boolean share = false;
+        for (String word : line.split("\\s+")) {
+            console |= word.startsWith("console=");
+            share |= word.startsWith("8250.share_irqs=") || word.startsWith("8250_core.share_irqs=");
+        }
+        StringBuilder sb = new StringBuilder(line);
+        if (!console) {
+            sb.append(sb.isEmpty() ? "" : " ").append(SERIAL_CONSOLE);
+        }
+        if (!share) {
+            sb.append(sb.isEmpty() ? "" : " ").append(SHARE_IRQS);
+        }
+        return sb.toString();
+    }
+
+    /** Whether {@code commandLine} makes the serial port a console. */
+    static boolean serialIsConsole(String commandLine) {
+        for (String word : commandLine.strip().split("\\s+")) {
+            if (word.startsWith("console=ttyS0") || word.startsWith("console=uart")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Linux's default PAGE_OFFSET for i386 (CONFIG_PAGE_OFFSET with the 3G/1G split). */
     static final int DEFAULT_PAGE_OFFSET = 0xC0000000;
     /** Where a bzImage's protected-mode code goes. */

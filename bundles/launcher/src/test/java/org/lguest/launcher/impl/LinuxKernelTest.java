@@ -121,4 +121,16 @@ class LinuxKernelTest {
         assertTrue(e.getMessage().contains("give it more"), e.getMessage());
         assertTrue(mmu.allClosed());
     }
+
+    @Test
+    void theCommandLineNamesTheSerialConsoleUnlessTheUserNamedOne() {
+        assertEquals("console=ttyS0 8250.share_irqs=1", LinuxKernel.commandLine(""));
+        assertEquals("autotest console=ttyS0 8250.share_irqs=1", LinuxKernel.commandLine(" autotest "));
+        assertEquals("console=hvc0 autotest 8250.share_irqs=1", LinuxKernel.commandLine("console=hvc0 autotest"),
+                "a console the user names is left alone");
+        assertEquals("xconsole=1 8250.share_irqs=0 console=ttyS0", LinuxKernel.commandLine("xconsole=1 8250.share_irqs=0"),
+                "only a console= word counts; the user's share_irqs stays");
+        assertTrue(LinuxKernel.serialIsConsole("autotest console=ttyS0,115200"));
+        assertFalse(LinuxKernel.serialIsConsole("console=hvc0"));
+    }
 }

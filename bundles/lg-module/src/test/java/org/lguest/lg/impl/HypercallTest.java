@@ -80,7 +80,7 @@ class HypercallTest {
     }
 
     @Test
-    void loadGdtPromotesDplZeroToOneAndTrimsLimitsBelowTheSwitcher() throws Exception {
+    void loadGdtPromotesDplZeroToOneAndTrimsKernelLimitsBelowTheSwitcher() throws Exception {
         LgGuest g = h.start(m, report(kernel().hypercall(Hypercalls.LOAD_GDT, GDT, 32, 0)));
         runToReport(g);
         int[] kcs = g.sw.gdtEntry(12), kds = g.sw.gdtEntry(13), ucs = g.sw.gdtEntry(14);
@@ -88,7 +88,7 @@ class HypercallTest {
         assertEquals(1, dpl(kds[1]), "kernel data: DPL 0 becomes 1");
         assertEquals(3, dpl(ucs[1]), "user code keeps DPL 3");
         assertEquals(0xFFBFFFFFL, limit(kcs), "a flat 4 GiB segment ends just below 0xFFC00000");
-        assertEquals(0xFFBFFFFFL, limit(ucs));
+        assertEquals(0xFFFFFFFFL, limit(ucs), "a user segment keeps its limit: paging guards the Switcher from ring 3");
         assertTrue((kds[1] & 0x100) != 0, "accessed bit preset: the GDT is read-only to the processor");
     }
 
@@ -123,13 +123,24 @@ class HypercallTest {
     }
 
     @Test
-    void loadTlsFixesUpEntriesSixToEight() throws Exception {
+    void loadTlsKeepsTheFullLimitOfAUserSegmentSoNegativeOffsetsWrap() throws Exception {
         m.writeU32(DATA, 0x0000FFFF);
-        m.writeU32(DATA + 4, 0xFFCFF200); // base 0xFF000000, 4 GiB limit: would cover the Switcher
+        m.writeU32(DATA + 4, 0xFFCFF200); // base 0xFF000000, 4 GiB, DPL 3: glibc's %gs:-0x54 wraps around
         LgGuest g = h.start(m, report(kernel().hypercall(Hypercalls.LOAD_TLS, DATA, 0, 0)));
         runToReport(g);
         int[] tls = g.sw.gdtEntry(6);
         assertEquals(0xFF000000, tls[0] >>> 16 | (tls[1] & 0xFF) << 16 | tls[1] & 0xFF000000, "base kept");
+        assertEquals(0xFFFFFFFFL, limit(tls), "the limit kept");
+    }
+
+    @Test
+    void loadTlsTrimsAKernelSegmentBelowTheSwitcher() throws Exception {
+        m.writeU32(DATA, 0x0000FFFF);
+        m.writeU32(DATA + 4, 0xFFCF9200); // base 0xFF000000, 4 GiB, DPL 0 (becomes 1): would cover the Switcher
+        LgGuest g = h.start(m, report(kernel().hypercall(Hypercalls.LOAD_TLS, DATA, 0, 0)));
+        runToReport(g);
+        int[] tls = g.sw.gdtEntry(6);
+        assertEquals(1, dpl(tls[1]));
         assertEquals(0xBFFFFFL, limit(tls), "base + limit ends at 0xFFBFFFFF");
     }
 

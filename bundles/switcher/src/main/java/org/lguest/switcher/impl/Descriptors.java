@@ -25,8 +25,13 @@ final class Descriptors {
      * system descriptors and expand-down data segments are dropped (both could
      * reach host code or the Switcher), DPL 0 becomes 1, the accessed bit is
      * set (the GDT is read-only to the processor's own accessed-bit writes),
-     * and the limit is trimmed so the segment ends at or below
-     * {@link Switcher#SEGMENT_TOP}.
+     * and the limit of a kernel segment (DPL 1) is trimmed so the segment
+     * ends at or below {@link Switcher#SEGMENT_TOP}. User segments (DPL 3)
+     * keep their limit: glibc reaches its thread block with negative offsets
+     * from %gs, which wrap around 4 GiB and need the full limit, and paging
+     * guards the Switcher from them (its slot is supervisor-only, so ring 3
+     * cannot reach it; at ring 1, write-protection keeps its code and state
+     * pages read-only, and the register page is the guest's own).
      */
     static int[] fixup(int lo, int hi) {
         if ((hi & S) == 0 || (hi & (CODE | EXPAND_DOWN)) == EXPAND_DOWN) {
@@ -36,6 +41,9 @@ final class Descriptors {
             hi |= 1 << 13;
         }
         hi |= ACCESSED;
+        if ((hi & DPL_MASK) == DPL_MASK) {
+            return new int[] {lo, hi};
+        }
         long base = base(lo, hi) & 0xFFFFFFFFL;
         long end = base + limitBytes(lo, hi);
         long top = Switcher.SEGMENT_TOP & 0xFFFFFFFFL;

@@ -231,6 +231,15 @@ class SwitcherTest {
     }
 
     @Test
+    void userSegmentsKeepTheFullLimitSoThreadBlockOffsetsWrap() {
+        // A glibc TLS descriptor: base 0x0804a000, 4 GiB, DPL 3 data. %gs:0xffffffac must reach base - 0x54.
+        int[] tls = Descriptors.fixup(0xA000FFFF, 0x08CFF204);
+        assertEquals(0x0804A000, Descriptors.base(tls[0], tls[1]));
+        assertEquals(0xFFFFFFFFL, Descriptors.limitBytes(tls[0], tls[1]), "a DPL 3 segment is not trimmed");
+        assertEquals(Descriptors.ACCESSED, tls[1] & Descriptors.ACCESSED, "accessed preset");
+    }
+
+    @Test
     void onlyTrapGatesOfOwnableVectorsBecomeDirect() {
         int h = kva(0x2000);
         int lo = 0x60 << 16 | h & 0xFFFF, trap3 = h & 0xFFFF0000 | 0xEF00, intr = h & 0xFFFF0000 | 0x8E00;

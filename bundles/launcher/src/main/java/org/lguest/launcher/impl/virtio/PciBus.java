@@ -21,6 +21,9 @@ import java.util.Objects;
  * else (absent slots and functions, other buses, the enable bit clear,
  * non-zero reserved bits 30:24) reads all ones and ignores writes.
  *
+ * <p><b>Port devices</b> outside PCI ({@link #attach}, the serial port) get
+ * the accesses that fall wholly inside their range.
+ *
  * <p><b>Other ports</b> read all ones, but port 0x64 (the PS/2 controller's
  * status) reads 1, as in the 4.x Launcher, so Linux does not wait for a
  * keyboard controller; writes to them are ignored. (The guest probes the PIC
@@ -46,6 +49,13 @@ public final class PciBus implements IoSpace {
     static final int SLOTS = 32;
 
     private final PciFunction[] slots = new PciFunction[SLOTS];
+    private record PortRange(int first, int count, PortDevice device) {
+        boolean holds(int port, int size) {
+            return port >= first && port + size <= first + count;
+        }
+    }
+
+    private final List<PortRange> portDevices = new ArrayList<>();
     private final List<VirtioPciDevice> devices = new ArrayList<>();
     private final long mmioBase;
     private long mmioEnd;
@@ -86,6 +96,37 @@ public final class PciBus implements IoSpace {
         return slot;
     }
 
+    /**
+     * Puts {@code device} on ports [{@code first}, {@code first + count}),
+     * which must not overlap PCI's configuration ports, port 0x64 or
+     * another device's.
+     */
+    public void attach(int first, int count, PortDevice device) {
+        Objects.requireNonNull(device);
+        if (first < 0 || count < 1 || first + count > 0x10000) {
+            throw new IllegalArgumentException("ports " + first + " + " + count + " are not inside 0..0xFFFF");
+        }
+        PortRange r = new PortRange(first, count, device);
+        if (first < CONFIG_DATA + 4 && CONFIG_ADDRESS < first + count || r.holds(PS2_STATUS, 1)) {
+            throw new IllegalArgumentException(String.format("ports 0x%x..0x%x overlap the bus's own", first, first + count - 1));
+        }
+        for (PortRange o : portDevices) {
+            if (first < o.first() + o.count() && o.first() < first + count) {
+                throw new IllegalArgumentException(String.format("ports 0x%x..0x%x overlap another device's", first, first + count - 1));
+            }
+        }
+        portDevices.add(r);
+    }
+
+    private PortRange portDevice(int port, int size) {
+        for (PortRange r : portDevices) {
+            if (r.holds(port, size)) {
+                return r;
+            }
+        }
+        return null;
+    }
+
     /** The devices, slot 1 first. */
     public List<VirtioPciDevice> devices() {
         return List.copyOf(devices);
@@ -115,6 +156,10 @@ public final class PciBus implements IoSpace {
         if (port == PS2_STATUS) {
             return 1;
         }
+        PortRange r = portDevice(port, size);
+        if (r != null) {
+            return r.device().in(port - r.first(), size) & mask;
+        }
         if (port >= CONFIG_ADDRESS && port + size <= CONFIG_DATA) {
             return (address >>> (8 * (port - CONFIG_ADDRESS))) & mask;
         }
@@ -130,7 +175,10 @@ public final class PciBus implements IoSpace {
         VirtioPci.checkSize(size);
         int mask = VirtioPci.mask(size);
         port &= 0xFFFF;
-        if (port >= CONFIG_ADDRESS && port + size <= CONFIG_DATA) {
+        PortRange r = portDevice(port, size);
+        if (r != null) {
+            r.device().out(port - r.first(), size, value & mask);
+        } else if (port >= CONFIG_ADDRESS && port + size <= CONFIG_DATA) {
             int shift = 8 * (port - CONFIG_ADDRESS);
             address = (address & ~(mask << shift)) | ((value & mask) << shift);
         } else if (port >= CONFIG_DATA && port + size <= CONFIG_DATA + 4) {

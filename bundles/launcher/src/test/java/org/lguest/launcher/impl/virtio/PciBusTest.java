@@ -131,4 +131,44 @@ class PciBusTest {
             assertEquals(0, rig.cfgRead(1, reg, 4), "register " + Integer.toHexString(reg) + " reads 0: the device has no such BAR or ROM");
         }
     }
+
+    @Test
+    void aPortDeviceGetsTheAccessesInsideItsRangeAsOffsets() {
+        java.util.List<String> seen = new java.util.ArrayList<>();
+        rig.bus.attach(0x3F8, 8, new PortDevice() {
+            @Override
+            public int in(int offset, int size) {
+                seen.add("in " + offset + "/" + size);
+                return 0x1234;
+            }
+
+            @Override
+            public void out(int offset, int size, int value) {
+                seen.add("out " + offset + "/" + size + "=" + Integer.toHexString(value));
+            }
+        });
+        assertEquals(0x34, rig.bus.portIn(0x3FD, 1), "masked to the access size");
+        rig.bus.portOut(0x3F8, 1, 0x141);
+        assertEquals(0xFF, rig.bus.portIn(0x3F7, 1), "below the range: nobody");
+        assertEquals(0xFFFF, rig.bus.portIn(0x3FF, 2), "straddling its end: nobody");
+        assertEquals(java.util.List.of("in 5/1", "out 0/1=41"), seen);
+    }
+
+    @Test
+    void portDevicesMayNotOverlapTheBusOrEachOther() {
+        PortDevice nothing = new PortDevice() {
+            @Override
+            public int in(int offset, int size) {
+                return 0;
+            }
+
+            @Override
+            public void out(int offset, int size, int value) {
+            }
+        };
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> rig.bus.attach(0xCF8, 4, nothing));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> rig.bus.attach(0x60, 8, nothing));
+        rig.bus.attach(0x3F8, 8, nothing);
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> rig.bus.attach(0x3FC, 8, nothing));
+    }
 }
