@@ -16,6 +16,10 @@ command -v ld >/dev/null || need_install+=(binutils)
 if [ "${1:-}" = test ] && ! command -v qemu-system-i386 >/dev/null; then
     need_install+=(qemu-system-x86)
 fi
+# The Linux disk tests make and check ext2 images on the host (mke2fs -d, e2fsck, debugfs).
+if [ "${1:-}" = test ] && ! [ -x /usr/sbin/mke2fs ] && ! [ -x /sbin/mke2fs ]; then
+    need_install+=(e2fsprogs)
+fi
 if [ ${#need_install[@]} -gt 0 ]; then
     echo "build.sh: installing ${need_install[*]}"
     if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi

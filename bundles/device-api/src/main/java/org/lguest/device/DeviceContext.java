@@ -18,6 +18,43 @@ public interface DeviceContext {
     /** The guest's name, for messages. */
     String guestName();
 
+    /** How the guest reaches its devices, which decides the request format a model serves. */
+    enum Transport {
+        /**
+         * lguest's DMA of Linux 2.6.23: a request is one SEND_DMA to the
+         * device's key, readable sections only; input is delivered into
+         * buffers the guest bound at a key; a device may have pages.
+         */
+        LGUEST_DMA,
+        /**
+         * virtio 1.0 over PCI (Linux 4.x guests): a request is one buffer
+         * of an output queue (readable, then device-writable parts: for a
+         * disk, virtio-blk's header, data and status byte); input is
+         * delivered into the buffers of an input queue, {@code key} being
+         * the queue's index; no pages. A model tells the guest its
+         * features and configuration with {@link #virtioConfig}.
+         */
+        VIRTIO_PCI
+    }
+
+    /** The transport of this device (for a driver that serves both, the model to open). */
+    default Transport transport() {
+        return Transport.LGUEST_DMA;
+    }
+
+    /**
+     * For a device on {@link Transport#VIRTIO_PCI}: the device-type feature
+     * bits this model offers (the transport adds VIRTIO_F_VERSION_1) and
+     * its device configuration space as the guest reads it
+     * ({@code struct virtio_blk_config}, ...), little-endian. A model calls
+     * it while it opens, before the guest can see the device; a later call
+     * (a replacement back end whose disk grew) changes the configuration and
+     * tells the guest, while the features stay those first given (the guest
+     * negotiated them). Ignored on other transports.
+     */
+    default void virtioConfig(long features, byte[] config) {
+    }
+
     /** The device's slot in the device descriptor page (0..15); its IRQ is {@code index + 1}. */
     int index();
 

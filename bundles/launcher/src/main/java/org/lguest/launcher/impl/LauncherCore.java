@@ -24,6 +24,7 @@ import org.lguest.launcher.Guests;
 import org.lguest.launcher.LaunchException;
 import org.lguest.launcher.impl.serial.Uart16450;
 import org.lguest.launcher.impl.virtio.PciBus;
+import org.lguest.launcher.impl.virtio.VirtioBlock;
 import org.lguest.launcher.impl.virtio.VirtioConsole;
 import org.lguest.launcher.impl.virtio.VirtioPciDevice;
 import org.lguest.lg.LguestControl;
@@ -250,14 +251,26 @@ public final class LauncherCore implements Guests {
             }
         }
         DeviceSpec console = DeviceSpec.console("buffer");
+        List<DeviceSpec> others = new ArrayList<>();
         for (DeviceSpec d : spec.devices()) {
-            if (!d.type().equals("console")) {
-                throw new LaunchException("a " + d.type() + " device for a 4.x (virtio) guest: this Launcher gives 4.x guests a virtio console only so far");
+            switch (d.type()) {
+                case "console" -> console = d;
+                case "block" -> others.add(d);
+                default -> throw new LaunchException("a " + d.type()
+                        + " device for a 4.x (virtio) guest: this Launcher gives 4.x guests a console and disks so far");
             }
-            console = d;
+        }
+        if (others.size() > LINUX_IRQ_LAST - LINUX_IRQ_FIRST + 1) {
+            throw new LaunchException(others.size() + " devices: a 4.x guest has interrupt lines for "
+                    + (LINUX_IRQ_LAST - LINUX_IRQ_FIRST + 1) + " besides its console");
         }
         DeviceDriver consoleDriver = driverFor("console").orElseThrow(() -> new LaunchException(
                 "no driver for the console device (device types are those of the active driver services: " + driverTypes() + ")"));
+        List<DeviceDriver> drivers = new ArrayList<>();
+        for (DeviceSpec d : others) {
+            drivers.add(driverFor(d.type()).orElseThrow(() -> new LaunchException("no driver for the " + d.type()
+                    + " device (device types are those of the active driver services: " + driverTypes() + ")")));
+        }
         String commandLine = LinuxKernel.commandLine(spec.commandLine());
         GuestImage image = GuestImage.buildLinux(memoryUnit, spec.kernel().toString(), kernel, spec.memoryBytes(),
                 commandLine, initrd);
@@ -281,11 +294,54 @@ public final class LauncherCore implements Guests {
         runner.beforeEnd(link::flush);
         try {
             device.attach(consoleDriver);
+            for (int i = 0; i < others.size(); i++) {
+                addVirtioDevice(runner, bus, i + 1, LINUX_IRQ_FIRST + i, others.get(i), drivers.get(i));
+            }
+        } catch (LaunchException e) {
+            runner.abandon();
+            throw e;
         } catch (IOException | RuntimeException e) {
             runner.abandon();
             throw new LaunchException("the console device could not open its back end: " + e.getMessage(), e);
         }
         return launch(id, runner, spec);
+    }
+
+    /** A 4.x guest's interrupt lines for devices after the console (which shares COM1's 4): 5 to 15 (LGUEST_IRQS is 16). */
+    static final int LINUX_IRQ_FIRST = 5, LINUX_IRQ_LAST = 15;
+
+    /**
+     * A virtio device of a 4.x guest after the console: its Launcher device
+     * opened by {@code driver} (whose model publishes its features and
+     * configuration while it opens), then its PCI function in the next slot.
+     */
+    private void addVirtioDevice(GuestRunner runner, PciBus bus, int index, int irq, DeviceSpec d, DeviceDriver driver)
+            throws LaunchException {
+        LauncherDevice device = new LauncherDevice(runner, index, d.type(), VirtioBlock.TYPE, d.configuration(), heldLimit,
+                driverWaitMillis, (key, data) -> -1); // a disk has no input queue
+        runner.addDevice(device);
+        try {
+            device.attach(driver);
+        } catch (IOException | RuntimeException e) {
+            throw new LaunchException("the " + d.type() + " device could not open its back end: " + e.getMessage(), e);
+        }
+        if (device.virtioFeatures() == -1 || device.virtioConfiguration() == null) {
+            throw new LaunchException("the " + d.type() + " driver " + LauncherDevice.driverName(driver)
+                    + " gave no virtio configuration: it cannot serve a 4.x guest");
+        }
+        VirtioBlock personality = new VirtioBlock(device.virtioFeatures(), device.virtioConfiguration(), request -> {
+            try {
+                device.output(LauncherRequest.of(request));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt(); // the guest is being stopped
+            }
+        });
+        VirtioPciDevice transport = new VirtioPciDevice(personality, runner.memory(), irq, runner::execute, runner::raiseIrq);
+        device.onVirtioConfigChange(config -> runner.execute(() -> {
+            personality.configure(config);
+            transport.configChanged();
+        }));
+        bus.add(transport);
     }
 
     /** Lists the guest and starts its thread; a guest that cannot start is forgotten. */

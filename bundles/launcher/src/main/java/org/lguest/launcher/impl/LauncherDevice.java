@@ -41,6 +41,11 @@ final class LauncherDevice implements DeviceContext {
     /** How input reaches the guest on its thread: null for the DMA transport (GETDMA at the key), else the virtio device's input queues. */
     private final Delivery delivery;
 
+    /** The virtio configuration the model gave last (features, config bytes), and who is told of a change. */
+    private volatile long virtioFeatures = -1;
+    private volatile byte[] virtioConfig;
+    private volatile java.util.function.Consumer<byte[]> virtioConfigChanged = c -> { };
+
     /** Input into the guest through a transport other than DMA; called on the guest's thread. */
     interface Delivery {
         /** As {@link DeviceContext#deliver}: the bytes placed, or -1 when the guest has no buffer there. */
@@ -186,6 +191,43 @@ final class LauncherDevice implements DeviceContext {
     @Override
     public GuestMemory memory() {
         return guest.memory();
+    }
+
+    @Override
+    public Transport transport() {
+        return delivery == null ? Transport.LGUEST_DMA : Transport.VIRTIO_PCI;
+    }
+
+    @Override
+    public void virtioConfig(long features, byte[] config) {
+        if (delivery == null) {
+            return;
+        }
+        byte[] copy = config.clone();
+        boolean first = virtioFeatures == -1;
+        if (first) {
+            virtioFeatures = features;
+        }
+        byte[] before = virtioConfig;
+        virtioConfig = copy;
+        if (!first && !java.util.Arrays.equals(before, copy)) {
+            virtioConfigChanged.accept(copy);
+        }
+    }
+
+    /** The device features the model offered when it first opened (-1: none yet). */
+    long virtioFeatures() {
+        return virtioFeatures;
+    }
+
+    /** The configuration the model gave last (null: none yet). */
+    byte[] virtioConfiguration() {
+        return virtioConfig;
+    }
+
+    /** Who is told when a later model gives a different configuration (called on the model's thread). */
+    void onVirtioConfigChange(java.util.function.Consumer<byte[]> listener) {
+        virtioConfigChanged = listener;
     }
 
     @Override

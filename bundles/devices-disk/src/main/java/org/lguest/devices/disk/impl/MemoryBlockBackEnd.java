@@ -9,7 +9,7 @@ import org.lguest.device.block.BlockBackEnd;
  * scratch disks. Kept in 64 KiB chunks (no single array limits its size,
  * and no sector straddles two chunks).
  */
-final class MemoryBlockBackEnd implements BlockBackEnd {
+class MemoryBlockBackEnd implements BlockBackEnd {
     static final int CHUNK = 64 * 1024;
     private final byte[][] chunks;
     private final long capacity;

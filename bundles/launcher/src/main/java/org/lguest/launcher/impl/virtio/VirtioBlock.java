@@ -40,6 +40,24 @@ public final class VirtioBlock implements VirtioPersonality {
     private final ConfigBytes config = new ConfigBytes(36);
 
     /**
+     * A disk whose model (devices-disk's virtio-blk) chose the features and
+     * the configuration ({@code DeviceContext.virtioConfig}): {@code config}
+     * is copied in from offset 0 (at most the 36 bytes of 4.9's struct).
+     */
+    public VirtioBlock(long features, byte[] config, Consumer<DeviceRequest> requests) {
+        this.requests = Objects.requireNonNull(requests);
+        this.features = features;
+        configure(config);
+    }
+
+    /** A model's new configuration (a replacement back end whose disk changed): copied in; the caller tells the guest. Guest's thread. */
+    public void configure(byte[] bytes) {
+        for (int i = 0; i < config.size(); i++) {
+            config.put8(i, i < bytes.length ? bytes[i] : 0);
+        }
+    }
+
+    /**
      * @param capacitySectors the disk's size in 512-byte sectors
      * @param blockSize       the block size to advertise (VIRTIO_BLK_F_BLK_SIZE), or 0 for none
      * @param readOnly        whether to offer VIRTIO_BLK_F_RO
