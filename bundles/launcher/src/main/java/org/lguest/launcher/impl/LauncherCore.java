@@ -13,6 +13,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 import org.lguest.device.DeviceDriver;
@@ -25,6 +26,7 @@ import org.lguest.launcher.LaunchException;
 import org.lguest.launcher.impl.serial.Uart16450;
 import org.lguest.launcher.impl.virtio.PciBus;
 import org.lguest.launcher.impl.virtio.VirtioBlock;
+import org.lguest.launcher.impl.virtio.VirtioNet;
 import org.lguest.launcher.impl.virtio.VirtioConsole;
 import org.lguest.launcher.impl.virtio.VirtioPciDevice;
 import org.lguest.lg.LguestControl;
@@ -255,9 +257,9 @@ public final class LauncherCore implements Guests {
         for (DeviceSpec d : spec.devices()) {
             switch (d.type()) {
                 case "console" -> console = d;
-                case "block" -> others.add(d);
+                case "block", "net" -> others.add(d);
                 default -> throw new LaunchException("a " + d.type()
-                        + " device for a 4.x (virtio) guest: this Launcher gives 4.x guests a console and disks so far");
+                        + " device for a 4.x (virtio) guest: a 4.x guest takes console, block and net devices");
             }
         }
         if (others.size() > LINUX_IRQ_LAST - LINUX_IRQ_FIRST + 1) {
@@ -317,8 +319,12 @@ public final class LauncherCore implements Guests {
      */
     private void addVirtioDevice(GuestRunner runner, PciBus bus, int index, int irq, DeviceSpec d, DeviceDriver driver)
             throws LaunchException {
-        LauncherDevice device = new LauncherDevice(runner, index, d.type(), VirtioBlock.TYPE, d.configuration(), heldLimit,
-                driverWaitMillis, (key, data) -> -1); // a disk has no input queue
+        boolean net = d.type().equals("net");
+        AtomicReference<VirtioPciDevice> transport = new AtomicReference<>();
+        // Input (a network card's received frames) goes into the card's receive queue; a disk has none.
+        LauncherDevice device = new LauncherDevice(runner, index, d.type(), net ? VirtioNet.TYPE : VirtioBlock.TYPE,
+                d.configuration(), heldLimit, driverWaitMillis,
+                net ? (key, data) -> transport.get().deliver(key, data) : (key, data) -> -1);
         runner.addDevice(device);
         try {
             device.attach(driver);
@@ -329,19 +335,30 @@ public final class LauncherCore implements Guests {
             throw new LaunchException("the " + d.type() + " driver " + LauncherDevice.driverName(driver)
                     + " gave no virtio configuration: it cannot serve a 4.x guest");
         }
-        VirtioBlock personality = new VirtioBlock(device.virtioFeatures(), device.virtioConfiguration(), request -> {
+        java.util.function.Consumer<org.lguest.device.DeviceRequest> requests = request -> {
             try {
                 device.output(LauncherRequest.of(request));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt(); // the guest is being stopped
             }
-        });
-        VirtioPciDevice transport = new VirtioPciDevice(personality, runner.memory(), irq, runner::execute, runner::raiseIrq);
+        };
+        java.util.function.Consumer<byte[]> configure;
+        VirtioPciDevice pci;
+        if (net) {
+            VirtioNet card = new VirtioNet(device.virtioFeatures(), device.virtioConfiguration(), requests);
+            pci = new VirtioPciDevice(card, runner.memory(), irq, runner::execute, runner::raiseIrq);
+            configure = card::configure;
+        } else {
+            VirtioBlock disk = new VirtioBlock(device.virtioFeatures(), device.virtioConfiguration(), requests);
+            pci = new VirtioPciDevice(disk, runner.memory(), irq, runner::execute, runner::raiseIrq);
+            configure = disk::configure;
+        }
+        transport.set(pci);
         device.onVirtioConfigChange(config -> runner.execute(() -> {
-            personality.configure(config);
-            transport.configChanged();
+            configure.accept(config);
+            pci.configChanged();
         }));
-        bus.add(transport);
+        bus.add(pci);
     }
 
     /** Lists the guest and starts its thread; a guest that cannot start is forgotten. */

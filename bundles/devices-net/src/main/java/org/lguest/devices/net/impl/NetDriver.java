@@ -28,6 +28,8 @@ import org.osgi.service.component.annotations.Component;
 public final class NetDriver implements DeviceDriver {
     /** The guest's slot on a TAP device's map (slot 0 is the TAP). */
     static final int TAP_GUEST_SLOT = 1;
+    /** The LANs of virtio guests (2.6.23 guests' LANs are shared pages: LanPort). */
+    private final LanSwitch.Registry lans = new LanSwitch.Registry();
 
     @Override
     public int deviceType() {
@@ -50,6 +52,16 @@ public final class NetDriver implements DeviceDriver {
             spec = NetSpec.parse(context.configuration());
         } catch (IllegalArgumentException e) {
             throw new IOException(e.getMessage(), e);
+        }
+        if (context.transport() == DeviceContext.Transport.VIRTIO_PCI) {
+            return switch (spec.kind()) {
+                case LAN -> {
+                    LanSwitch.Port port = lans.join(spec.name());
+                    yield new VirtioNetDevice(context, port, () -> lans.leave(port));
+                }
+                case TAP -> new VirtioNetDevice(context, Tap.open(spec.name(), spec.netns(),
+                        TapState.parse(context.savedState())), () -> { });
+            };
         }
         return switch (spec.kind()) {
             case LAN -> new LanPort(context, spec);

@@ -33,6 +33,25 @@ public final class VirtioNet implements VirtioPersonality {
 
     private final Consumer<DeviceRequest> transmit;
     private final ConfigBytes config = new ConfigBytes(10);
+    private final long features;
+
+    /**
+     * A card whose model (devices-net's virtio-net) chose the features and
+     * the configuration ({@code DeviceContext.virtioConfig}): {@code config}
+     * is copied in from offset 0 (at most 10 bytes).
+     */
+    public VirtioNet(long features, byte[] config, Consumer<DeviceRequest> transmit) {
+        this.transmit = Objects.requireNonNull(transmit);
+        this.features = features;
+        configure(config);
+    }
+
+    /** A model's new configuration: copied in; the caller tells the guest. Guest's thread. */
+    public void configure(byte[] bytes) {
+        for (int i = 0; i < config.size(); i++) {
+            config.put8(i, i < bytes.length ? bytes[i] : 0);
+        }
+    }
 
     /**
      * @param mac      the card's 6-byte Ethernet address
@@ -43,6 +62,7 @@ public final class VirtioNet implements VirtioPersonality {
             throw new IllegalArgumentException("a MAC address has 6 bytes, not " + mac.length);
         }
         this.transmit = Objects.requireNonNull(transmit);
+        this.features = 1L << F_MAC;
         for (int i = 0; i < 6; i++) {
             config.put8(i, mac[i]);
         }
@@ -65,7 +85,7 @@ public final class VirtioNet implements VirtioPersonality {
 
     @Override
     public long features() {
-        return 1L << F_MAC;
+        return features;
     }
 
     @Override
