@@ -67,6 +67,7 @@ public class GuestIT {
         options.add(junitBundles());
         options.add(cleanCaches());
         options.add(systemProperty("lguest.kernel").value(System.getProperty("lguest.kernel")));
+        options.add(systemProperty("lguest.linux.dir").value(System.getProperty("lguest.linux.dir", "")));
         options.add(systemProperty("org.ops4j.pax.logging.DefaultServiceLog.level").value("WARN"));
         return options.toArray(new Option[0]);
     }
@@ -239,6 +240,44 @@ public class GuestIT {
         assertTrue("the update came during the write stream:\n" + before, !before.contains("blk: wrote"));
         assertTrue(text, text.contains("blk: wrote 30000 sectors (seed 21)"));
         assertTrue(text, text.contains("blk: verified 30000 sectors (seed 21)"));
+    }
+
+    @Test
+    public void anUpdateOfTheDiskBundleWhileLinuxWritesWithDdLosesNothing() throws Exception {
+        File linux = new File(System.getProperty("lguest.linux.dir", ""));
+        org.junit.Assume.assumeTrue("no Linux test data at " + linux, new File(linux, "vmlinux").isFile());
+        File img = diskImage(16 << 20);
+        int id = (Integer) shell("lguest:start --mem 64M --disk " + img + " --initrd " + new File(linux, "initramfs.cpio.gz")
+                + " " + new File(linux, "vmlinux"));
+        awaitConsole(id, t -> t.contains("/ # "), 120);
+        shell("lguest:input " + id + " 'seq 1 150000 | dd of=/dev/vda bs=4k oflag=direct && sync && echo DD-DONE'");
+        Thread.sleep(2000);
+        String before = console(id);
+        Bundle disk = installed("org.lguest.devices.disk");
+        disk.update();
+        String text = awaitConsole(id, t -> t.contains("\nDD-DONE"), 300);
+        assertTrue("the update came while dd wrote:\n" + before, !before.contains("\nDD-DONE"));
+        String devices = String.valueOf(shell("lguest:devices " + id));
+        java.util.regex.Matcher swaps = java.util.regex.Pattern.compile("(?s)block1  virtio-blk.*?launcher\\.swapsSurvived +(\\d+)")
+                .matcher(devices);
+        assertTrue("the disk's swaps are counted:\n" + devices, swaps.find());
+        assertEquals("the disk was served by the updated bundle:\n" + devices, "1", swaps.group(1));
+        java.util.regex.Matcher stall = java.util.regex.Pattern.compile("(?s)block1  virtio-blk.*?launcher\\.lastSwapMicros +(\\d+)")
+                .matcher(devices);
+        assertTrue("the swap was timed:\n" + devices, stall.find());
+        System.out.printf("GuestIT: Linux's virtio-blk I/O stall across the disk bundle's update: %.1f ms%n",
+                Long.parseLong(stall.group(1)) / 1000.0);
+        shell("lguest:input " + id + " 'poweroff -f'");
+        awaitState(id, "powered off");
+        StringBuilder expected = new StringBuilder();
+        for (int i = 1; i <= 150000; i++) {
+            expected.append(i).append('\n');
+        }
+        byte[] want = expected.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        byte[] got = java.util.Arrays.copyOf(java.nio.file.Files.readAllBytes(img.toPath()), want.length);
+        int mismatch = java.util.Arrays.mismatch(want, got);
+        assertEquals("the image holds what dd wrote; first difference at byte " + mismatch + " (sector " + mismatch / 512
+                + ")\n" + text, -1, mismatch);
     }
 
     @Test

@@ -66,7 +66,7 @@ public final class ShellCommands {
             @Descriptor("a network: lan:NAME (between guests) or tap:IFNAME[,netns=NS] (the host)") @Parameter(names = {"--net"}, absentValue = "") String net,
             @Descriptor("the console: buffer (kept for lguest:console) or tcp:PORT (loopback)") @Parameter(names = {"--console"}, absentValue = "buffer") String console)
             throws LaunchException {
-        return start(mem, cmdline, name, disk, net, console, defaultKernel.toString());
+        return start(mem, cmdline, name, disk, net, console, "", defaultKernel.toString());
     }
 
     @Descriptor("starts a guest; prints its id")
@@ -77,7 +77,9 @@ public final class ShellCommands {
             @Descriptor("a disk: FILE, FILE,ro or memory:SIZE") @Parameter(names = {"-d", "--disk"}, absentValue = "") String disk,
             @Descriptor("a network: lan:NAME (between guests) or tap:IFNAME[,netns=NS] (the host)") @Parameter(names = {"--net"}, absentValue = "") String net,
             @Descriptor("the console: buffer (kept for lguest:console) or tcp:PORT (loopback)") @Parameter(names = {"--console"}, absentValue = "buffer") String console,
-            @Descriptor("the guest kernel (an i386 ELF with the lguest marker)") String kernel) throws LaunchException {
+            @Descriptor("an initrd for a Linux 4.x kernel") @Parameter(names = {"--initrd"}, absentValue = "") String initrd,
+            @Descriptor("the guest kernel: a 2.6.23-ABI ELF with the lguest marker, or a Linux 4.x vmlinux or bzImage") String kernel)
+            throws LaunchException {
         long bytes;
         try {
             bytes = GuestSpec.parseMemory(mem);
@@ -94,7 +96,8 @@ public final class ShellCommands {
             devices.add(DeviceSpec.net(net));
         }
         devices.add(DeviceSpec.console(console));
-        Guest g = guests.start(new GuestSpec(guestName, bytes, path, cmdline, devices));
+        Guest g = guests.start(new GuestSpec(guestName, bytes, path, cmdline, devices,
+                initrd.isBlank() ? null : Path.of(initrd)));
         return g.id();
     }
 
