@@ -10,6 +10,12 @@ package org.lguest.lg;
  * @param startNanos  System.nanoTime() at INITIALIZE
  * @param exits       returns from the CPU to the host (traps, interrupts, time slices)
  * @param hypercalls  hypercalls executed, the asynchronous ring included
+ * @param instructions guest instructions the processor retired (-1: not known)
  */
-public record GuestInfo(int id, String name, String state, long memoryBytes, long startNanos, long exits, long hypercalls) {
+public record GuestInfo(int id, String name, String state, long memoryBytes, long startNanos, long exits, long hypercalls,
+        long instructions) {
+    /** Without an instruction count (-1). */
+    public GuestInfo(int id, String name, String state, long memoryBytes, long startNanos, long exits, long hypercalls) {
+        this(id, name, state, memoryBytes, startNanos, exits, hypercalls, -1);
+    }
 }

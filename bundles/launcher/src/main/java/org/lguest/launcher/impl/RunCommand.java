@@ -37,7 +37,7 @@ import org.osgi.service.component.annotations.Reference;
 @Component(service = Function.class, property = "lguest.main=run")
 public final class RunCommand implements Function<String[], Integer> {
     static final String USAGE = "usage: lguest run [--mem SIZE] [--cmdline \"TEXT\"] [--initrd FILE] [--disk FILE[,ro]|memory:SIZE]... "
-            + "[--net lan:NAME|tap:IFNAME[,netns=NS]]... [--console stdio|buffer|tcp:PORT] [KERNEL] [--and GUEST-OPTIONS...]...";
+            + "[--net lan:NAME|tap:IFNAME[,netns=NS]]... [--console stdio|buffer|tcp:PORT] [--stats] [KERNEL] [--and GUEST-OPTIONS...]...";
     static final String AND = "--and";
 
     private final Guests guests;
@@ -66,13 +66,14 @@ public final class RunCommand implements Function<String[], Integer> {
      *
      * @param attached the disks and networks, in the order given (their slots, and so their IRQs, follow it)
      */
-    record Options(long memory, String cmdline, Path kernel, List<DeviceSpec> attached, String console, Path initrd) {
+    record Options(long memory, String cmdline, Path kernel, List<DeviceSpec> attached, String console, Path initrd,
+            boolean stats) {
         Options {
             attached = List.copyOf(attached);
         }
 
         Options(long memory, String cmdline, Path kernel, List<DeviceSpec> attached, String console) {
-            this(memory, cmdline, kernel, attached, console, null);
+            this(memory, cmdline, kernel, attached, console, null, false);
         }
 
         Options(long memory, String cmdline, Path kernel) {
@@ -114,6 +115,7 @@ public final class RunCommand implements Function<String[], Integer> {
         List<DeviceSpec> attached = new ArrayList<>();
         String console = defaultConsole;
         Path initrd = null;
+        boolean stats = false;
         List<String> rest = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
@@ -125,6 +127,7 @@ public final class RunCommand implements Function<String[], Integer> {
                 value = a.substring(eq + 1);
             }
             switch (option) {
+                case "--stats" -> stats = true;
                 case "--mem", "-m", "--cmdline", "-c", "--disk", "-d", "--net", "--console", "--initrd" -> {
                     if (value == null) {
                         if (i + 1 >= args.length) {
@@ -153,7 +156,7 @@ public final class RunCommand implements Function<String[], Integer> {
             throw new IllegalArgumentException("one kernel at most, got " + rest);
         }
         return new Options(memory, cmdline, rest.isEmpty() ? defaultKernel : Path.of(rest.get(0)), attached, console,
-                initrd);
+                initrd, stats);
     }
 
     @Override
@@ -198,6 +201,11 @@ public final class RunCommand implements Function<String[], Integer> {
             if (i > 0 && "buffer".equals(all.get(i).console())) {
                 String tag = "[" + guest.spec().name() + "#" + guest.id() + "] ";
                 guest.transcript("console").ifPresent(text -> text.lines().forEach(line -> out.println(tag + line)));
+            }
+            if (all.get(i).stats()) {
+                guest.info().ifPresent(info -> err.printf("lguest run: guest %d (%s): %.3f s, %d instructions, %d exits, %d hypercalls%n",
+                        guest.id(), guest.spec().name(), guest.uptime().toNanos() / 1e9, info.instructions(), info.exits(),
+                        info.hypercalls()));
             }
             guests.remove(guest.id());
             if (!end.poweredOff()) {

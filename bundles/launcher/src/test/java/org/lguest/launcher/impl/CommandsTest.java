@@ -29,6 +29,8 @@ class CommandsTest {
         assertEquals(new RunCommand.Options(1L << 30, "a b", Path.of("/k.elf")), o);
         o = RunCommand.parse(new String[0], DEFAULT);
         assertEquals(new RunCommand.Options(64L << 20, "", DEFAULT), o);
+        assertEquals(false, o.stats(), "no figures unless asked");
+        assertEquals(true, RunCommand.parse(new String[] {"--stats"}, DEFAULT).stats(), "--stats asks for the guest's figures");
         o = RunCommand.parse(new String[] {"--disk", "a.img", "--disk=memory:1M", "--console", "tcp:4555"}, DEFAULT);
         assertEquals(List.of(DeviceSpec.disk("a.img"), DeviceSpec.disk("memory:1M"), DeviceSpec.console("tcp:4555")),
                 o.devices(), "the disks in order, the console last");

@@ -208,7 +208,7 @@ final class LgGuest implements GuestControl, HostGuest {
         String dead = deadReason.get();
         String state = dead != null ? "dead: " + dead : halted ? "halted" : "running";
         return new GuestInfo(slot, name, state, memory == null ? 0 : memory.limitBytes(), startNanos, exits.get(),
-                hypercalls.get());
+                hypercalls.get(), cpu == null ? -1 : cpu.instructionsRetired());
     }
 
     @Override
