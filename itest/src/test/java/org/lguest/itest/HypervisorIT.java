@@ -50,7 +50,12 @@ public class HypervisorIT {
     Switcher switcher;
 
     @Inject
+    @org.ops4j.pax.exam.util.Filter("(" + ParavirtOps.ABI + "=2.6.23)")
     ParavirtOps paravirtOps;
+
+    @Inject
+    @org.ops4j.pax.exam.util.Filter("(" + ParavirtOps.ABI + "=4.x)")
+    ParavirtOps paravirtOps4;
 
     @Inject
     DmaRouter dmaRouter;
@@ -68,6 +73,14 @@ public class HypervisorIT {
         options.add(cleanCaches());
         options.add(systemProperty("org.ops4j.pax.logging.DefaultServiceLog.level").value("WARN"));
         return options.toArray(new Option[0]);
+    }
+
+    @Test
+    public void eachAbiHasItsHypercallTableAsAService() {
+        assertTrue("the 2.6.23 table", paravirtOps.abi() == org.lguest.lg.GuestAbi.LGUEST_2_6_23);
+        assertTrue("the 4.x table", paravirtOps4.abi() == org.lguest.lg.GuestAbi.LGUEST_4_X);
+        assertTrue("4.x has LOAD_GDT_ENTRY (18)", paravirtOps4.known(18));
+        assertTrue("4.x has no SEND_DMA (14 is SET_PTE there, 17 nothing)", !paravirtOps4.known(17));
     }
 
     @Test

@@ -78,7 +78,8 @@ class IsolationTest {
         mmu = new TrackingMmu();
         DmaRouterImpl router = new DmaRouterImpl();
         control = new LguestControlComponent(mmu, new SwitcherComponent(new CpuFactoryImpl()),
-                new org.lguest.lg.impl.ParavirtOpsImpl(router), router);
+                new org.lguest.lg.impl.ParavirtOpsImpl(router),
+                new org.lguest.lg.impl.Paravirt4(), router);
         launcher = new LauncherCore(() -> mmu, () -> control);
         consoles = new RecordingDriver();
         launcher.addDriver("console", consoles, 0);

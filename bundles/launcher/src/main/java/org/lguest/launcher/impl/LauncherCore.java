@@ -1,6 +1,7 @@
 package org.lguest.launcher.impl;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.util.ArrayList;
@@ -349,6 +350,9 @@ public final class LauncherCore implements Guests {
             pci = new VirtioPciDevice(card, runner.memory(), irq, runner::execute, runner::raiseIrq);
             configure = card::configure;
         } else {
+            // A request the request timeout abandons (no driver came back): virtio-blk's IOERR in its status byte.
+            device.onVirtioAbandon(r -> r.answerWith(r.writableLength() - 1,
+                    ByteBuffer.wrap(new byte[] {VirtioBlock.STATUS_IOERR}), 1));
             VirtioBlock disk = new VirtioBlock(device.virtioFeatures(), device.virtioConfiguration(), requests);
             pci = new VirtioPciDevice(disk, runner.memory(), irq, runner::execute, runner::raiseIrq);
             configure = disk::configure;

@@ -254,7 +254,8 @@ final class LauncherDevice implements DeviceContext {
      */
     void expireHeld(long now, long timeoutNanos) {
         Abandon a = abandon;
-        if (a == null) {
+        java.util.function.Consumer<LauncherRequest> v = virtioAbandon;
+        if (a == null && v == null) {
             return;
         }
         int dropped = 0;
@@ -297,10 +298,23 @@ final class LauncherDevice implements DeviceContext {
                 label(), dropped, TimeUnit.NANOSECONDS.toMillis(waited), typeName);
         LOG.log(System.Logger.Level.WARNING, "guest {0}: {1}", guest.id(), why);
         guest.event(why);
-        guest.abandon(() -> guest.memory().writeU32(a.address(), a.value()), a.key());
+        if (a != null) {
+            guest.abandon(() -> guest.memory().writeU32(a.address(), a.value()), a.key());
+        }
         for (LauncherRequest r : expired) {
+            if (v != null && r.hasWritable()) {
+                v.accept(r); // the transport's own error answer (virtio-blk: IOERR in the status byte)
+            }
             r.complete(0); // the waiting sender goes on (after the abandon action, queued before this)
         }
+    }
+
+    /** The virtio transport's answer for a request abandoned this way (null: none; the request is completed empty). */
+    private volatile java.util.function.Consumer<LauncherRequest> virtioAbandon;
+
+    /** Sets how a virtio request the request timeout abandons is answered before it completes. */
+    void onVirtioAbandon(java.util.function.Consumer<LauncherRequest> answer) {
+        virtioAbandon = answer;
     }
 
     @Override

@@ -91,6 +91,23 @@ final class LauncherRequest {
         return answer;
     }
 
+    /**
+     * Writes {@code data} at {@code offset} of the origin's device-writable
+     * room and answers with {@code usedLen}: a transport's own error answer
+     * for a request no model served (virtio-blk's status byte).
+     */
+    void answerWith(int offset, ByteBuffer data, int usedLen) {
+        if (origin != null && !answer.isDone()) {
+            origin.write(offset, data);
+        }
+        complete(usedLen);
+    }
+
+    /** The origin's device-writable room (0 for a DMA send). */
+    int writableLength() {
+        return origin == null ? 0 : origin.writableLength();
+    }
+
     /** Answers (the first answer counts). */
     void complete(int usedLen) {
         if (answer.complete(usedLen)) {

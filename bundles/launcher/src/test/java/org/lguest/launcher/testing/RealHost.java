@@ -31,7 +31,7 @@ public final class RealHost implements AutoCloseable {
 
     public RealHost() {
         DmaRouterImpl router = new DmaRouterImpl();
-        control = new LguestControlComponent(mmu, new SwitcherComponent(new CpuFactoryImpl()), new ParavirtOpsImpl(router),
+        control = new LguestControlComponent(mmu, new SwitcherComponent(new CpuFactoryImpl()), new ParavirtOpsImpl(router), new org.lguest.lg.impl.Paravirt4(),
                 router);
         launcher = new LauncherCore(() -> mmu, () -> control);
         launcher.addDriver("console", console, 0);

@@ -7,6 +7,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 
 import org.lguest.lg.ControlException;
+import org.lguest.lg.GuestAbi;
 import org.lguest.lg.GuestControl;
 import org.lguest.lg.GuestInfo;
 import org.lguest.lg.LguestControl;
@@ -28,7 +29,8 @@ import org.osgi.service.component.annotations.Reference;
 public final class LguestControlComponent implements LguestControl {
     final Mmu mmu;
     final Switcher switcher;
-    final ParavirtOpsImpl ops;
+    /** The hypercall tables, one per ABI: each guest is served by its kernel's. */
+    private final ParavirtOps dmaEraOps, virtioEraOps;
     final DmaRouter router;
     final ScheduledExecutorService clock;
     private final LgGuest[] slots = new LgGuest[ControlRequests.MAX_GUESTS];
@@ -37,14 +39,13 @@ public final class LguestControlComponent implements LguestControl {
 
     @Activate
     public LguestControlComponent(@Reference(name = "mmu") Mmu mmu, @Reference(name = "switcher") Switcher switcher,
-            @Reference(name = "paravirtOps", target = "(component.name=org.lguest.lg.impl.ParavirtOpsImpl)") ParavirtOps ops,
+            @Reference(name = "dmaEraOps", target = "(" + ParavirtOps.ABI + "=2.6.23)") ParavirtOps dmaEraOps,
+            @Reference(name = "virtioEraOps", target = "(" + ParavirtOps.ABI + "=4.x)") ParavirtOps virtioEraOps,
             @Reference(name = "dmaRouter") DmaRouter router) {
         this.mmu = Objects.requireNonNull(mmu);
         this.switcher = Objects.requireNonNull(switcher);
-        if (!(ops instanceof ParavirtOpsImpl impl)) {
-            throw new IllegalArgumentException("ParavirtOps must be this bundle's: " + ops);
-        }
-        this.ops = impl;
+        this.dmaEraOps = checked(dmaEraOps, GuestAbi.LGUEST_2_6_23);
+        this.virtioEraOps = checked(virtioEraOps, GuestAbi.LGUEST_4_X);
         this.router = Objects.requireNonNull(router);
         ScheduledThreadPoolExecutor ex = new ScheduledThreadPoolExecutor(1, r -> {
             Thread t = new Thread(r, "lguest-clock");
@@ -70,6 +71,18 @@ public final class LguestControlComponent implements LguestControl {
             g.kill("the lguest module was stopped");
         }
         clock.shutdownNow();
+    }
+
+    private static ParavirtOps checked(ParavirtOps ops, GuestAbi abi) {
+        if (Objects.requireNonNull(ops).abi() != abi) {
+            throw new IllegalArgumentException("the hypercall table " + ops + " is for " + ops.abi() + ", not " + abi);
+        }
+        return ops;
+    }
+
+    /** The hypercall table for a guest of {@code abi}. */
+    ParavirtOps opsFor(GuestAbi abi) {
+        return abi == GuestAbi.LGUEST_4_X ? virtioEraOps : dmaEraOps;
     }
 
     @Override

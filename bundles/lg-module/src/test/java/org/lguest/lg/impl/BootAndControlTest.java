@@ -33,20 +33,20 @@ class BootAndControlTest {
         Harness.runToReport(g);
 
         assertEquals(LguestData.SWITCHER_RESERVE, m.readU32(LD + LguestData.RESERVE_MEM), "reserve_mem: 4 MiB");
-        assertEquals(g.id(), m.readU16(LD + LguestData.GUESTID), "guestid: the slot");
+        assertEquals(g.state.id(), m.readU16(LD + LguestData.GUESTID), "guestid: the slot");
         assertEquals(0, m.readU32(LD + LguestData.TSC_KHZ), "no constant TSC: 0");
-        assertEquals(1, g.cpu.cpl(), "the guest kernel runs at ring 1");
+        assertEquals(1, g.state.cpu.cpl(), "the guest kernel runs at ring 1");
     }
 
     @Test
     void theGuestStartsAtRingOneWithEflags202AndEsiZero() {
         GuestMemory m = h.memory();
         LgGuest g = h.start(m, kernel());
-        assertEquals(Harness.kva(Harness.CODE), g.cpu.eip());
-        assertEquals(0x202, g.cpu.eflags() & 0x3FFFFF);
-        assertEquals(0, g.cpu.reg(Cpu.ESI), "ESI points at the boot block at 0");
-        assertEquals(0x61, g.cpu.selector(Cpu.CS));
-        assertEquals(0x69, g.cpu.selector(Cpu.SS));
+        assertEquals(Harness.kva(Harness.CODE), g.state.cpu.eip());
+        assertEquals(0x202, g.state.cpu.eflags() & 0x3FFFFF);
+        assertEquals(0, g.state.cpu.reg(Cpu.ESI), "ESI points at the boot block at 0");
+        assertEquals(0x61, g.state.cpu.selector(Cpu.CS));
+        assertEquals(0x69, g.state.cpu.selector(Cpu.SS));
     }
 
     @Test

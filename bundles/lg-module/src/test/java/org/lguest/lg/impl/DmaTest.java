@@ -136,7 +136,7 @@ class DmaTest {
         LgGuest g = h.start(m, report(k));
         runToReport(g);
         assertEquals(1, m.readU32(DATA), "unbind found the binding");
-        assertEquals(0, h.router.bindings(g));
+        assertEquals(0, h.router.bindings(g.state));
     }
 
     /** Two guests holding one shared page at frame 1024 (guest-physical 0x400000). */
@@ -177,10 +177,10 @@ class DmaTest {
         t.start();
         bound.await();
         // Wait until the receiver has bound (it then halts).
-        for (int i = 0; i < 200 && h.router.bindings(made[0]) == 0; i++) {
+        for (int i = 0; i < 200 && h.router.bindings(made[0].state) == 0; i++) {
             Thread.sleep(5);
         }
-        assertEquals(1, h.router.bindings(made[0]), "the receiver bound its buffer");
+        assertEquals(1, h.router.bindings(made[0].state), "the receiver bound its buffer");
         return new Rx(made[0], t);
     }
 
@@ -213,7 +213,7 @@ class DmaTest {
         dma(p.a, TX, 0x6FF0, 32);
         LgGuest tx = h.start("tx", p.a, kernel().hypercall(Hypercalls.SEND_DMA, Pair.KEY, TX, 0), null);
         assertTrue(deathOf(tx).startsWith("bad DMA entry: section 0"), "the sender's list is refused");
-        assertTrue(!rx.g().isDead(), "the receiver lives");
+        assertTrue(!rx.g().state.isDead(), "the receiver lives");
         rx.g().breakOn();
         rx.thread().join(5000);
         assertInstanceOf(RunResult.Break.class, rxResult.get());

@@ -38,7 +38,7 @@ final class Harness implements AutoCloseable {
     final DmaRouterImpl router = new DmaRouterImpl();
     final ParavirtOpsImpl ops = new ParavirtOpsImpl(router);
     final SwitcherComponent switcher = new SwitcherComponent(new CpuFactoryImpl());
-    final LguestControlComponent control = new LguestControlComponent(mmu, switcher, ops, router);
+    final LguestControlComponent control = new LguestControlComponent(mmu, switcher, ops, new Paravirt4(), router);
 
     static int kva(int phys) {
         return PAGE_OFFSET + phys;

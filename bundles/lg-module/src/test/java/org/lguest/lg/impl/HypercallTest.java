@@ -83,7 +83,7 @@ class HypercallTest {
     void loadGdtPromotesDplZeroToOneAndTrimsKernelLimitsBelowTheSwitcher() throws Exception {
         LgGuest g = h.start(m, report(kernel().hypercall(Hypercalls.LOAD_GDT, GDT, 32, 0)));
         runToReport(g);
-        int[] kcs = g.sw.gdtEntry(12), kds = g.sw.gdtEntry(13), ucs = g.sw.gdtEntry(14);
+        int[] kcs = g.state.sw.gdtEntry(12), kds = g.state.sw.gdtEntry(13), ucs = g.state.sw.gdtEntry(14);
         assertEquals(1, dpl(kcs[1]), "kernel code: DPL 0 becomes 1");
         assertEquals(1, dpl(kds[1]), "kernel data: DPL 0 becomes 1");
         assertEquals(3, dpl(ucs[1]), "user code keeps DPL 3");
@@ -98,11 +98,11 @@ class HypercallTest {
             Harness.gdt(m, i, 0x0000FFFF, 0x00CFFA00); // the guest tries ring-3 code in every host slot
         }
         LgGuest g = h.start(m, report(kernel().hypercall(Hypercalls.LOAD_GDT, GDT, 32, 0)));
-        int[][] before = {g.sw.gdtEntry(10), g.sw.gdtEntry(11), g.sw.gdtEntry(16), g.sw.gdtEntry(31)};
+        int[][] before = {g.state.sw.gdtEntry(10), g.state.sw.gdtEntry(11), g.state.sw.gdtEntry(16), g.state.sw.gdtEntry(31)};
         runToReport(g);
         int k = 0;
         for (int i : new int[] {10, 11, 16, 31}) {
-            int[] now = g.sw.gdtEntry(i);
+            int[] now = g.state.sw.gdtEntry(i);
             assertEquals(before[k][0], now[0], "GDT entry " + i + " is the host's");
             assertEquals(before[k][1], now[1], "GDT entry " + i + " is the host's");
             k++;
@@ -128,7 +128,7 @@ class HypercallTest {
         m.writeU32(DATA + 4, 0xFFCFF200); // base 0xFF000000, 4 GiB, DPL 3: glibc's %gs:-0x54 wraps around
         LgGuest g = h.start(m, report(kernel().hypercall(Hypercalls.LOAD_TLS, DATA, 0, 0)));
         runToReport(g);
-        int[] tls = g.sw.gdtEntry(6);
+        int[] tls = g.state.sw.gdtEntry(6);
         assertEquals(0xFF000000, tls[0] >>> 16 | (tls[1] & 0xFF) << 16 | tls[1] & 0xFF000000, "base kept");
         assertEquals(0xFFFFFFFFL, limit(tls), "the limit kept");
     }
@@ -139,7 +139,7 @@ class HypercallTest {
         m.writeU32(DATA + 4, 0xFFCF9200); // base 0xFF000000, 4 GiB, DPL 0 (becomes 1): would cover the Switcher
         LgGuest g = h.start(m, report(kernel().hypercall(Hypercalls.LOAD_TLS, DATA, 0, 0)));
         runToReport(g);
-        int[] tls = g.sw.gdtEntry(6);
+        int[] tls = g.state.sw.gdtEntry(6);
         assertEquals(1, dpl(tls[1]));
         assertEquals(0xBFFFFFL, limit(tls), "base + limit ends at 0xFFBFFFFF");
     }
@@ -148,8 +148,8 @@ class HypercallTest {
     void setStackGivesTheTssItsRingOneStack() throws Exception {
         LgGuest g = h.start(m, report(kernel().hypercall(Hypercalls.SET_STACK, 0x69, kva(STACK_TOP), 2)));
         runToReport(g);
-        assertEquals(0x69, g.sw.kernelStackSegment());
-        assertEquals(kva(STACK_TOP), g.sw.kernelStackPointer());
+        assertEquals(0x69, g.state.sw.kernelStackSegment());
+        assertEquals(kva(STACK_TOP), g.state.sw.kernelStackPointer());
     }
 
     @Test
@@ -205,7 +205,7 @@ class HypercallTest {
         LgGuest g = h.start("ts", m, k.spin(), handlers);
         runToReport(g);
         assertEquals(7, m.readU32(DATA), "the guest's #NM handler ran");
-        assertTrue(g.sw.isHostVector(7), "#NM is never direct: the host needs it for TS");
+        assertTrue(g.state.sw.isHostVector(7), "#NM is never direct: the host needs it for TS");
     }
 
     @Test
@@ -218,7 +218,7 @@ class HypercallTest {
         m.writeU8(LD + LguestData.HCALL_STATUS, 0); // pending
         LgGuest g = h.start(m, report(kernel().hypercall(Hypercalls.FLUSH_ASYNC, 0)));
         runToReport(g);
-        assertEquals(kva(STACK_TOP), g.sw.kernelStackPointer(), "the queued SET_STACK ran");
+        assertEquals(kva(STACK_TOP), g.state.sw.kernelStackPointer(), "the queued SET_STACK ran");
         assertEquals(Hypercalls.RING_SLOT_FREE, m.readU8(LD + LguestData.HCALL_STATUS), "slot handed back");
         assertEquals(4, g.info().hypercalls(), "INIT, the queued SET_STACK, FLUSH_ASYNC and the report");
     }
@@ -237,11 +237,11 @@ class HypercallTest {
         m.writeU8(LD + LguestData.HCALL_STATUS + 1, 0);
         LgGuest g = h.start(m, kernel().hypercall(Hypercalls.FLUSH_ASYNC, 0).hypercall(Hypercalls.CRASH, 0));
         runToReport(g);
-        assertEquals(0, g.sw.kernelStackPointer(), "the call queued after the DMA waits for the next read");
+        assertEquals(0, g.state.sw.kernelStackPointer(), "the call queued after the DMA waits for the next read");
         assertEquals(Hypercalls.RING_SLOT_FREE, m.readU8(LD + LguestData.HCALL_STATUS + 0));
         assertEquals(0, m.readU8(LD + LguestData.HCALL_STATUS + 1));
         assertTrue(deathOf(g).startsWith("CRASH"), "then the synchronous CRASH runs");
-        assertEquals(kva(STACK_TOP), g.sw.kernelStackPointer());
+        assertEquals(kva(STACK_TOP), g.state.sw.kernelStackPointer());
     }
 
     @Test
@@ -250,8 +250,8 @@ class HypercallTest {
         m.writeU32(other + (Harness.PAGE_OFFSET >>> 22) * 4, Harness.KERNEL_PT | 0x7);
         LgGuest g = h.start(m, report(kernel().hypercall(Hypercalls.NEW_PGTABLE, other).hypercall(Hypercalls.FLUSH_TLB, 1)));
         runToReport(g);
-        assertEquals(other, g.spt.guestCr3());
-        assertEquals(g.spt.shadowCr3(), g.cpu.cr(3), "CR3 is the shadow of the new directory");
-        assertEquals(0x61, g.cpu.selector(Cpu.CS));
+        assertEquals(other, g.state.spt.guestCr3());
+        assertEquals(g.state.spt.shadowCr3(), g.state.cpu.cr(3), "CR3 is the shadow of the new directory");
+        assertEquals(0x61, g.state.cpu.selector(Cpu.CS));
     }
 }

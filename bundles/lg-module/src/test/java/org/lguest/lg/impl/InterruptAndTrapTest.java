@@ -56,7 +56,7 @@ class InterruptAndTrapTest {
         runToReport(g);
         assertEquals(1, m.readU32(DATA), "the handler for vector 37 ran once");
         assertEquals(0, m.readU32(LD + LguestData.IRQ_ENABLED), "an interrupt gate turns the guest's interrupts off");
-        int esp = g.cpu.reg(Cpu.ESP);
+        int esp = g.state.cpu.reg(Cpu.ESP);
         assertEquals(0x61, m.readU32(esp - kva(0) + 4) & 0xFFFF, "frame: the interrupted CS");
         assertTrue((m.readU32(esp - kva(0) + 8) & 0x200) != 0, "frame: EFLAGS with IF as the guest had it (on)");
     }
@@ -72,7 +72,7 @@ class InterruptAndTrapTest {
         LgGuest g = h.start("straddle", m, k, handlers);
         g.irq(5);
         runToReport(g);
-        assertEquals(kva(0x10FF6), g.cpu.reg(Cpu.ESP), "three words pushed below 0x11002");
+        assertEquals(kva(0x10FF6), g.state.cpu.reg(Cpu.ESP), "three words pushed below 0x11002");
         assertEquals(0x61, m.readU32(DATA), "CS read back through the guest's own mapping");
         assertEquals(0x200, m.readU32(DATA + 4) & 0x200, "EFLAGS, split over two frames, read back whole");
         assertEquals(0x61, m.readU32(0x30FFA), "the words below the boundary are in frame 0x30");
@@ -134,8 +134,8 @@ class InterruptAndTrapTest {
         runToReport(g);
         long ms = (System.nanoTime() - t0) / 1_000_000;
         assertTrue(ms >= 140, "the guest woke after its 150 ms clock event, not before: " + ms + " ms");
-        assertTrue(g.cpu.instructionsRetired() < 1000,
-                "a halted guest runs nothing: " + g.cpu.instructionsRetired() + " instructions");
+        assertTrue(g.state.cpu.instructionsRetired() < 1000,
+                "a halted guest runs nothing: " + g.state.cpu.instructionsRetired() + " instructions");
         assertEquals(1, m.readU32(DATA));
     }
 
@@ -150,7 +150,7 @@ class InterruptAndTrapTest {
             } catch (InterruptedException e) {
                 return;
             }
-            g.raiseInterrupt(9);
+            g.state.raiseInterrupt(9);
         });
         waker.start();
         runToReport(g);
@@ -204,7 +204,7 @@ class InterruptAndTrapTest {
         String reason = deathOf(g);
         assertTrue(reason.startsWith("unhandled trap 13") || reason.contains("switcher"),
                 "a segment ending below 0xFFC00000 stops the write: " + reason);
-        assertEquals(0, g.cpu.cpl() == 1 ? 0 : 1, "still at ring 1");
+        assertEquals(0, g.state.cpu.cpl() == 1 ? 0 : 1, "still at ring 1");
     }
 
     @Test
@@ -230,7 +230,7 @@ class InterruptAndTrapTest {
         runToReport(g);
         assertEquals(0, m.readU32(DATA), "the guest's gates never ran");
         for (int v : new int[] {2, 8, 13, 14, 15, 0x1F}) {
-            assertTrue(g.sw.isHostVector(v), "vector " + v + " still enters the host");
+            assertTrue(g.state.sw.isHostVector(v), "vector " + v + " still enters the host");
         }
     }
 
@@ -239,8 +239,8 @@ class InterruptAndTrapTest {
         Asm k = gate(kernel(), 6, H, 0xF, 0);
         LgGuest g = h.start("undo", m, report(k.hypercall(Hypercalls.LOAD_IDT_ENTRY, 6, 0, 0)), null);
         runToReport(g);
-        assertTrue(g.sw.isHostVector(6), "the gate is gone from the real IDT");
-        assertEquals(0, g.idtHi[6], "and from the guest's table the host reflects through");
+        assertTrue(g.state.sw.isHostVector(6), "the gate is gone from the real IDT");
+        assertEquals(0, g.state.idtHi[6], "and from the guest's table the host reflects through");
     }
 
     @Test
@@ -284,10 +284,10 @@ class InterruptAndTrapTest {
         LgGuest g = h.start("syscall", m, toUserMode(kernel()), handlers);
         runToReport(g);
         assertEquals(n, m.readU32(DATA), "the guest's system call handler ran " + n + " times");
-        assertEquals(1, g.cpu.cpl(), "the handler runs at ring 1");
+        assertEquals(1, g.state.cpu.cpl(), "the handler runs at ring 1");
         assertTrue(g.info().exits() < 60,
                 n + " system calls took " + g.info().exits() + " host exits: they must not go through the host");
-        assertEquals(kva(STACK_TOP) - 20, g.cpu.reg(Cpu.ESP), "on the SET_STACK stack: ss, esp, eflags, cs, eip");
+        assertEquals(kva(STACK_TOP) - 20, g.state.cpu.reg(Cpu.ESP), "on the SET_STACK stack: ss, esp, eflags, cs, eip");
         assertEquals(0x73, m.readU32(STACK_TOP - 16), "the frame holds the user CS");
     }
 
@@ -298,7 +298,7 @@ class InterruptAndTrapTest {
         LgGuest g = h.start("intgate", m, toUserMode(irqsOn(kernel()), 0xE), handlers);
         runToReport(g);
         assertEquals(42, m.readU32(DATA), "the handler saw the system call's EAX");
-        assertTrue(g.sw.isHostVector(0x80), "an interrupt gate is never direct");
+        assertTrue(g.state.sw.isHostVector(0x80), "an interrupt gate is never direct");
         assertEquals(0, m.readU32(LD + LguestData.IRQ_ENABLED), "delivered as an interrupt gate: interrupts off");
         assertEquals(0x200, m.readU32(STACK_TOP - 12) & 0x200, "frame EFLAGS: IF on, as the guest had it");
         assertEquals(kva(USER) + 7, m.readU32(STACK_TOP - 20), "frame EIP: after int $0x80");
@@ -314,8 +314,8 @@ class InterruptAndTrapTest {
         runToReport(g);
         assertEquals(4, m.readU32(DATA), "error code: not present, read, user");
         assertEquals(0x10000000, m.readU32(LD + LguestData.CR2));
-        assertEquals(1, g.cpu.cpl());
-        assertEquals(0x69, g.cpu.selector(Cpu.SS), "switched to the SET_STACK segment");
+        assertEquals(1, g.state.cpu.cpl());
+        assertEquals(0x69, g.state.cpu.selector(Cpu.SS), "switched to the SET_STACK segment");
         assertEquals(0x7B, m.readU32(STACK_TOP - 4), "frame: user SS");
         assertEquals(kva(0x18000), m.readU32(STACK_TOP - 8), "frame: user ESP");
         assertEquals(kva(USER), m.readU32(STACK_TOP - 20), "frame: the faulting EIP");

@@ -209,8 +209,8 @@ class Linux4GuestTest {
                 .hypercall4(Hypercalls4.LOAD_GDT_ENTRY, 16, 0x12345678, 0x00CF8900), 1), PAGE_OFFSET);
         message("done");
         assertInstanceOf(RunResult.Dead.class, run());
-        int[] user = guest.sw.gdtEntry(14);
+        int[] user = guest.state.sw.gdtEntry(14);
         assertEquals(3, user[1] >> 13 & 3, "a DPL 3 user segment stays DPL 3");
-        assertNotEquals(0x12345678, guest.sw.gdtEntry(16)[0], "the TSS slot is the host's");
+        assertNotEquals(0x12345678, guest.state.sw.gdtEntry(16)[0], "the TSS slot is the host's");
     }
 }

@@ -87,7 +87,7 @@ class MultiGuestTest {
         }
         assertEquals(0, h.control.guests().size(), "every slot released");
         LgGuest again = h.start(h.memory(), kernel());
-        assertEquals(0, again.id(), "a released slot is taken again");
+        assertEquals(0, again.state.id(), "a released slot is taken again");
     }
 
     @Test

@@ -108,4 +108,28 @@ class LinuxDiskTest {
         String cat = run(tool("debugfs"), "-R", "cat /guest.txt", image.toString());
         assertTrue(cat.contains("from-the-guest"), "debugfs shows the guest's file:\n" + cat);
     }
+
+    @Test
+    void aReadWhoseDiskDriverStaysAwayIsAnIoErrorInLinuxAfterTheRequestTimeout() throws Exception {
+        org.lguest.launcher.impl.LauncherCore quick = new org.lguest.launcher.impl.LauncherCore(() -> host.mmu,
+                () -> host.control, 1 << 20, 10_000, 300);
+        try {
+            quick.addDriver("console", host.console, 0);
+            BlockDriver driver = new BlockDriver();
+            quick.addDriver("block", driver, 0);
+            Guest g = quick.start(new GuestSpec("abandoned", 64L << 20, LINUX.resolve("vmlinux"), "", List.of(
+                    DeviceSpec.disk("memory:1M")), LINUX.resolve("initramfs.cpio.gz")));
+            host.awaitConsole(g, "/ # ", 120);
+            quick.removeDriver(driver);
+            type(g, "dd if=/dev/vda of=/dev/null bs=4k count=1 iflag=direct; echo DD-STATUS-$?-END\n");
+            host.awaitConsole(g, "DD-STATUS-1-END", 120);
+            String console = host.consoleOf(g);
+            assertTrue(console.contains("I/O error"), "Linux reports the I/O error\n" + console);
+            assertTrue(g.deviceInfo().get(1).counters().get("launcher.abandoned") >= 1, g.deviceInfo().toString());
+            type(g, "poweroff -f\n");
+            assertEquals(Guest.State.POWERED_OFF, g.ending().toCompletableFuture().get(60, TimeUnit.SECONDS).state());
+        } finally {
+            quick.shutdown();
+        }
+    }
 }

@@ -29,6 +29,8 @@ public final class VirtioBlock implements VirtioPersonality {
     public static final int TYPE = 2;
     public static final int REQUEST_QUEUE = 0;
     public static final int SECTOR_SIZE = 512;
+    /** The status byte's I/O error (VIRTIO_BLK_S_IOERR). */
+    public static final byte STATUS_IOERR = 1;
     static final int F_SEG_MAX = 2;
     static final int F_RO = 5;
     static final int F_BLK_SIZE = 6;

@@ -33,4 +33,10 @@ public final class LguestData4 {
 
     private LguestData4() {
     }
+
+    /** write_timestamp: {@code now} into {@code time} (tv_sec, tv_nsec) of the lguest_data at {@code lguestData}. */
+    public static void writeTime(org.lguest.mmu.GuestMemory memory, int lguestData, java.time.Instant now) {
+        memory.writeU32(lguestData + TIME, (int) now.getEpochSecond());
+        memory.writeU32(lguestData + TIME + 4, now.getNano());
+    }
 }
