@@ -9,11 +9,11 @@ Usage:
                 [--plugin insncount.so] [--idle S] [--no-timeline]
                 [--no-count] [--no-mem] [--json OUT.json] [--txt OUT.txt]
 
-Defaults: the distribution at /work/main/runtime/target/lguest, the kernel,
-vmlinux and initramfs of /work/shared/linux, 5 rounds, --extra lpj=1000000
+Defaults: the distribution at runtime/target/lguest of this repository, the kernel,
+vmlinux and initramfs of ../shared/linux next to it, 5 rounds, --extra lpj=1000000
 (the SAME extra kernel arguments are given to both sides; --extra "" for none),
 plugin out/insncount.so next to this script (built from
-/work/shared/bench/tools/insncount.c with gcc if missing), 20 s idle.
+../shared/bench/tools/insncount.c with gcc if missing), 20 s idle.
 
 What it does (stdlib only):
  1. Timeline, N interleaved rounds (ours, qemu, ours, qemu, ...):
@@ -43,14 +43,20 @@ What it does (stdlib only):
     when jcmd is found next to the java binary.
  Load averages before and after. Every process started is stopped at the end.
 """
-import argparse, datetime, json, os, re, select, shutil, signal, statistics, subprocess, sys, time
+import argparse, datetime, json, os, re, resource, select, shutil, signal, statistics, subprocess, sys, time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHARED = os.path.join(os.path.dirname(REPO), "shared")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CLK = os.sysconf("SC_CLK_TCK")
 
 
 def timeline(argv, timeout=300.0):
-    """Run argv; return rc, wall_s and [[t, line], ...] (the lines.py approach)."""
+    """Run argv; return rc, wall_s and [[t, line], ...] (the lines.py approach),
+    plus the run's own CPU seconds and the CPU seconds the rest of the host used
+    meanwhile (others_cpu_s: a contamination indicator; 2 CPUs = 2 s per s)."""
+    st0, ru0 = proc_stat(), resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          stdin=subprocess.DEVNULL, bufsize=0, start_new_session=True)
@@ -80,9 +86,21 @@ def timeline(argv, timeout=300.0):
             os.killpg(p.pid, signal.SIGKILL)
             p.wait()
     res = {"rc": rc, "wall_s": round(time.perf_counter() - t0, 6), "lines": lines}
+    st1, ru1 = proc_stat(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    own = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
+    busy = ((st1[0] - st1[1]) - (st0[0] - st0[1])) / CLK
+    res["own_cpu_s"] = round(own, 3)
+    res["others_cpu_s"] = round(max(0.0, busy - own), 3)
     if killed:
         res["killed"] = killed
     return res
+
+
+def proc_stat():
+    """(total ticks, idle+iowait ticks) of all CPUs."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return sum(v[:8]), v[3] + v[4]
 
 
 def host_busy(seconds=2.0):
@@ -112,7 +130,7 @@ def marks(r):
          "b_init_reached_s": first(r["lines"], "LGUEST-LINUX: init reached"),
          "c_exit_s": r["wall_s"],
          "power_down_s": first(r["lines"], "reboot: Power down"),
-         "rc": r["rc"],
+         "rc": r["rc"], "own_cpu_s": r["own_cpu_s"], "others_cpu_s": r["others_cpu_s"],
          "autotest_done": first(r["lines"], "LGUEST-LINUX: autotest done") is not None}
     for _, text in r["lines"]:
         s = STATS.search(text)
@@ -121,6 +139,7 @@ def marks(r):
                           "exits": int(s.group(3)), "hypercalls": int(s.group(4)), "line": text}
     if "killed" in r:
         m["killed"] = r["killed"]
+    m["lines"] = r["lines"]  # the raw timestamped console (+stderr) lines
     return m
 
 
@@ -261,14 +280,14 @@ def fmt(x, f="%.3f"):
 def main():
     ap = argparse.ArgumentParser(description="Linux boot: ours vs qemu-system-i386")
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--lguest", default="/work/main/runtime/target/lguest/bin/lguest")
+    ap.add_argument("--lguest", default=os.path.join(REPO, "runtime/target/lguest/bin/lguest"))
     ap.add_argument("--qemu", default="qemu-system-i386")
-    ap.add_argument("--bzimage", default="/work/shared/linux/bzImage")
-    ap.add_argument("--vmlinux", default="/work/shared/linux/vmlinux")
-    ap.add_argument("--initrd", default="/work/shared/linux/initramfs.cpio.gz")
+    ap.add_argument("--bzimage", default=os.path.join(SHARED, "linux/bzImage"))
+    ap.add_argument("--vmlinux", default=os.path.join(SHARED, "linux/vmlinux"))
+    ap.add_argument("--initrd", default=os.path.join(SHARED, "linux/initramfs.cpio.gz"))
     ap.add_argument("--extra", default="lpj=1000000", help='extra kernel arguments for BOTH sides ("" for none)')
     ap.add_argument("--plugin", default=os.path.join(HERE, "out", "insncount.so"))
-    ap.add_argument("--plugin-src", default="/work/shared/bench/tools/insncount.c")
+    ap.add_argument("--plugin-src", default=os.path.join(SHARED, "bench/tools/insncount.c"))
     ap.add_argument("--idle", type=float, default=20.0)
     ap.add_argument("--no-timeline", action="store_true")
     ap.add_argument("--no-count", action="store_true")
@@ -312,10 +331,10 @@ def main():
             o = marks(timeline(ours_cmd))
             q = marks(timeline(qemu_cmd))
             rounds.append({"ours": o, "qemu": q})
-            print("round %d  ours a %s b %s c %s rc %s insns %s | qemu a %s b %s c %s rc %s" % (
+            print("round %d  ours a %s b %s c %s rc %s insns %s others %.1f s | qemu a %s b %s c %s rc %s others %.1f s" % (
                 i + 1, fmt(o["a_linux_version_s"]), fmt(o["b_init_reached_s"]), fmt(o["c_exit_s"]), o["rc"],
-                o.get("stats", {}).get("instructions"),
-                fmt(q["a_linux_version_s"]), fmt(q["b_init_reached_s"]), fmt(q["c_exit_s"]), q["rc"]), flush=True)
+                o.get("stats", {}).get("instructions"), o["others_cpu_s"],
+                fmt(q["a_linux_version_s"]), fmt(q["b_init_reached_s"]), fmt(q["c_exit_s"]), q["rc"], q["others_cpu_s"]), flush=True)
         R["timeline_rounds"] = rounds
         summ = {}
         for k in ("a_linux_version_s", "b_init_reached_s", "c_exit_s"):
@@ -328,6 +347,8 @@ def main():
         st = [r["ours"].get("stats") for r in rounds if r["ours"].get("stats")]
         summ["ours_stats_median"] = {k: med([s[k] for s in st]) for k in ("guest_s", "instructions", "exits", "hypercalls")} if st else None
         summ["ours_stats_all"] = [{k: s[k] for k in ("guest_s", "instructions", "exits", "hypercalls")} for s in st]
+        summ["others_cpu_s_per_round"] = [[r["ours"]["others_cpu_s"], r["qemu"]["others_cpu_s"]] for r in rounds]
+        summ["own_cpu_s_per_round"] = [[r["ours"]["own_cpu_s"], r["qemu"]["own_cpu_s"]] for r in rounds]
         summ["all_ok"] = all(r[s]["rc"] == 0 and r[s]["autotest_done"] for r in rounds for s in ("ours", "qemu"))
         R["timeline"] = summ
 
@@ -416,6 +437,8 @@ def report(R):
                 m["guest_s"], m["instructions"], m["exits"], m["hypercalls"]))
             L.append("ours --stats per round: " + "; ".join("%.3f s %d insns %d exits %d hc" % (
                 s["guest_s"], s["instructions"], s["exits"], s["hypercalls"]) for s in T["ours_stats_all"]))
+        L.append("CPU s used by the run itself [ours, qemu] per round: %s" % T["own_cpu_s_per_round"])
+        L.append("CPU s used by OTHER host processes during each run [ours, qemu] (contamination): %s" % T["others_cpu_s_per_round"])
     if "instructions" in R:
         C = R["instructions"]
         L.append("")

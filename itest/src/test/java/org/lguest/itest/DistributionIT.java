@@ -84,6 +84,14 @@ class DistributionIT {
     }
 
     @Test
+    void plainStartAndStopAreFelixsBundleCommandsAndExitEndsTheCommands(@TempDir Path anywhere) throws Exception {
+        Run run = lguest(anywhere, "", "-c", "start 9999\nexit\nno-such-command");
+        assertEquals(0, run.status(), "exit ends the commands before the unknown one\n" + run.both());
+        assertTrue(run.out().contains("Bundle ID '9999'") || run.err().contains("Bundle ID '9999'"),
+                "start 9999 reached Felix's bundle command, as in Karaf\n" + run.both());
+    }
+
+    @Test
     void unknownSubcommandIsAUsageError(@TempDir Path anywhere) throws Exception {
         Run run = lguest(anywhere, "", "frobnicate");
         assertEquals(2, run.status(), run.both());

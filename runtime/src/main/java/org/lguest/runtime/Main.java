@@ -303,6 +303,12 @@ public final class Main {
      */
     static final class Batch {
         private static final int INSPECT = 0; // Converter.INSPECT: how gosh prints a result
+        /**
+         * The command scopes in the order a plain name is looked up, as etc/gosh_profile sets
+         * them for the interactive shell: Felix's first ({@code start 8} is bundle 8, as in
+         * Karaf), the guest commands last ({@code lguest:start}).
+         */
+        static final String SCOPE = "felix:*:gogo:*:lguest:*";
 
         private final Object processor;
         private final PrintStream out;
@@ -314,7 +320,7 @@ public final class Main {
             this.err = err;
         }
 
-        /** Runs each non-blank, non-comment line; returns 0 if all succeeded, else 1. */
+        /** Runs each non-blank, non-comment line up to {@code exit}; returns 0 if all succeeded, else 1. */
         int run(String script) throws Exception {
             Class<?> processorType = interfaceNamed(processor.getClass(), "org.apache.felix.service.command.CommandProcessor");
             Method createSession = processorType.getMethod("createSession", InputStream.class, java.io.OutputStream.class, java.io.OutputStream.class);
@@ -322,6 +328,7 @@ public final class Main {
             Class<?> sessionType = interfaceNamed(session.getClass(), "org.apache.felix.service.command.CommandSession");
             // Commands that need a terminal (lguest:console --attach) ask for this and refuse with a reason.
             sessionType.getMethod("put", String.class, Object.class).invoke(session, "lguest.batch", Boolean.TRUE);
+            sessionType.getMethod("put", String.class, Object.class).invoke(session, "SCOPE", SCOPE);
             Method execute = sessionType.getMethod("execute", CharSequence.class);
             Method format = sessionType.getMethod("format", Object.class, int.class);
             int failures = 0;
@@ -331,6 +338,9 @@ public final class Main {
                     String command = line.strip();
                     if (command.isEmpty() || command.startsWith("#")) {
                         continue;
+                    }
+                    if (command.equals("exit")) {
+                        break; // as in the shell: the end of the commands (the platform stops after them)
                     }
                     try {
                         Object result = execute.invoke(session, command);

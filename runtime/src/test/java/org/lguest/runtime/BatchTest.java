@@ -95,4 +95,10 @@ class BatchTest {
         assertEquals(0, batch.run("\n   \n# test:fail never\n"));
         assertFalse(err().contains("never"), "stderr: " + err());
     }
+
+    @Test
+    void exitEndsTheCommandsWithoutError() throws Exception {
+        assertEquals(0, batch.run("test:say before\nexit\ntest:say after\n"), "stderr: " + err());
+        assertEquals(List.of("before"), commands.heard, "nothing runs after exit");
+    }
 }
