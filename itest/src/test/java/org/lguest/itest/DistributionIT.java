@@ -168,7 +168,7 @@ class DistributionIT {
         assertTrue(run.err().contains("is not an ELF file"), run.both());
         run = lguest(anywhere, "", "run", "--mem", "4M");
         assertEquals(1, run.status(), run.both());
-        assertTrue(run.err().contains("too little guest memory: 4M (at least 16M)"), run.both());
+        assertTrue(run.err().contains("guest memory 4M: a guest takes 16M to 2G"), run.both());
         run = lguest(anywhere, "", "run", "--frobnicate");
         assertEquals(2, run.status(), run.both());
         assertTrue(run.err().contains("unknown option --frobnicate"), run.both());

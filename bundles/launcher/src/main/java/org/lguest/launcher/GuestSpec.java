@@ -68,14 +68,17 @@ public record GuestSpec(String name, long memoryBytes, Path kernel, String comma
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("bad memory size '" + text + "': expected a number with K, M or G (for example 64M)");
         }
-        if (n <= 0 || n > (1L << 32) / unit) {
+        if (n < 0 || n > (1L << 40) / unit) {
             throw new IllegalArgumentException("bad memory size '" + text + "'");
         }
-        return n * unit;
+        return n * unit; // whether the guest can have it is the Launcher's one rule (it depends on the kernel)
     }
 
     /** {@code bytes} as the shortest of G, M or K. */
     public static String formatMemory(long bytes) {
+        if (bytes == 0) {
+            return "0";
+        }
         if (bytes % (1L << 30) == 0) {
             return (bytes >> 30) + "G";
         }

@@ -27,8 +27,13 @@ import org.lguest.mmu.ShadowPageTables;
 final class GuestImage {
     /** Least guest RAM: the kernel at 1 MiB, its allocator and the initial page tables. */
     static final long MIN_MEMORY = 16L << 20;
-    /** Most guest RAM: lguest's Launcher reached about 2.5 GiB; every frame here is a Java array. */
+    /** Most guest RAM: lguest's Launcher reached about 2.5 GiB; every frame here is a Java array. A Linux 4.x guest boots with it (and uses 891M as low memory). */
     static final long MAX_MEMORY = 2L << 30;
+    /**
+     * Most RAM a 2.6.23 guest kernel (the bundled one) boots with: from 768M its device page lands on its
+     * demand-paging zone at 0xF0000000, from 1G beyond its 768 MB linear map.
+     */
+    static final long MAX_MEMORY_2623 = 767L << 20;
     /** The command line lives in page 1 of the boot block. */
     static final int MAX_COMMAND_LINE = 4095;
 
@@ -94,7 +99,7 @@ final class GuestImage {
      */
     static GuestImage buildLinux(Mmu mmu, String kernelName, LinuxKernel kernel, long ramBytes, String commandLine,
             byte[] initrd) throws LaunchException {
-        checkMemorySize(ramBytes);
+        checkMemorySize(ramBytes, MAX_MEMORY, LINUX_4);
         byte[] cmdline = commandLine.getBytes(StandardCharsets.UTF_8);
         if (cmdline.length > BootParams.COMMAND_LINE_MAX) {
             throw new LaunchException("kernel command line too long: " + cmdline.length + " bytes (Linux takes at most "
@@ -161,17 +166,22 @@ final class GuestImage {
         return java.util.Arrays.copyOfRange(kernel.image(), seg.fileOffset(), seg.fileOffset() + seg.fileSize());
     }
 
-    static void checkMemorySize(long bytes) throws LaunchException {
-        if (bytes < MIN_MEMORY) {
-            throw new LaunchException("too little guest memory: " + GuestSpec.formatMemory(bytes) + " (at least " + GuestSpec.formatMemory(MIN_MEMORY) + ")");
-        }
-        if (bytes > MAX_MEMORY) {
-            throw new LaunchException("too much guest memory: " + GuestSpec.formatMemory(bytes) + " (at most " + GuestSpec.formatMemory(MAX_MEMORY) + ")");
-        }
-        if ((bytes & 0xFFF) != 0) {
-            throw new LaunchException("guest memory must be a whole number of 4 KiB pages: " + bytes + " bytes");
+    /**
+     * The one memory rule, with one message: at least {@link #MIN_MEMORY}, at
+     * most what the kernel boots with ({@code max}: {@link #MAX_MEMORY} for a
+     * Linux 4.x kernel and before the kernel is known, {@link #MAX_MEMORY_2623}
+     * for a 2.6.23 guest kernel), whole pages.
+     *
+     * @param what the kernel as the message names it ("a Linux 4.x kernel")
+     */
+    static void checkMemorySize(long bytes, long max, String what) throws LaunchException {
+        if (bytes < MIN_MEMORY || bytes > max || (bytes & 0xFFF) != 0) {
+            throw new LaunchException(String.format("guest memory %s: %s takes %s to %s, in whole 4K pages (--mem)",
+                    GuestSpec.formatMemory(bytes), what, GuestSpec.formatMemory(MIN_MEMORY), GuestSpec.formatMemory(max)));
         }
     }
+
+    static final String ANY_GUEST = "a guest", LINUX_4 = "a Linux 4.x kernel", GUEST_2623 = "a 2.6.23 guest kernel";
 
     /**
      * Checks everything, then builds and fills the memory. On any failure
@@ -179,7 +189,7 @@ final class GuestImage {
      */
     static GuestImage build(Mmu mmu, String kernelName, byte[] image, long ramBytes, String commandLine, List<DeviceLayout> devices)
             throws LaunchException {
-        checkMemorySize(ramBytes);
+        checkMemorySize(ramBytes, MAX_MEMORY_2623, GUEST_2623);
         ElfKernel kernel = ElfKernel.parse(kernelName, image);
         byte[] cmdline = commandLine.getBytes(StandardCharsets.UTF_8);
         if (cmdline.length > MAX_COMMAND_LINE) {

@@ -151,7 +151,7 @@ public final class LauncherCore implements Guests {
 
     @Override
     public Guest start(GuestSpec spec) throws LaunchException {
-        GuestImage.checkMemorySize(spec.memoryBytes());
+        GuestImage.checkMemorySize(spec.memoryBytes(), GuestImage.MAX_MEMORY, GuestImage.ANY_GUEST);
         LguestControl lguest = control.get();
         if (lguest == null) {
             throw new LaunchException("no hypervisor: the control interface (LguestControl, bundle org.lguest.lg) is not available");

@@ -61,10 +61,14 @@ class CommandsTest {
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         assertEquals(2, run.apply(new String[] {"--mem", "lots"}));
         assertEquals(1, run.apply(new String[] {"--mem", "1M"}));
+        assertEquals(1, run.apply(new String[] {"--mem", "0"}), "a size out of range is the one rule's (1), not a usage error");
+        assertEquals(1, run.apply(new String[] {"--mem", "3G"}));
         assertEquals(1, run.apply(new String[0]));
         String text = err.toString(StandardCharsets.UTF_8);
         assertTrue(text.contains("bad memory size 'lots'") && text.contains(RunCommand.USAGE), text);
-        assertTrue(text.contains("too little guest memory: 1M"), text);
+        assertTrue(text.contains("guest memory 1M: a guest takes 16M to 2G, in whole 4K pages (--mem)"), text);
+        assertTrue(text.contains("guest memory 0: a guest takes 16M to 2G"), text);
+        assertTrue(text.contains("guest memory 3G: a guest takes 16M to 2G"), text);
         assertTrue(text.contains("no kernel at /no/such/kernel.elf"), text);
     }
 

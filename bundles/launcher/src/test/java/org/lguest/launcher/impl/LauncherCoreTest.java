@@ -276,9 +276,12 @@ class LauncherCoreTest {
     void tooLittleAndTooMuchMemoryAreRefused() throws Exception {
         Path k = kernelFile(TestElf.kernel(true));
         LaunchException little = assertThrows(LaunchException.class, () -> launcher.start(spec(k, 4L << 20, "")));
-        assertTrue(little.getMessage().contains("too little guest memory: 4M (at least 16M)"), little.getMessage());
+        assertTrue(little.getMessage().contains("guest memory 4M: a guest takes 16M to 2G"), little.getMessage());
         LaunchException much = assertThrows(LaunchException.class, () -> launcher.start(spec(k, 3L << 30, "")));
-        assertTrue(much.getMessage().contains("too much guest memory: 3G (at most 2G)"), much.getMessage());
+        assertTrue(much.getMessage().contains("guest memory 3G: a guest takes 16M to 2G"), much.getMessage());
+        LaunchException tooMuchForThisKernel = assertThrows(LaunchException.class, () -> launcher.start(spec(k, 768L << 20, "")));
+        assertTrue(tooMuchForThisKernel.getMessage().contains("guest memory 768M: a 2.6.23 guest kernel takes 16M to 767M"),
+                "every size accepted boots: the 2.6.23 kernel's limit: " + tooMuchForThisKernel.getMessage());
         assertNothingStarted();
         assertEquals(0, mmu.built.size(), "no memory was even allocated");
     }

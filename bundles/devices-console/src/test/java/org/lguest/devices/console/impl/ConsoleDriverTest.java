@@ -82,7 +82,10 @@ class ConsoleDriverTest {
         Guest.End end = g.ending().toCompletableFuture().get(10, TimeUnit.SECONDS);
         assertTrue(end.poweredOff());
         assertEquals("hello world\n", fake.received.toString());
-        assertTrue(g.transcript("console").isEmpty() || true);
+        assertEquals(Long.valueOf(12), g.deviceInfo().get(0).counters().get("console.bytesIn"),
+                "the device counted the 12 bytes it delivered: " + g.deviceInfo());
+        assertTrue(g.transcript("console").orElse("").contains("echo:hello world"),
+                "the ended guest's transcript keeps what it printed after reading: " + g.transcript("console"));
     }
 
     @Test
