@@ -92,6 +92,28 @@ class DistributionIT {
     }
 
     @Test
+    void pipedCommandsRunAsTheirLinesArriveSoAGuestStartedFromAPipeLivesOn(@TempDir Path anywhere) throws Exception {
+        Process p = new ProcessBuilder(DIST.resolve("bin/lguest").toString()).directory(anywhere.toFile())
+                .redirectErrorStream(true).start();
+        try (var in = p.getOutputStream()) {
+            in.write("lguest:start --mem 32M\n".getBytes(StandardCharsets.UTF_8));
+            in.flush();
+            Thread.sleep(8000);
+            in.write("lguest:list\n".getBytes(StandardCharsets.UTF_8));
+        }
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("bin/lguest did not end after its input did");
+        }
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, p.exitValue(), out);
+        java.util.regex.Matcher up = java.util.regex.Pattern.compile("(?m)^1 +lguest-guest +32M +(\\d+)\\.(\\d)s .*running$").matcher(out);
+        assertTrue(up.find(), "the guest is listed as running\n" + out);
+        assertTrue(Integer.parseInt(up.group(1)) >= 2, "the guest ran while the pipe waited (uptime " + up.group(1) + "."
+                + up.group(2) + " s), so lguest:list ran when its line came\n" + out);
+    }
+
+    @Test
     void unknownSubcommandIsAUsageError(@TempDir Path anywhere) throws Exception {
         Run run = lguest(anywhere, "", "frobnicate");
         assertEquals(2, run.status(), run.both());

@@ -72,8 +72,9 @@ public final class Main {
         Main main = new Main(Path.of(homeProperty).toAbsolutePath().normalize());
         int status = switch (args[0]) {
             case "--shell" -> main.shell();
-            case "--batch" -> main.batch(readAll(System.in));
-            case "--command" -> args.length == 2 ? main.batch(args[1]) : usage();
+            // Piped commands run as their lines arrive, after the platform started (not read up front).
+            case "--batch" -> main.batch(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)));
+            case "--command" -> args.length == 2 ? main.batch(new BufferedReader(new java.io.StringReader(args[1]))) : usage();
             case "--run" -> main.run(java.util.Arrays.copyOfRange(args, 1, args.length));
             default -> usage();
         };
@@ -106,7 +107,7 @@ public final class Main {
         }
     }
 
-    private int batch(String script) throws Exception {
+    private int batch(BufferedReader script) throws Exception {
         Path cache = Files.createTempDirectory("lguest-cache-");
         Framework framework = null;
         try {
@@ -146,6 +147,7 @@ public final class Main {
      */
     @SuppressWarnings("unchecked")
     private int run(String[] args) throws Exception {
+        System.clearProperty(INTERRUPTED_PROPERTY);
         Path cache = Files.createTempDirectory("lguest-cache-");
         Framework framework = null;
         // Ctrl-C: stop the platform (the Launcher stops the guest) and delete the cache on the way out.
@@ -154,6 +156,8 @@ public final class Main {
             Framework f = running.getAndSet(null);
             try {
                 if (f != null) {
+                    // The run command reports the guest's end as the user's doing, not the module's.
+                    System.setProperty(INTERRUPTED_PROPERTY, "true");
                     f.stop();
                     f.waitForStop(5_000);
                 }
@@ -281,9 +285,6 @@ public final class Main {
         return null;
     }
 
-    private static String readAll(InputStream in) throws IOException {
-        return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    }
 
     private static void deleteTree(Path root) throws IOException {
         if (!Files.exists(root)) {
@@ -301,6 +302,9 @@ public final class Main {
      * in a bundle's class loader, so it is driven through its public interface
      * methods found by name rather than linked against.
      */
+    /** Set when the user interrupted {@code bin/lguest run} (Ctrl-C, SIGTERM), before the platform stops. */
+    static final String INTERRUPTED_PROPERTY = "lguest.run.interrupted";
+
     static final class Batch {
         private static final int INSPECT = 0; // Converter.INSPECT: how gosh prints a result
         /**
@@ -322,6 +326,11 @@ public final class Main {
 
         /** Runs each non-blank, non-comment line up to {@code exit}; returns 0 if all succeeded, else 1. */
         int run(String script) throws Exception {
+            return run(new BufferedReader(new java.io.StringReader(script)));
+        }
+
+        /** As {@link #run(String)}, each line as soon as it can be read (a pipe's lines as they arrive). */
+        int run(BufferedReader script) throws Exception {
             Class<?> processorType = interfaceNamed(processor.getClass(), "org.apache.felix.service.command.CommandProcessor");
             Method createSession = processorType.getMethod("createSession", InputStream.class, java.io.OutputStream.class, java.io.OutputStream.class);
             Object session = createSession.invoke(processor, InputStream.nullInputStream(), out, err);
@@ -332,7 +341,7 @@ public final class Main {
             Method execute = sessionType.getMethod("execute", CharSequence.class);
             Method format = sessionType.getMethod("format", Object.class, int.class);
             int failures = 0;
-            try (BufferedReader lines = new BufferedReader(new java.io.StringReader(script))) {
+            try (BufferedReader lines = script) {
                 String line;
                 while ((line = lines.readLine()) != null) {
                     String command = line.strip();

@@ -39,6 +39,8 @@ public final class RunCommand implements Function<String[], Integer> {
     static final String USAGE = "usage: lguest run [--mem SIZE] [--cmdline \"TEXT\"] [--initrd FILE] [--disk FILE[,ro]|memory:SIZE]... "
             + "[--net lan:NAME|tap:IFNAME[,netns=NS]]... [--console stdio|buffer|tcp:PORT] [--stats] [KERNEL] [--and GUEST-OPTIONS...]...";
     static final String AND = "--and";
+    /** Set by bin/lguest's launcher (runtime Main) when the user interrupted the run, before the platform stops. */
+    static final String INTERRUPTED_PROPERTY = "lguest.run.interrupted";
 
     private final Guests guests;
     private final Path defaultKernel;
@@ -208,7 +210,11 @@ public final class RunCommand implements Function<String[], Integer> {
                         info.hypercalls()));
             }
             guests.remove(guest.id());
-            if (!end.poweredOff()) {
+            if (!end.poweredOff() && Boolean.getBoolean(INTERRUPTED_PROPERTY)) {
+                err.println("lguest run: interrupted by the user (Ctrl-C): "
+                        + (started.size() > 1 ? "guest " + guest.id() + " was" : "the guest was") + " stopped");
+                status = 130;
+            } else if (!end.poweredOff()) {
                 err.println("lguest run: " + (started.size() > 1 ? "guest " + guest.id() + " " : "the guest ")
                         + "ended: " + end.reason());
                 status = 1;
