@@ -68,8 +68,106 @@ public class GuestIT {
         options.add(cleanCaches());
         options.add(systemProperty("lguest.kernel").value(System.getProperty("lguest.kernel")));
         options.add(systemProperty("lguest.linux.dir").value(System.getProperty("lguest.linux.dir", "")));
+        // Guests as configurations: FileInstall watches a folder of this run; lguest:define writes there.
+        CONF.mkdirs();
+        for (File left : CONF.listFiles()) {
+            left.delete(); // a configuration a failed run left behind
+        }
+        options.add(systemProperty("felix.fileinstall.dir").value(CONF.getPath()));
+        options.add(systemProperty("felix.fileinstall.poll").value("100"));
+        options.add(systemProperty("felix.fileinstall.noInitialDelay").value("true"));
+        options.add(systemProperty("lguest.conf").value(CONF.getPath()));
         options.add(systemProperty("org.ops4j.pax.logging.DefaultServiceLog.level").value("WARN"));
         return options.toArray(new Option[0]);
+    }
+
+    static final File CONF = new File(System.getProperty("java.io.tmpdir"), "lguest-it-conf-" + ProcessHandle.current().pid());
+
+    /** The guest named {@code name}, once it is listed (within {@code seconds}). */
+    Guest awaitGuestNamed(String name, int seconds) throws Exception {
+        long end = System.currentTimeMillis() + seconds * 1000L;
+        while (System.currentTimeMillis() < end) {
+            for (Guest g : guests.list()) {
+                if (g.spec().name().equals(name)) {
+                    return g;
+                }
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("no guest named " + name + " within " + seconds + " s:\n" + shell("lguest:list"));
+    }
+
+    void awaitNoGuestNamed(String name, int seconds) throws Exception {
+        long end = System.currentTimeMillis() + seconds * 1000L;
+        while (guests.list().stream().anyMatch(g -> g.spec().name().equals(name))) {
+            if (System.currentTimeMillis() > end) {
+                throw new AssertionError("guest " + name + " still listed after " + seconds + " s:\n" + shell("lguest:list"));
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    @Test
+    public void aConfigurationFileMakesAGuestAppearAndBootAndRemovingItStopsAndForgetsIt() throws Exception {
+        java.nio.file.Path cfg = CONF.toPath().resolve("org.lguest.guest-fromfile.cfg");
+        java.nio.file.Files.writeString(cfg, "kernel=" + System.getProperty("lguest.kernel") + "\nmemory=32M\nautostart=true\n");
+        Guest g = awaitGuestNamed("fromfile", 30);
+        awaitConsole(g.id(), t -> t.contains("lguest-guest: ready"), 60);
+        assertTrue(listLine(g.id()), listLine(g.id()).contains("32M") && listLine(g.id()).endsWith("running"));
+        java.nio.file.Files.delete(cfg);
+        awaitNoGuestNamed("fromfile", 30);
+    }
+
+    @Test
+    public void aBadConfigurationStartsNothingAndTheOthersCarryOn() throws Exception {
+        java.nio.file.Path good = CONF.toPath().resolve("org.lguest.guest-fine.cfg");
+        java.nio.file.Path bad = CONF.toPath().resolve("org.lguest.guest-broken.cfg");
+        java.nio.file.Files.writeString(good, "kernel=" + System.getProperty("lguest.kernel") + "\nmemory=32M\nautostart=true\n");
+        java.nio.file.Files.writeString(bad, "kernel=" + System.getProperty("lguest.kernel") + "\nmemory=lots\nautostart=true\n");
+        try {
+            Guest g = awaitGuestNamed("fine", 30);
+            awaitConsole(g.id(), t -> t.contains("lguest-guest: ready"), 60);
+            Thread.sleep(1000);
+            assertTrue("no guest from the bad file:\n" + shell("lguest:list"),
+                    guests.list().stream().noneMatch(x -> x.spec().name().equals("broken")));
+            try {
+                shell("lguest:start broken");
+                throw new AssertionError("a guest whose configuration is bad cannot be started by name");
+            } catch (Exception e) {
+                assertTrue(String.valueOf(e.getMessage()), String.valueOf(e.getMessage()).contains("no guest defined as 'broken'"));
+            }
+        } finally {
+            java.nio.file.Files.deleteIfExists(bad);
+            java.nio.file.Files.deleteIfExists(good);
+        }
+        awaitNoGuestNamed("fine", 30);
+    }
+
+    @Test
+    public void defineWritesTheConfigurationStartByNameBootsItAndUndefineForgetsIt() throws Exception {
+        Object said = shell("lguest:define --mem 32M --cmdline poweroff defined " + System.getProperty("lguest.kernel"));
+        assertTrue(String.valueOf(said), String.valueOf(said).contains("org.lguest.guest-defined.cfg"));
+        assertTrue(new File(CONF, "org.lguest.guest-defined.cfg").isFile());
+        int id = -1;
+        long end = System.currentTimeMillis() + 30_000;
+        while (id < 0) { // FileInstall reads the file within its poll
+            try {
+                id = (Integer) shell("lguest:start defined");
+            } catch (Exception e) {
+                if (System.currentTimeMillis() > end) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
+        }
+        awaitState(id, "powered off");
+        assertTrue(console(id), console(id).contains("lguest-guest: power down"));
+        int again = (Integer) shell("lguest:start defined");
+        assertTrue("a defined guest that ended starts again: " + again, again != id);
+        awaitState(again, "powered off");
+        shell("lguest:undefine defined");
+        assertTrue(!new File(CONF, "org.lguest.guest-defined.cfg").exists());
+        awaitNoGuestNamed("defined", 30);
     }
 
     @Before

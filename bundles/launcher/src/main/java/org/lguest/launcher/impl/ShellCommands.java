@@ -32,19 +32,32 @@ import org.osgi.service.component.annotations.Reference;
     "osgi.command.function=console",
     "osgi.command.function=input",
     "osgi.command.function=devices",
+    "osgi.command.function=define",
+    "osgi.command.function=undefine",
 })
 public final class ShellCommands {
     private final Guests guests;
     private final Path defaultKernel;
+    /** The guests defined as configurations (null without them, in tests). */
+    private final Definitions definitions;
+    /** Where lguest:define writes: {@code lguest.conf}, else {@code lguest.home}/conf (FileInstall's folder). */
+    private final Path confDir;
 
     @Activate
-    public ShellCommands(@Reference Guests guests, BundleContext context) {
-        this(guests, defaultKernel(context::getProperty));
+    public ShellCommands(@Reference Guests guests, @Reference Definitions definitions, BundleContext context) {
+        this.guests = guests;
+        this.defaultKernel = defaultKernel(context::getProperty);
+        this.definitions = definitions;
+        String conf = context.getProperty("lguest.conf");
+        String home = context.getProperty("lguest.home");
+        this.confDir = conf != null ? Path.of(conf) : Path.of(home == null ? "." : home, "conf");
     }
 
     ShellCommands(Guests guests, Path defaultKernel) {
         this.guests = guests;
         this.defaultKernel = defaultKernel;
+        this.definitions = null;
+        this.confDir = null;
     }
 
     /** The kernel of {@code lguest.kernel}, else the bundled guest under {@code lguest.home}/kernels. */
@@ -80,6 +93,15 @@ public final class ShellCommands {
             @Descriptor("an initrd for a Linux 4.x kernel") @Parameter(names = {"--initrd"}, absentValue = "") String initrd,
             @Descriptor("the guest kernel: a 2.6.23-ABI ELF with the lguest marker, or a Linux 4.x vmlinux or bzImage") String kernel)
             throws LaunchException {
+        if (definitions != null && !kernel.contains("/")) {
+            if (definitions.get(kernel).isPresent()) {
+                return definitions.start(kernel).id(); // a defined guest, started as its configuration says
+            }
+            if (!java.nio.file.Files.exists(Path.of(kernel))) {
+                throw new LaunchException("no guest defined as '" + kernel + "' (lguest:define, or conf/"
+                        + GuestDefinition.FACTORY_PID + "-" + kernel + ".cfg), and no kernel file " + kernel);
+            }
+        }
         long bytes;
         try {
             bytes = GuestSpec.parseMemory(mem);
@@ -101,16 +123,76 @@ public final class ShellCommands {
         return g.id();
     }
 
+    @Descriptor("defines a guest as a configuration (conf/org.lguest.guest-NAME.cfg), started by lguest:start NAME or, with --autostart, whenever the platform runs")
+    public String define(
+            @Descriptor("guest memory (for example 32M, 64M)") @Parameter(names = {"-m", "--mem"}, absentValue = "64M") String mem,
+            @Descriptor("kernel command line") @Parameter(names = {"-c", "--cmdline"}, absentValue = "") String cmdline,
+            @Descriptor("disks: FILE, FILE,ro or memory:SIZE, separated by ;") @Parameter(names = {"-d", "--disk"}, absentValue = "") String disk,
+            @Descriptor("networks: lan:NAME or tap:IFNAME[,netns=NS], separated by ;") @Parameter(names = {"--net"}, absentValue = "") String net,
+            @Descriptor("the console: buffer or tcp:PORT") @Parameter(names = {"--console"}, absentValue = "buffer") String console,
+            @Descriptor("an initrd for a Linux 4.x kernel") @Parameter(names = {"--initrd"}, absentValue = "") String initrd,
+            @Descriptor("start it whenever the platform runs") @Parameter(names = {"--autostart"}, presentValue = "true", absentValue = "false") boolean autostart,
+            @Descriptor("the guest's name") String name,
+            @Descriptor("the guest kernel") String kernel) throws java.io.IOException {
+        if (confDir == null) {
+            throw new IllegalStateException("no configuration folder");
+        }
+        java.util.Map<String, Object> properties = new java.util.LinkedHashMap<>();
+        properties.put("name", name);
+        properties.put("kernel", Path.of(kernel).toAbsolutePath().toString());
+        properties.put("memory", mem);
+        properties.put("cmdline", cmdline);
+        properties.put("initrd", initrd.isBlank() ? "" : Path.of(initrd).toAbsolutePath().toString());
+        properties.put("disks", disk);
+        properties.put("nets", net);
+        properties.put("console", console);
+        properties.put("autostart", Boolean.toString(autostart));
+        Path file = confDir.resolve(GuestDefinition.FACTORY_PID + "-" + name + ".cfg");
+        properties.put("felix.fileinstall.filename", file.toUri().toString());
+        GuestDefinition d = GuestDefinition.parse(properties, defaultKernel); // a bad one fails here, naming the field
+        java.nio.file.Files.createDirectories(confDir);
+        java.nio.file.Files.writeString(file, d.toFile());
+        return "guest " + name + " defined in " + file;
+    }
+
+    @Descriptor("removes a guest's configuration: the guest stops and is forgotten")
+    public String undefine(@Descriptor("the guest's name") String name) throws java.io.IOException {
+        if (confDir == null) {
+            throw new IllegalStateException("no configuration folder");
+        }
+        Path file = confDir.resolve(GuestDefinition.FACTORY_PID + "-" + name + ".cfg");
+        if (!java.nio.file.Files.deleteIfExists(file)) {
+            throw new IllegalArgumentException("no guest defined as '" + name + "' in " + confDir);
+        }
+        return "guest " + name + " undefined (" + file + " removed)";
+    }
+
     @Descriptor("lists the guests: id, state, memory, uptime, exits, hypercalls")
     public String list() {
+        return list(false);
+    }
+
+    @Descriptor("lists the guests; with --all also the defined ones that do not run (state 'shut off', id '-')")
+    public String list(@Descriptor("also defined guests that do not run") @Parameter(names = {"-a", "--all"},
+            presentValue = "true", absentValue = "false") boolean all) {
         StringBuilder out = new StringBuilder(String.format("%-4s %-14s %-8s %-10s %10s %12s  %s%n",
                 "ID", "NAME", "MEMORY", "UPTIME", "EXITS", "HYPERCALLS", "STATE"));
+        java.util.Set<String> listed = new java.util.HashSet<>();
         for (Guest g : guests.list()) {
             GuestInfo info = g.info().orElse(null);
+            listed.add(g.spec().name());
             out.append(String.format("%-4d %-14s %-8s %-10s %10s %12s  %s%n",
                     g.id(), g.spec().name(), GuestSpec.formatMemory(g.spec().memoryBytes()), format(g.uptime()),
                     info == null ? "-" : Long.toString(info.exits()), info == null ? "-" : Long.toString(info.hypercalls()),
                     stateText(g)));
+        }
+        if (all && definitions != null) {
+            for (GuestDefinition d : definitions.all()) {
+                if (!listed.contains(d.name())) {
+                    out.append(String.format("%-4s %-14s %-8s %-10s %10s %12s  %s%n", "-", d.name(),
+                            GuestSpec.formatMemory(d.memory()), "-", "-", "-", "shut off" + (d.autostart() ? " (autostart)" : "")));
+                }
+            }
         }
         return out.toString();
     }
