@@ -108,6 +108,29 @@ public class GuestIT {
     }
 
     @Test
+    public void suspendStopsTheProcessorResumeLetsItRunAndTheConsoleStillWorks() throws Exception {
+        int id = (Integer) shell("lguest:start --mem 32M --name pausable");
+        awaitConsole(id, t -> t.contains("lguest-guest: ready"), 60);
+        assertTrue(String.valueOf(shell("lguest:suspend pausable")).contains("paused"));
+        assertTrue(listLine(id), listLine(id).endsWith("paused"));
+        long exits = guests.get(id).orElseThrow().info().orElseThrow().exits();
+        Thread.sleep(1000);
+        assertEquals("a paused guest makes no exits", exits, guests.get(id).orElseThrow().info().orElseThrow().exits());
+        shell("lguest:input " + id + " typed-while-paused");
+        Thread.sleep(300);
+        assertTrue("nothing is echoed while paused", !console(id).contains("typed-while-paused\n"));
+        shell("lguest:resume " + id);
+        awaitConsole(id, t -> t.contains("typed-while-paused\n"), 30);
+        assertTrue(listLine(id), listLine(id).endsWith("running"));
+        String info = String.valueOf(shell("lguest:info pausable"));
+        assertTrue(info, info.contains("Name:        pausable") && info.contains("Memory:      32M") && info.contains("console0"));
+        String stats = String.valueOf(shell("lguest:stats " + id));
+        assertTrue(stats, stats.contains("Domain: 'pausable'") && stats.contains("cpu.exits=") && stats.contains("console0.console.bytesIn="));
+        assertTrue(String.valueOf(shell("lguest:destroy pausable")).contains("destroyed"));
+        assertEquals("", listLine(id));
+    }
+
+    @Test
     public void aConfigurationFileMakesAGuestAppearAndBootAndRemovingItStopsAndForgetsIt() throws Exception {
         java.nio.file.Path cfg = CONF.toPath().resolve("org.lguest.guest-fromfile.cfg");
         java.nio.file.Files.writeString(cfg, "kernel=" + System.getProperty("lguest.kernel") + "\nmemory=32M\nautostart=true\n");

@@ -41,6 +41,20 @@ public interface Guest {
     void stop();
 
     /**
+     * Pauses the guest's processor (virsh suspend): it runs no instruction
+     * until {@link #resume()}; its memory, devices, pending interrupts and
+     * timers are kept, and input for it waits. Returns false for a guest
+     * that has ended.
+     */
+    boolean suspend();
+
+    /** Lets a paused guest run again; returns false when it was not paused. */
+    boolean resume();
+
+    /** Whether the guest is paused by {@link #suspend()}. */
+    boolean isPaused();
+
+    /**
      * What a user sees of the device of {@code type} ("console"): its back
      * end's transcript, then any output held while it had no driver.
      */

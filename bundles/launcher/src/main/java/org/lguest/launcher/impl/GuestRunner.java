@@ -73,6 +73,9 @@ final class GuestRunner implements Guest {
     private volatile boolean running;
     private volatile boolean ended;
     private volatile boolean stopRequested;
+    /** Paused by suspend(): the guest's thread runs no guest code until resume(). */
+    private volatile boolean paused;
+    private final Object pauseLock = new Object();
     private volatile State state = State.RUNNING;
     private volatile String endReason;
 
@@ -147,6 +150,10 @@ final class GuestRunner implements Guest {
         String reason = "stopped";
         try {
             while (!stopRequested) {
+                if (paused) {
+                    waitWhilePaused();
+                    continue;
+                }
                 // Reset before looking at the queue: a delivery queued after this look wakes the next run() itself.
                 wakePending.set(false);
                 serviceInputs();
@@ -245,6 +252,52 @@ final class GuestRunner implements Guest {
             }
         }
         return r.answer().join();
+    }
+
+    /** While paused: no guest code runs; work for the guest's thread (deliveries, completions) is still done. */
+    private void waitWhilePaused() throws InterruptedException {
+        while (paused && !stopRequested) {
+            serviceInputs();
+            synchronized (pauseLock) {
+                if (paused && !stopRequested) {
+                    pauseLock.wait(50);
+                }
+            }
+        }
+    }
+
+    @Override
+    public boolean suspend() {
+        if (ended) {
+            return false;
+        }
+        paused = true;
+        GuestControl c = control;
+        if (c != null && running) {
+            try {
+                c.breakOn(); // out of run(): the loop then waits
+            } catch (RuntimeException e) {
+                // ended meanwhile
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public boolean resume() {
+        if (!paused) {
+            return false;
+        }
+        paused = false;
+        synchronized (pauseLock) {
+            pauseLock.notifyAll();
+        }
+        return true;
+    }
+
+    @Override
+    public boolean isPaused() {
+        return paused && !ended;
     }
 
     /** A request was answered: wake this guest's thread if another thread answered. */

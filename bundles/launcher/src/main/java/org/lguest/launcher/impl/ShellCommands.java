@@ -34,6 +34,11 @@ import org.osgi.service.component.annotations.Reference;
     "osgi.command.function=devices",
     "osgi.command.function=define",
     "osgi.command.function=undefine",
+    "osgi.command.function=suspend",
+    "osgi.command.function=resume",
+    "osgi.command.function=destroy",
+    "osgi.command.function=info",
+    "osgi.command.function=stats",
 })
 public final class ShellCommands {
     private final Guests guests;
@@ -167,6 +172,86 @@ public final class ShellCommands {
         return "guest " + name + " undefined (" + file + " removed)";
     }
 
+    /** The guest a command names: an id, or a name (the newest guest of that name). */
+    Guest named(String idOrName) {
+        if (idOrName.matches("\\d+")) {
+            return guests.get(Integer.parseInt(idOrName))
+                    .orElseThrow(() -> new IllegalArgumentException("no guest " + idOrName));
+        }
+        Guest found = null;
+        for (Guest g : guests.list()) {
+            if (g.spec().name().equals(idOrName) && (found == null || g.id() > found.id())) {
+                found = g;
+            }
+        }
+        if (found == null) {
+            throw new IllegalArgumentException("no guest named '" + idOrName + "' runs (lguest:list --all)");
+        }
+        return found;
+    }
+
+    @Descriptor("pauses a guest's processor (its memory, devices and timers are kept; input waits)")
+    public String suspend(@Descriptor("guest id or name") String guest) {
+        Guest g = named(guest);
+        if (!g.suspend()) {
+            throw new IllegalStateException("guest " + g.id() + " has ended: " + stateText(g));
+        }
+        return "guest " + g.id() + " (" + g.spec().name() + ") paused";
+    }
+
+    @Descriptor("lets a paused guest run again")
+    public String resume(@Descriptor("guest id or name") String guest) {
+        Guest g = named(guest);
+        if (!g.resume()) {
+            throw new IllegalStateException("guest " + g.id() + " is not paused: " + stateText(g));
+        }
+        return "guest " + g.id() + " (" + g.spec().name() + ") running";
+    }
+
+    @Descriptor("ends a guest at once (virsh destroy) and removes it from the list; a defined guest stays defined")
+    public String destroy(@Descriptor("guest id or name") String guest) {
+        Guest g = named(guest);
+        guests.remove(g.id());
+        return "guest " + g.id() + " (" + g.spec().name() + ") destroyed";
+    }
+
+    @Descriptor("a guest's definition and state: kernel, memory, command line, devices, uptime")
+    public String info(@Descriptor("guest id or name") String guest) {
+        Guest g = named(guest);
+        StringBuilder out = new StringBuilder();
+        out.append(String.format("%-12s %d%n", "Id:", g.id()));
+        out.append(String.format("%-12s %s%n", "Name:", g.spec().name()));
+        out.append(String.format("%-12s %s%n", "State:", stateText(g)));
+        out.append(String.format("%-12s %s%n", "Kernel:", g.spec().kernel()));
+        if (g.spec().initrd() != null) {
+            out.append(String.format("%-12s %s%n", "Initrd:", g.spec().initrd()));
+        }
+        out.append(String.format("%-12s %s%n", "Memory:", GuestSpec.formatMemory(g.spec().memoryBytes())));
+        out.append(String.format("%-12s %s%n", "Cmdline:", g.spec().commandLine()));
+        out.append(String.format("%-12s %s%n", "Uptime:", format(g.uptime())));
+        for (Guest.DeviceInfo d : g.deviceInfo()) {
+            out.append(String.format("%-12s %s  %s%n", "Device:", d.name(), d.backEnd()));
+        }
+        return out.toString();
+    }
+
+    @Descriptor("a guest's counters in the shape of virsh domstats: state, cpu, exits, hypercalls, per device")
+    public String stats(@Descriptor("guest id or name") String guest) {
+        Guest g = named(guest);
+        StringBuilder out = new StringBuilder("Domain: '" + g.spec().name() + "'\n");
+        out.append("  state.state=").append(stateText(g)).append('\n');
+        out.append("  uptime.ms=").append(g.uptime().toMillis()).append('\n');
+        g.info().ifPresent(info -> {
+            out.append("  cpu.instructions=").append(info.instructions()).append('\n');
+            out.append("  cpu.exits=").append(info.exits()).append('\n');
+            out.append("  cpu.hypercalls=").append(info.hypercalls()).append('\n');
+            out.append("  balloon.current=").append(info.memoryBytes() >> 10).append('\n');
+        });
+        g.deviceMetrics().forEach((device, counters) -> counters.forEach(
+                (name, value) -> out.append("  ").append(device).append('.').append(name).append('=').append(value).append('\n')));
+        return out.toString();
+    }
+
     @Descriptor("lists the guests: id, state, memory, uptime, exits, hypercalls")
     public String list() {
         return list(false);
@@ -199,7 +284,7 @@ public final class ShellCommands {
 
     static String stateText(Guest g) {
         return switch (g.state()) {
-            case RUNNING -> "running";
+            case RUNNING -> g.isPaused() ? "paused" : "running";
             case POWERED_OFF -> "powered off";
             case STOPPED -> "stopped";
             case DEAD -> "dead: " + g.ending().toCompletableFuture().getNow(new Guest.End(Guest.State.DEAD, "?")).reason();
