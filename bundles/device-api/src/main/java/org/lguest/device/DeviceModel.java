@@ -50,6 +50,16 @@ public interface DeviceModel extends AutoCloseable {
     }
 
     /**
+     * The names among {@link #metrics()} that are levels (a disk's size, input
+     * waiting now), not counts. When a driver is replaced the Launcher adds
+     * the old back end's last counts to the new one's, so what users see
+     * survives a swap; a level is shown as the new back end has it.
+     */
+    default java.util.Set<String> gauges() {
+        return java.util.Set.of();
+    }
+
+    /**
      * What a replacement back end needs to carry on where this one stops
      * (for example the console's recent output). Called when the driver
      * service goes away, before {@link #close()} (which tells a model that

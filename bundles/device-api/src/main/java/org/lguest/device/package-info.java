@@ -34,5 +34,5 @@
  * goes away are submitted again to its replacement.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("3.1.0")
+@org.osgi.annotation.versioning.Version("3.2.0")
 package org.lguest.device;

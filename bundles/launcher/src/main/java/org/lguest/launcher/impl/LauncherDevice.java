@@ -66,6 +66,8 @@ final class LauncherDevice implements DeviceContext {
     /** What the back end was and counted when the guest ended, for listings of an ended guest. */
     private String lastDescription;
     private Map<String, Long> lastMetrics = Map.of();
+    /** The counts of back ends a swap replaced, added to the current one's (DeviceModel.gauges are not counts). */
+    private final Map<String, Long> carried = new LinkedHashMap<>();
     private String lastDriver;
 
     private long outputs;
@@ -505,6 +507,7 @@ final class LauncherDevice implements DeviceContext {
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.WARNING, "guest {0}: {1}: saving the back end''s state failed: {2}", guest.id(), label(), e.toString());
             }
+            carry(backEnd);
             closeBackEnd(); // the model finishes what it is doing; what it did not answer stays in flight
             for (LauncherRequest r : inFlight) {
                 r.revoke();
@@ -516,6 +519,27 @@ final class LauncherDevice implements DeviceContext {
         }
     }
 
+    /** Under the lock: the back end's counts join the carried ones, as it goes. */
+    private void carry(DeviceModel model) {
+        try {
+            java.util.Set<String> gauges = model.gauges();
+            model.metrics().forEach((name, value) -> {
+                if (!gauges.contains(name)) {
+                    carried.merge(name, value, Long::sum);
+                }
+            });
+        } catch (RuntimeException e) {
+            // a failing back end's counts are lost
+        }
+    }
+
+    /** The counts of the back ends replaced so far plus {@code current}'s (levels as {@code current} has them). */
+    private Map<String, Long> withCarried(Map<String, Long> current) {
+        Map<String, Long> m = new LinkedHashMap<>(current);
+        carried.forEach((name, value) -> m.merge(name, value, Long::sum));
+        return m;
+    }
+
     /** The guest ended: closes the back end for good. */
     void close() {
         lock.lock();
@@ -525,7 +549,7 @@ final class LauncherDevice implements DeviceContext {
                 try {
                     lastTranscript = backEnd.transcript().orElse(null);
                     lastDescription = backEnd.describe();
-                    lastMetrics = Map.copyOf(backEnd.metrics());
+                    lastMetrics = Map.copyOf(withCarried(backEnd.metrics()));
                 } catch (RuntimeException e) {
                     // nothing more from a failing back end
                 }
@@ -634,10 +658,12 @@ final class LauncherDevice implements DeviceContext {
             Map<String, Long> m = new LinkedHashMap<>();
             if (backEnd != null) {
                 try {
-                    m.putAll(backEnd.metrics());
+                    m.putAll(withCarried(backEnd.metrics()));
                 } catch (RuntimeException e) {
                     // a failing back end has no metrics
                 }
+            } else if (!closed) {
+                m.putAll(carried); // between two drivers: what the replaced ones counted
             }
             m.put("launcher.outputs", outputs);
             m.put("launcher.outputBytes", outputBytes);

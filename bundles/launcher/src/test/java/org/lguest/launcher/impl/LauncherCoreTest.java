@@ -388,6 +388,71 @@ class LauncherCoreTest {
         assertEquals(List.of(4, 4, 6, 4), fake.outputUsedLens, "every send acknowledged in full");
     }
 
+    /** A console driver whose models count what they write ("writes") and report a level ("level", always 7). */
+    static final class CountingDriver implements org.lguest.device.DeviceDriver {
+        @Override
+        public int deviceType() {
+            return org.lguest.lg.abi.DevicePage.TYPE_CONSOLE;
+        }
+
+        @Override
+        public int key(int pagesAddress) {
+            return 0;
+        }
+
+        @Override
+        public org.lguest.device.DeviceModel open(org.lguest.device.DeviceContext context) {
+            return new org.lguest.device.DeviceModel() {
+                long writes;
+
+                @Override
+                public synchronized void submit(org.lguest.device.DeviceRequest request) {
+                    writes++;
+                    request.complete(request.readableLength());
+                }
+
+                @Override
+                public synchronized java.util.Map<String, Long> metrics() {
+                    return java.util.Map.of("writes", writes, "level", 7L);
+                }
+
+                @Override
+                public java.util.Set<String> gauges() {
+                    return java.util.Set.of("level");
+                }
+
+                @Override
+                public void close() {
+                }
+            };
+        }
+    }
+
+    @Test
+    void theBackEndsCountsSurviveADriverSwapAndItsLevelsDoNotAddUp() throws Exception {
+        LauncherCore counting = new LauncherCore(() -> mmu, () -> lguest);
+        try {
+            CountingDriver first = new CountingDriver();
+            counting.addDriver("console", first, 0);
+            Guest g = counting.start(new GuestSpec("counted", 16L << 20, kernelFile(TestElf.kernel(true)), "", List.of()));
+            FakeLguest.Guest fake = lguest.opened.get(lguest.opened.size() - 1);
+            fake.steps.add(new FakeLguest.Print("a"));
+            fake.steps.add(new FakeLguest.Print("b"));
+            waitFor(() -> g.deviceMetrics().get("console0").getOrDefault("writes", 0L) == 2L);
+            counting.removeDriver(first);
+            assertEquals(Long.valueOf(2), g.deviceMetrics().get("console0").get("writes"), "between drivers the counts stay");
+            counting.addDriver("console", new CountingDriver(), 0);
+            fake.steps.add(new FakeLguest.Print("c"));
+            waitFor(() -> g.deviceMetrics().get("console0").getOrDefault("writes", 0L) == 3L);
+            assertEquals(Long.valueOf(7), g.deviceMetrics().get("console0").get("level"), "a level is the new back end's");
+            fake.steps.add(new FakeLguest.Die("CRASH: Power down"));
+            g.ending().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            assertEquals(Long.valueOf(3), g.deviceInfo().get(0).counters().get("writes"), "and after the guest ended");
+        } finally {
+            counting.shutdown();
+        }
+    }
+
     /** A console driver whose model keeps its requests unanswered (a back end that went quiet). */
     static final class QuietDriver implements org.lguest.device.DeviceDriver {
         final List<org.lguest.device.DeviceRequest> kept = new java.util.concurrent.CopyOnWriteArrayList<>();

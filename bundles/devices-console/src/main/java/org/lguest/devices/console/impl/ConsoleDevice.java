@@ -205,6 +205,11 @@ final class ConsoleDevice implements DeviceModel {
     }
 
     @Override
+    public java.util.Set<String> gauges() {
+        return java.util.Set.of("console.inputPending");
+    }
+
+    @Override
     public synchronized Map<String, Long> metrics() {
         Map<String, Long> m = new LinkedHashMap<>();
         m.put("console.outputs", outputs);

@@ -220,6 +220,11 @@ final class BlockDevice implements DeviceModel {
     }
 
     @Override
+    public java.util.Set<String> gauges() {
+        return java.util.Set.of("sectors");
+    }
+
+    @Override
     public synchronized Map<String, Long> metrics() {
         Map<String, Long> m = new LinkedHashMap<>();
         m.put("sectors", disk.capacity());

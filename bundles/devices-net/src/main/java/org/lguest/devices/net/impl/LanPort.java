@@ -53,6 +53,11 @@ final class LanPort implements DeviceModel {
     }
 
     @Override
+    public java.util.Set<String> gauges() {
+        return java.util.Set.of("slot", "peersOnLan");
+    }
+
+    @Override
     public Map<String, Long> metrics() {
         Map<String, Long> m = new LinkedHashMap<>();
         m.put("slot", (long) slot);
