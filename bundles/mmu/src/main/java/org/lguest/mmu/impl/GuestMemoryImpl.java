@@ -495,6 +495,8 @@ final class GuestMemoryImpl implements GuestMemory {
         }
         cpu = null;
         cpuThread = null;
+        // The RAM goes back now, not when the last reference to this object does (an ended guest may stay listed).
+        Arrays.fill(frames, null);
     }
 
     @Override
