@@ -94,6 +94,49 @@ class IsolationTest {
 
     // ---- the attacks -------------------------------------------------------------------------
 
+    /** Hypercalls the fuzz makes in all (CI size); {@code -Dlguest.fuzz.hypercalls=N} for more. */
+    static final long FUZZ_CALLS = Long.getLong("lguest.fuzz.hypercalls", 100_000);
+
+    @Test
+    @Timeout(900)
+    void randomHypercallsFromASeedEndEachGuestWithAReasonAndTheGoodGuestNeverNotices() throws Exception {
+        long base = Long.getLong("lguest.fuzz.seed", System.nanoTime() % 1_000_000_000L);
+        System.out.println("IsolationTest: hypercall fuzz from seed " + base + " (-Dlguest.fuzz.seed=" + base
+                + " repeats it), " + FUZZ_CALLS + " calls");
+        probeGoodGuest();
+        Guest good = goodBrokenAlone != null ? null : start("good", GUEST_KERNEL, "selftest poweroff", 64L << 20);
+        long calls = 0;
+        int guests = 0;
+        Map<String, Integer> outcomes = new java.util.TreeMap<>();
+        long t0 = System.nanoTime();
+        for (long seed = base; calls < FUZZ_CALLS; seed++) {
+            Guest g = start("fuzz-" + seed, hostileKernel("fuzz"), "seed=" + seed + " count=20000", HOSTILE_MEMORY);
+            Guest.End end = await(g, HOSTILE_SECONDS, "hostile fuzz seed " + seed);
+            guests++;
+            long made = g.info().map(org.lguest.lg.GuestInfo::hypercalls).orElse(0L);
+            calls += made;
+            String reason = end.reason();
+            assertTrue(!reason.isBlank(), "seed " + seed + " ended without a reason");
+            assertTrue(!reason.contains("hostile: ESCAPE"), "seed " + seed + ": " + reason + "\n" + console(g));
+            assertTrue(!reason.startsWith("host error") && !reason.startsWith("Launcher: java"),
+                    "seed " + seed + ": the host failed (an exception, not a kill): " + reason);
+            outcomes.merge(reason.startsWith("CRASH: hostile: contained") ? "ran all its calls"
+                    : reason.startsWith("CRASH:") ? "crashed itself (CRASH)" : reason.replaceAll("0x[0-9a-f]+|\\d+", "N"),
+                    1, Integer::sum);
+            launcher.remove(g.id());
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("IsolationTest: %d hypercalls by %d fuzzing guests in %.1f s (%.0f calls/s); outcomes:%n", calls,
+                guests, seconds, calls / seconds);
+        outcomes.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(15)
+                .forEach(e -> System.out.printf("  %5d  %s%n", e.getValue(), e.getKey()));
+        if (good != null) {
+            assertGoodGuestPassed(good, await(good, GOOD_SECONDS, "the good guest"));
+        }
+        assertHostHealthy();
+        assumeGoodGuestRan();
+    }
+
     @Test
     @Timeout(600)
     void directWritesToTheSwitcherFaultAndAreReflected() throws Exception {

@@ -42,7 +42,7 @@ public final class RealHost implements AutoCloseable {
         StringBuilder sb = new StringBuilder();
         for (RecordingDriver.BackEnd b : console.opened) {
             if (b.context.guestId() == g.id()) {
-                sb.append(b.output);
+                sb.append(b.output.toString()); // a snapshot: StringBuffer.toString is atomic, appending the buffer itself is not
             }
         }
         return sb.toString();

@@ -90,7 +90,7 @@ class DiskGuestTest {
     String consoleOutput() {
         StringBuilder sb = new StringBuilder();
         for (RecordingDriver.BackEnd b : console.opened) {
-            sb.append(b.output);
+            sb.append(b.output.toString()); // a snapshot: appending the StringBuffer itself races its writer
         }
         return sb.toString();
     }
