@@ -10,4 +10,14 @@ public interface LguestControl {
 
     /** The guests initialized and not yet closed, for listings. */
     java.util.List<GuestInfo> guests();
+
+    /**
+     * How many guests may run at once: lguest's 16
+     * ({@link org.lguest.lg.abi.ControlRequests#MAX_GUESTS}) unless the
+     * module's configuration ({@code org.lguest.lg}, {@code maxGuests})
+     * raises it.
+     */
+    default int maxGuests() {
+        return org.lguest.lg.abi.ControlRequests.MAX_GUESTS;
+    }
 }

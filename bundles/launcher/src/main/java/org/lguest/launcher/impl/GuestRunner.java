@@ -122,8 +122,8 @@ final class GuestRunner implements Guest {
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             if (cause instanceof ControlException ce && ce.code() == ControlException.Code.ENOSPC) {
-                throw new LaunchException("no free guest slot: the host runs at most "
-                        + org.lguest.lg.abi.ControlRequests.MAX_GUESTS + " guests (" + ce.getMessage() + ")", ce);
+                throw new LaunchException("no free guest slot: the host runs at most " + lguest.maxGuests()
+                        + " guests (" + ce.getMessage() + ")", ce);
             }
             throw new LaunchException("INITIALIZE failed: " + cause.getMessage(), cause);
         } catch (InterruptedException e) {

@@ -160,8 +160,9 @@ public final class LauncherCore implements Guests {
         if (memoryUnit == null) {
             throw new LaunchException("no MMU: the Mmu service (bundle org.lguest.mmu) is not available");
         }
-        if (lguest.guests().size() >= ControlRequests.MAX_GUESTS) {
-            throw new LaunchException("no free guest slot: the host runs at most " + ControlRequests.MAX_GUESTS + " guests");
+        if (lguest.guests().size() >= lguest.maxGuests()) {
+            throw new LaunchException("no free guest slot: the host runs at most " + lguest.maxGuests()
+                    + " guests (configuration org.lguest.lg, maxGuests)");
         }
         byte[] kernel;
         try {

@@ -25,7 +25,7 @@ import org.osgi.service.component.annotations.Reference;
  * The {@code /dev/lguest} device: guest slots, and the one clock thread
  * every guest's SET_CLOCKEVENT timer runs on.
  */
-@Component(service = LguestControl.class)
+@Component(service = LguestControl.class, configurationPid = "org.lguest.lg")
 public final class LguestControlComponent implements LguestControl {
     final Mmu mmu;
     final Switcher switcher;
@@ -33,15 +33,36 @@ public final class LguestControlComponent implements LguestControl {
     private final ParavirtOps dmaEraOps, virtioEraOps;
     final DmaRouter router;
     final ScheduledExecutorService clock;
-    private final LgGuest[] slots = new LgGuest[ControlRequests.MAX_GUESTS];
+    private final LgGuest[] slots;
     /** Instructions per time slice: the loop looks at breaks, interrupts and the clock between slices. */
     volatile long slice = 200_000;
+
+    /** The module's configuration (PID {@code org.lguest.lg}). */
+    public @interface Config {
+        /** Guests that may run at once (lguest's limit is 16; each guest is a slot and an id in lguest_data.guestid, a u16). */
+        int maxGuests() default ControlRequests.MAX_GUESTS;
+    }
+
+    public LguestControlComponent(Mmu mmu, Switcher switcher, ParavirtOps dmaEraOps, ParavirtOps virtioEraOps,
+            DmaRouter router) {
+        this(mmu, switcher, dmaEraOps, virtioEraOps, router, ControlRequests.MAX_GUESTS);
+    }
 
     @Activate
     public LguestControlComponent(@Reference(name = "mmu") Mmu mmu, @Reference(name = "switcher") Switcher switcher,
             @Reference(name = "dmaEraOps", target = "(" + ParavirtOps.ABI + "=2.6.23)") ParavirtOps dmaEraOps,
             @Reference(name = "virtioEraOps", target = "(" + ParavirtOps.ABI + "=4.x)") ParavirtOps virtioEraOps,
-            @Reference(name = "dmaRouter") DmaRouter router) {
+            @Reference(name = "dmaRouter") DmaRouter router, Config config) {
+        this(mmu, switcher, dmaEraOps, virtioEraOps, router, config.maxGuests());
+    }
+
+    /** @param maxGuests guests that may run at once, 1 to 65535 */
+    public LguestControlComponent(Mmu mmu, Switcher switcher, ParavirtOps dmaEraOps, ParavirtOps virtioEraOps,
+            DmaRouter router, int maxGuests) {
+        if (maxGuests < 1 || maxGuests > 0xFFFF) {
+            throw new IllegalArgumentException("maxGuests " + maxGuests + ": 1 to 65535 (lguest_data.guestid is a u16)");
+        }
+        this.slots = new LgGuest[maxGuests];
         this.mmu = Objects.requireNonNull(mmu);
         this.switcher = Objects.requireNonNull(switcher);
         this.dmaEraOps = checked(dmaEraOps, GuestAbi.LGUEST_2_6_23);
@@ -100,7 +121,7 @@ public final class LguestControlComponent implements LguestControl {
             }
         }
         throw new ControlException(ControlException.Code.ENOSPC,
-                "all " + ControlRequests.MAX_GUESTS + " guest slots are in use");
+                "all " + slots.length + " guest slots are in use");
     }
 
     void freeSlot(LgGuest g, int slot) {
@@ -109,6 +130,11 @@ public final class LguestControlComponent implements LguestControl {
                 slots[slot] = null;
             }
         }
+    }
+
+    @Override
+    public int maxGuests() {
+        return slots.length;
     }
 
     @Override

@@ -91,6 +91,34 @@ class MultiGuestTest {
     }
 
     @Test
+    void theLimitOfSixteenIsADefaultThatConfigurationRaises() throws Exception {
+        LguestControlComponent roomy = new LguestControlComponent(h.mmu, h.switcher, h.ops, new Paravirt4(), h.router, 40);
+        try {
+            assertEquals(40, roomy.maxGuests());
+            List<GuestControl> opened = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                GuestControl g = roomy.open();
+                g.initialize("g" + i, h.memory(), Harness.PGDIR, kva(Harness.CODE), Harness.PAGE_OFFSET);
+                opened.add(g);
+            }
+            assertEquals(40, roomy.guests().size(), "forty guests initialized at once");
+            ControlException e = assertThrows(ControlException.class, () -> roomy.open().initialize("41", h.memory(),
+                    Harness.PGDIR, kva(Harness.CODE), Harness.PAGE_OFFSET));
+            assertEquals(ControlException.Code.ENOSPC, e.code());
+            assertTrue(e.getMessage().contains("all 40 guest slots"), e.getMessage());
+            for (GuestControl g : opened) {
+                g.close();
+            }
+            assertEquals(0, roomy.guests().size());
+        } finally {
+            roomy.deactivate();
+        }
+        assertEquals(ControlRequests.MAX_GUESTS, h.control.maxGuests(), "unconfigured: lguest's 16");
+        assertThrows(IllegalArgumentException.class,
+                () -> new LguestControlComponent(h.mmu, h.switcher, h.ops, new Paravirt4(), h.router, 70_000));
+    }
+
+    @Test
     void oneGuestDyingLeavesAnotherRunning() throws Exception {
         GuestMemory ma = h.memory(), mb = h.memory();
         AtomicReference<RunResult> a = new AtomicReference<>();
