@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# many-guests.sh N [MEM] - N idle guests of the bundled kernel (default 16M each) in one platform:
+# the time to start them all, the process's memory (VmRSS) once they idle, and their idle CPU.
+# Usage: bench/many-guests.sh 256 16M     (needs runtime/target/lguest; raises maxGuests for the run)
+set -euo pipefail
+N=${1:-256}
+MEM=${2:-16M}
+DIST="$(cd "$(dirname "$0")/.." && pwd)/runtime/target/lguest"
+HOME_COPY=$(mktemp -d)
+trap 'rm -rf "$HOME_COPY"' EXIT
+cp -r "$DIST"/. "$HOME_COPY"/
+echo "maxGuests=$((N + 1))" > "$HOME_COPY/conf/org.lguest.lg.cfg"
+FIFO="$HOME_COPY/in"
+mkfifo "$FIFO"
+"$HOME_COPY/bin/lguest" < "$FIFO" > "$HOME_COPY/out.txt" 2>&1 &
+exec 3> "$FIFO"
+sleep 3
+PID=$(pgrep -f "lguest.home=$HOME_COPY" | head -1)
+echo "platform pid $PID; $N guests of $MEM"
+base_rss=$(awk '/VmRSS/ {print $2}' /proc/$PID/status)
+t0=$(date +%s.%N)
+for i in $(seq 1 "$N"); do
+    echo "lguest:start --mem $MEM --name g$i" >&3
+done
+# Started when every guest printed its ready line: count them through lguest:list.
+while true; do
+    echo "lguest:list" >&3
+    sleep 1
+    started=$(tac "$HOME_COPY/out.txt" | awk '/^ID /{exit} {print}' | grep -c " running$" || true)
+    [ "$started" -ge "$N" ] && break
+done
+t1=$(date +%s.%N)
+sleep 20
+rss=$(awk '/VmRSS/ {print $2}' /proc/$PID/status)
+ticks0=$(awk '{print $14 + $15}' /proc/$PID/stat)
+sleep 30
+ticks1=$(awk '{print $14 + $15}' /proc/$PID/stat)
+hz=$(getconf CLK_TCK)
+python3 - "$N" "$t0" "$t1" "$base_rss" "$rss" "$ticks0" "$ticks1" "$hz" <<'PY'
+import sys
+n, t0, t1, base, rss, k0, k1, hz = sys.argv[1:]
+n = int(n); base = int(base); rss = int(rss)
+cpu = (int(k1) - int(k0)) / int(hz) / 30.0
+print(f"started {n} guests in {float(t1) - float(t0):.1f} s")
+print(f"VmRSS: {base / 1024:.0f} MiB with no guest, {rss / 1024:.0f} MiB with {n}: {(rss - base) / 1024 / n:.1f} MiB per guest")
+print(f"idle CPU over 30 s: {cpu * 100:.1f}% of a core in all, {cpu * 100 / n:.3f}% per guest")
+PY
+echo "exit" >&3
+exec 3>&-
+wait
