@@ -31,38 +31,51 @@ def main():
     argv = argv[1:]
     if not argv:
         sys.exit(__doc__)
+    print(json.dumps(timed_lines(argv, timeout, until_first)))
+
+
+def timed_lines(argv, timeout=None, until_first=False):
+    """Run argv (stdin /dev/null, stderr merged); return {"rc", "wall_s",
+    "first_line_s", "lines": [[seconds, text], ...]} and "killed" when it was
+    (timeout, or the first line with until_first). The command's whole session
+    is killed, and a command still running when this returns is killed too."""
     t0 = time.perf_counter()
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          stdin=subprocess.DEVNULL, bufsize=0, start_new_session=True)
     lines, buf, killed = [], b"", None
-    while True:
-        if timeout is not None and time.perf_counter() - t0 > timeout:
-            killed = "timeout"
+    try:
+        while True:
+            if timeout is not None and killed is None and time.perf_counter() - t0 > timeout:
+                killed = "timeout"
+                os.killpg(p.pid, signal.SIGKILL)
+            ready, _, _ = select.select([p.stdout], [], [], 0.5)
+            if not ready:
+                continue
+            chunk = os.read(p.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            now = time.perf_counter() - t0
+            buf += chunk
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                # qemu/SeaBIOS may put escape sequences before a line; keep the text
+                text = line.decode("latin-1").replace("\r", "")
+                text = "".join(ch for ch in text if ch >= " " or ch == "\t").strip()
+                if text:
+                    lines.append([round(now, 6), text])
+                    if until_first and killed is None:
+                        killed = "first line"
+                        os.killpg(p.pid, signal.SIGKILL)
+        rc = p.wait()
+    finally:
+        if p.poll() is None:
             os.killpg(p.pid, signal.SIGKILL)
-        ready, _, _ = select.select([p.stdout], [], [], 0.5)
-        if not ready:
-            continue
-        chunk = os.read(p.stdout.fileno(), 4096)
-        if not chunk:
-            break
-        now = time.perf_counter() - t0
-        buf += chunk
-        while b"\n" in buf:
-            line, buf = buf.split(b"\n", 1)
-            # qemu/SeaBIOS may put escape sequences before a line; keep the text
-            text = line.decode("latin-1").replace("\r", "")
-            text = "".join(ch for ch in text if ch >= " " or ch == "\t").strip()
-            if text:
-                lines.append([round(now, 6), text])
-                if until_first and killed is None:
-                    killed = "first line"
-                    os.killpg(p.pid, signal.SIGKILL)
-    rc = p.wait()
+            p.wait()
     res = {"rc": rc, "wall_s": round(time.perf_counter() - t0, 6),
            "first_line_s": lines[0][0] if lines else None, "lines": lines}
     if killed:
         res["killed"] = killed
-    print(json.dumps(res))
+    return res
 
 
 if __name__ == "__main__":

@@ -45,6 +45,9 @@ What it does (stdlib only):
 """
 import argparse, datetime, json, os, re, resource, select, shutil, signal, statistics, subprocess, sys, time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lines import timed_lines  # noqa: E402  (the one line timestamper, bench/lines.py)
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(REPO), "shared")
 
@@ -57,42 +60,13 @@ def timeline(argv, timeout=300.0):
     plus the run's own CPU seconds and the CPU seconds the rest of the host used
     meanwhile (others_cpu_s: a contamination indicator; 2 CPUs = 2 s per s)."""
     st0, ru0 = proc_stat(), resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         stdin=subprocess.DEVNULL, bufsize=0, start_new_session=True)
-    lines, buf, killed = [], b"", None
-    try:
-        while True:
-            if killed is None and time.perf_counter() - t0 > timeout:
-                killed = "timeout"
-                os.killpg(p.pid, signal.SIGKILL)
-            ready, _, _ = select.select([p.stdout], [], [], 0.5)
-            if not ready:
-                continue
-            chunk = os.read(p.stdout.fileno(), 65536)
-            if not chunk:
-                break
-            now = time.perf_counter() - t0
-            buf += chunk
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
-                text = line.decode("latin-1").replace("\r", "")
-                text = "".join(ch for ch in text if ch >= " " or ch == "\t").strip()
-                if text:
-                    lines.append([round(now, 6), text])
-        rc = p.wait()
-    finally:
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGKILL)
-            p.wait()
-    res = {"rc": rc, "wall_s": round(time.perf_counter() - t0, 6), "lines": lines}
+    res = timed_lines(argv, timeout)
+    res.pop("first_line_s", None)
     st1, ru1 = proc_stat(), resource.getrusage(resource.RUSAGE_CHILDREN)
     own = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
     busy = ((st1[0] - st1[1]) - (st0[0] - st0[1])) / CLK
     res["own_cpu_s"] = round(own, 3)
     res["others_cpu_s"] = round(max(0.0, busy - own), 3)
-    if killed:
-        res["killed"] = killed
     return res
 
 

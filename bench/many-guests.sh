@@ -22,12 +22,18 @@ t0=$(date +%s.%N)
 for i in $(seq 1 "$N"); do
     echo "lguest:start --mem $MEM --name g$i" >&3
 done
-# Started when every guest printed its ready line: count them through lguest:list.
+# Started when the newest lguest:list shows every guest running (grep -c prints 0 and fails on none).
+deadline=$(( $(date +%s) + 600 ))
 while true; do
     echo "lguest:list" >&3
     sleep 1
     started=$(tac "$HOME_COPY/out.txt" | awk '/^ID /{exit} {print}' | grep -c " running$" || true)
     [ "$started" -ge "$N" ] && break
+    if [ "$(date +%s)" -gt "$deadline" ]; then
+        echo "many-guests.sh: only $started of $N guests running after 10 minutes; the platform said:" >&2
+        tail -20 "$HOME_COPY/out.txt" >&2
+        exit 1
+    fi
 done
 t1=$(date +%s.%N)
 sleep 20

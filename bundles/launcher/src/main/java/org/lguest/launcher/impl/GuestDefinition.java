@@ -23,8 +23,6 @@ import org.lguest.launcher.GuestSpec;
 record GuestDefinition(String name, String source, Path kernel, long memory, String cmdline, Path initrd,
         List<DeviceSpec> devices, boolean autostart) {
     static final String FACTORY_PID = "org.lguest.guest";
-    static final List<String> KEYS = List.of("name", "kernel", "memory", "cmdline", "initrd", "disks", "nets", "console",
-            "autostart");
 
     GuestDefinition {
         devices = List.copyOf(devices);

@@ -290,7 +290,7 @@ public final class LauncherCore implements Guests {
         VirtioPciDevice transport = new VirtioPciDevice(link.personality(), image.memory, Uart16450.COM1_IRQ,
                 runner::execute, runner::raiseIrq);
         Uart16450 serial = new Uart16450(Uart16450.COM1_IRQ, runner::raiseIrq, link::serialOutput);
-        link.bind(device, transport, serial);
+        link.bind(device, serial);
         bus.add(transport);
         bus.attach(Uart16450.COM1_BASE, Uart16450.PORTS, serial);
         runner.addDevice(device);

@@ -6,7 +6,6 @@ import java.nio.ByteBuffer;
 import org.lguest.device.DeviceRequest;
 import org.lguest.launcher.impl.serial.Uart16450;
 import org.lguest.launcher.impl.virtio.VirtioConsole;
-import org.lguest.launcher.impl.virtio.VirtioPciDevice;
 
 /**
  * A 4.x guest's console: joins the guest's three ways of writing to one
@@ -24,7 +23,7 @@ import org.lguest.launcher.impl.virtio.VirtioPciDevice;
  * until the virtio driver binds. When the serial port is the console the
  * kernel prints every line through both from the same moment (both
  * register in console_init and replay the log), so the early writer's
- * copy is dropped (and counted); otherwise it is shown, a line at a
+ * copy is dropped; otherwise it is shown, a line at a
  * time.</li>
  * </ul>
  *
@@ -36,10 +35,8 @@ final class LinuxConsole {
 
     private final boolean serialIsConsole;
     private LauncherDevice device;
-    private VirtioPciDevice virtio;
     private Uart16450 serial;
     private final ByteArrayOutputStream earlyLine = new ByteArrayOutputStream();
-    private long earlyDropped;
 
     /** @param serialIsConsole whether the guest's console is the serial port (its early writer's output is a duplicate) */
     LinuxConsole(boolean serialIsConsole) {
@@ -51,9 +48,8 @@ final class LinuxConsole {
         return new VirtioConsole(this::transmit, this::emergencyWrite);
     }
 
-    void bind(LauncherDevice device, VirtioPciDevice virtio, Uart16450 serial) {
+    void bind(LauncherDevice device, Uart16450 serial) {
         this.device = device;
-        this.virtio = virtio;
         this.serial = serial;
     }
 
@@ -76,18 +72,12 @@ final class LinuxConsole {
 
     private void emergencyWrite(int ch) {
         if (serialIsConsole) {
-            earlyDropped++;
             return;
         }
         earlyLine.write(ch);
         if (ch == '\n' || earlyLine.size() >= EARLY_LINE_LIMIT) {
             flushEarly();
         }
-    }
-
-    /** Characters of the early console not shown because the serial port showed them. */
-    long earlyDropped() {
-        return earlyDropped;
     }
 
     /** Passes on what waits: the early console's partial line, the serial port's last piece. Also as the guest ends. */
@@ -112,9 +102,5 @@ final class LinuxConsole {
             Thread.currentThread().interrupt(); // the guest is being stopped; its run loop sees it
             r.complete(0);
         }
-    }
-
-    VirtioPciDevice virtio() {
-        return virtio;
     }
 }

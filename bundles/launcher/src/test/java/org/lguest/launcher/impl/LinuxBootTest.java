@@ -79,16 +79,6 @@ class LinuxBootTest {
         assertEquals(-1, console.indexOf("Linux version 4.9.337", first + 1), "the banner is shown twice; console:\n" + console);
     }
 
-    /** Types {@code line} once the guest's shell listens (the serial port takes input then). */
-    private void type(Guest g, String line) throws InterruptedException {
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(120);
-        while (!g.input("console", line.getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
-            if (System.nanoTime() > deadline || g.state() != Guest.State.RUNNING) {
-                throw new AssertionError("the guest never took console input (" + g.state() + "):\n" + host.consoleOf(g));
-            }
-            Thread.sleep(50);
-        }
-    }
 
     @Test
     void linuxGuestsRunBesideA2623GuestAndOneThatPokesThePciWindowBadlyIsKilledAlone() throws Exception {
@@ -101,7 +91,7 @@ class LinuxBootTest {
         // Root in the guest, through /dev/port, sets the length of 00:01.0's PCI-cfg access window (config
         // register 0x90) to 3 and reads the window's data (0x94): an access no driver makes, which the
         // hypervisor refuses by ending the guest.
-        type(hostile, "printf '\\220\\010\\000\\200' | dd of=/dev/port bs=1 seek=3320 count=4 2>/dev/null;"
+        host.type(hostile, "printf '\\220\\010\\000\\200' | dd of=/dev/port bs=1 seek=3320 count=4 2>/dev/null;"
                 + " printf '\\003' | dd of=/dev/port bs=1 seek=3324 count=1 2>/dev/null;"
                 + " printf '\\224\\010\\000\\200' | dd of=/dev/port bs=1 seek=3320 count=4 2>/dev/null;"
                 + " dd if=/dev/port bs=1 skip=3324 count=1 2>/dev/null | od -An -tx1\n");
@@ -109,7 +99,7 @@ class LinuxBootTest {
         assertEquals(Guest.State.DEAD, killed.state(), killed.reason());
         assertTrue(killed.reason().contains("PCI-cfg access window read") && killed.reason().contains("the length must be 1, 2 or 4"),
                 "the reason names the bad access: " + killed.reason());
-        type(calm, "echo STILL-HERE-$((6*7)); poweroff -f\n");
+        host.type(calm, "echo STILL-HERE-$((6*7)); poweroff -f\n");
         Guest.End calmEnd = host.awaitEnd(calm, 120);
         assertTrue(host.consoleOf(calm).contains("STILL-HERE-42"), host.consoleOf(calm));
         assertEquals(Guest.State.POWERED_OFF, calmEnd.state(), calmEnd.reason());

@@ -70,6 +70,21 @@ public final class RealHost implements AutoCloseable {
         }
     }
 
+    /**
+     * Types {@code line} at {@code g}'s console once the guest takes it (a
+     * Linux guest's serial port takes input only while its driver listens);
+     * a guest that never does, or ends, is an AssertionError with its console.
+     */
+    public void type(Guest g, String line) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (!g.input("console", line.getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
+            if (System.nanoTime() > deadline || g.state() != Guest.State.RUNNING) {
+                throw new AssertionError("the guest never took console input (" + g.state() + "):\n" + consoleOf(g));
+            }
+            Thread.sleep(50);
+        }
+    }
+
     @Override
     public void close() {
         launcher.shutdown();

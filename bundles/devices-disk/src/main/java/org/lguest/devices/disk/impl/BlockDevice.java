@@ -53,19 +53,13 @@ final class BlockDevice implements DeviceModel {
     /** 16 sections of one page (abi §8.3). */
     static final int MAX_REQUEST = 16 * 4096;
 
-    private static final Io STOP = new Io(null, -1, 0, 0);
-
     private final DeviceContext context;
     private final BlockBackEnd disk;
     private final int page;
-    private final java.util.concurrent.LinkedBlockingQueue<Io> io = new java.util.concurrent.LinkedBlockingQueue<>();
-    private final Thread ioThread;
-    /** The one request buffer (a request is done under {@link #performing}); delivery copies out of it. */
+    private final InOrderIo<Io> io;
+    /** The one request buffer (requests are done one at a time, {@link InOrderIo}); delivery copies out of it. */
     private final byte[] scratchBytes = new byte[MAX_REQUEST];
     private final ByteBuffer scratch = ByteBuffer.wrap(scratchBytes);
-    /** Held while a request is being done, by the I/O thread or a caller. */
-    private final java.util.concurrent.locks.ReentrantLock performing = new java.util.concurrent.locks.ReentrantLock();
-    private volatile boolean closing;
 
     private long reads;
     private long writes;
@@ -82,8 +76,7 @@ final class BlockDevice implements DeviceModel {
         context.memory().writeU32(page + NUM_SECTORS, (int) Math.min(disk.capacity(), 0xFFFF_FFFFL));
         // A request that waits too long for a driver (this bundle gone and none back): result 2, the interrupt.
         context.onAbandon(page + RESULT, RESULT_ERROR, page);
-        ioThread = Thread.ofPlatform().daemon().name("lguest-disk-" + context.guestId() + "-" + context.index())
-                .start(this::serve);
+        io = new InOrderIo<>("lguest-disk-" + context.guestId() + "-" + context.index(), this::perform);
     }
 
     /**
@@ -103,7 +96,7 @@ final class BlockDevice implements DeviceModel {
             if (request.readableLength() != 0) {
                 throw new GuestViolationException("bad block request: a flush sent data");
             }
-            queue(new Io(request, type, 0, 0));
+            io.submit(new Io(request, type, 0, 0));
             return;
         }
         if (bytes <= 0 || bytes > MAX_REQUEST || bytes % BlockBackEnd.SECTOR_SIZE != 0) {
@@ -121,52 +114,11 @@ final class BlockDevice implements DeviceModel {
                     ? String.format("bad block request: a write of %d bytes sent more", bytes)
                     : String.format("bad block request: a write of %d bytes sent %d", bytes, request.readableLength()));
         }
-        queue(new Io(request, type, sector, bytes));
-    }
-
-    /**
-     * Does {@code r} now, on the caller's thread, when the I/O thread has
-     * nothing queued or in progress (the common case: the guest waits for
-     * each request), saving two hand-overs between threads; otherwise queues
-     * it behind the others, so the order stays the guest's.
-     */
-    private void queue(Io r) {
-        if (io.isEmpty() && performing.tryLock()) {
-            try {
-                if (io.isEmpty() && !closing) {
-                    perform(r);
-                    return;
-                }
-            } finally {
-                performing.unlock();
-            }
-        }
-        io.add(r);
+        io.submit(new Io(request, type, sector, bytes));
     }
 
     /** One checked request, with what the request page said when it came. */
     private record Io(DeviceRequest request, int type, long sector, int bytes) {
-    }
-
-    /** The I/O thread: one request at a time, in order; ends at close after the request it is doing. */
-    private void serve() {
-        while (true) {
-            Io next;
-            try {
-                next = io.take();
-            } catch (InterruptedException e) {
-                return;
-            }
-            if (next == STOP) {
-                return;
-            }
-            performing.lock();
-            try {
-                perform(next);
-            } finally {
-                performing.unlock();
-            }
-        }
     }
 
     private void perform(Io r) {
@@ -246,16 +198,7 @@ final class BlockDevice implements DeviceModel {
     /** Waits for the request the I/O thread is doing (nothing reaches the guest from us afterwards), then closes the disk. */
     @Override
     public void close() throws IOException {
-        closing = true;
-        io.clear(); // not started: the Launcher submits them again to our replacement
-        io.add(STOP);
-        performing.lock(); // and one being done on a caller's thread ends first
-        performing.unlock();
-        try {
-            ioThread.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        io.close();
         disk.close();
     }
 }

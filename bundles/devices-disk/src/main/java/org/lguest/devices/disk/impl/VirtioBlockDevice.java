@@ -6,8 +6,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.locks.ReentrantLock;
 
 import org.lguest.device.DeviceContext;
 import org.lguest.device.DeviceModel;
@@ -54,26 +52,17 @@ final class VirtioBlockDevice implements DeviceModel {
     static final int CONFIG_SIZE = 24;
     static final int ID_BYTES = 20;
 
-    private static final Work STOP = new Work(null);
-
     private final DeviceContext context;
     private final BlockBackEnd disk;
-    private final LinkedBlockingQueue<Work> io = new LinkedBlockingQueue<>();
-    private final ReentrantLock performing = new ReentrantLock();
-    private final Thread ioThread;
-    private volatile boolean closing;
+    private final InOrderIo<DeviceRequest> io;
 
     private long reads, writes, bytesRead, bytesWritten, flushes, errors, unsupported;
-
-    private record Work(DeviceRequest request) {
-    }
 
     VirtioBlockDevice(DeviceContext context, BlockBackEnd disk) {
         this.context = context;
         this.disk = disk;
         context.virtioConfig(features(disk), config(disk));
-        ioThread = Thread.ofPlatform().daemon().name("lguest-vblk-" + context.guestId() + "-" + context.index())
-                .start(this::serve);
+        io = new InOrderIo<>("lguest-vblk-" + context.guestId() + "-" + context.index(), this::perform);
     }
 
     static long features(BlockBackEnd disk) {
@@ -90,43 +79,11 @@ final class VirtioBlockDevice implements DeviceModel {
 
     @Override
     public void submit(DeviceRequest request) {
-        Work w = new Work(request);
-        if (io.isEmpty() && performing.tryLock()) {
-            try {
-                if (io.isEmpty() && !closing) {
-                    perform(w);
-                    return;
-                }
-            } finally {
-                performing.unlock();
-            }
-        }
-        io.add(w);
-    }
-
-    private void serve() {
-        while (true) {
-            Work next;
-            try {
-                next = io.take();
-            } catch (InterruptedException e) {
-                return;
-            }
-            if (next == STOP) {
-                return;
-            }
-            performing.lock();
-            try {
-                perform(next);
-            } finally {
-                performing.unlock();
-            }
-        }
+        io.submit(request);
     }
 
     /** Does one request and hands the buffer back: data (for a read or an id), then the status byte. */
-    private void perform(Work w) {
-        DeviceRequest r = w.request();
+    private void perform(DeviceRequest r) {
         ByteBuffer all = r.gather().order(ByteOrder.LITTLE_ENDIAN);
         int type = all.getInt(0);
         long sector = all.getLong(8);
@@ -231,16 +188,7 @@ final class VirtioBlockDevice implements DeviceModel {
     /** Waits for the request in progress (nothing reaches the guest from us afterwards), then closes the disk. */
     @Override
     public void close() throws IOException {
-        closing = true;
-        io.clear(); // not started: the Launcher submits them again to our replacement
-        io.add(STOP);
-        performing.lock();
-        performing.unlock();
-        try {
-            ioThread.join();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        io.close();
         disk.close();
     }
 }

@@ -71,16 +71,6 @@ class LinuxDiskTest {
         return "exit " + p.exitValue() + "\n" + out;
     }
 
-    /** Types {@code line} at the guest's console once its shell is listening (the serial port takes input then). */
-    void type(Guest g, String line) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (!g.input("console", line.getBytes(StandardCharsets.US_ASCII))) {
-            if (System.nanoTime() > deadline || g.state() != Guest.State.RUNNING) {
-                throw new AssertionError("the guest never took console input (" + g.state() + "):\n" + host.consoleOf(g));
-            }
-            Thread.sleep(50);
-        }
-    }
 
     @Test
     void linuxMountsAHostMadeExt2ImageWritesAFileAndTheHostFindsItClean() throws Exception {
@@ -94,7 +84,7 @@ class LinuxDiskTest {
         Guest g = host.launcher.start(new GuestSpec("disk", 64L << 20, LINUX.resolve("vmlinux"), "", List.of(
                 DeviceSpec.disk(image.toString())), LINUX.resolve("initramfs.cpio.gz")));
         host.awaitConsole(g, "/ # ", 120);
-        type(g, "cat /proc/partitions; mkdir -p /mnt && mount -t ext2 /dev/vda /mnt && cat /mnt/hello.txt && echo from-the-guest > /mnt/guest.txt"
+        host.type(g, "cat /proc/partitions; mkdir -p /mnt && mount -t ext2 /dev/vda /mnt && cat /mnt/hello.txt && echo from-the-guest > /mnt/guest.txt"
                 + " && umount /mnt && echo DISK-DONE; poweroff -f\n");
         Guest.End end = host.awaitEnd(g, 300);
         String console = host.consoleOf(g);
@@ -121,12 +111,12 @@ class LinuxDiskTest {
                     DeviceSpec.disk("memory:1M")), LINUX.resolve("initramfs.cpio.gz")));
             host.awaitConsole(g, "/ # ", 120);
             quick.removeDriver(driver);
-            type(g, "dd if=/dev/vda of=/dev/null bs=4k count=1 iflag=direct; echo DD-STATUS-$?-END\n");
+            host.type(g, "dd if=/dev/vda of=/dev/null bs=4k count=1 iflag=direct; echo DD-STATUS-$?-END\n");
             host.awaitConsole(g, "DD-STATUS-1-END", 120);
             String console = host.consoleOf(g);
             assertTrue(console.contains("I/O error"), "Linux reports the I/O error\n" + console);
             assertTrue(g.deviceInfo().get(1).counters().get("launcher.abandoned") >= 1, g.deviceInfo().toString());
-            type(g, "poweroff -f\n");
+            host.type(g, "poweroff -f\n");
             assertEquals(Guest.State.POWERED_OFF, g.ending().toCompletableFuture().get(60, TimeUnit.SECONDS).state());
         } finally {
             quick.shutdown();

@@ -57,16 +57,6 @@ class LinuxNetTest {
                 List.of(DeviceSpec.net(net)), LINUX.resolve("initramfs.cpio.gz")));
     }
 
-    /** Types {@code line} once the guest's shell listens (the serial port takes input then). */
-    void type(Guest g, String line) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (!g.input("console", line.getBytes(StandardCharsets.US_ASCII))) {
-            if (System.nanoTime() > deadline || g.state() != Guest.State.RUNNING) {
-                throw new AssertionError("the guest never took console input (" + g.state() + "):\n" + host.consoleOf(g));
-            }
-            Thread.sleep(50);
-        }
-    }
 
     @Test
     void twoLinuxGuestsOnOneLanPingEachOther() throws Exception {
@@ -75,16 +65,16 @@ class LinuxNetTest {
         Guest b = boot("b", lan);
         host.awaitConsole(a, "/ # ", 180);
         host.awaitConsole(b, "/ # ", 180);
-        type(b, "ip addr add 10.9.0.2/24 dev eth0 && ip link set eth0 up && echo B-UP-$((6*7))\n");
+        host.type(b, "ip addr add 10.9.0.2/24 dev eth0 && ip link set eth0 up && echo B-UP-$((6*7))\n");
         host.awaitConsole(b, "B-UP-42", 60); // the output, not the echo of the typed line
-        type(a, "ip addr add 10.9.0.1/24 dev eth0 && ip link set eth0 up && ping -c 3 -W 5 10.9.0.2 && echo PING-OK; poweroff -f\n");
+        host.type(a, "ip addr add 10.9.0.1/24 dev eth0 && ip link set eth0 up && ping -c 3 -W 5 10.9.0.2 && echo PING-OK; poweroff -f\n");
         Guest.End endA = host.awaitEnd(a, 240);
         String console = host.consoleOf(a);
         assertTrue(console.contains("3 packets transmitted, 3 packets received"), "a pinged b\n" + console
                 + "\n--- b ---\n" + host.consoleOf(b));
         assertTrue(console.contains("PING-OK"), console);
         assertEquals(Guest.State.POWERED_OFF, endA.state(), endA.reason());
-        type(b, "poweroff -f\n");
+        host.type(b, "poweroff -f\n");
         assertEquals(Guest.State.POWERED_OFF, host.awaitEnd(b, 120).state());
     }
 
@@ -105,14 +95,14 @@ class LinuxNetTest {
             assertEquals(0, r.exit(), String.join(" ", c) + ": " + r.output());
         }
         host.awaitConsole(g, "/ # ", 180);
-        type(g, "mkdir -p /www && echo served-by-linux > /www/index.html && ip addr add 10.8.0.2/24 dev eth0"
+        host.type(g, "mkdir -p /www && echo served-by-linux > /www/index.html && ip addr add 10.8.0.2/24 dev eth0"
                 + " && ip link set eth0 up && httpd -p 80 -h /www && echo HTTPD-UP-$((6*7))\n");
         host.awaitConsole(g, "HTTPD-UP-42", 60); // the output, not the echo of the typed line
         TapNetTest.Result fetched = TapNetTest.run("ip", "netns", "exec", netns, "python3", "-c",
                 "import urllib.request; print(urllib.request.urlopen('http://10.8.0.2/index.html', timeout=30).read().decode())");
         assertEquals(0, fetched.exit(), fetched.output() + "\n" + host.consoleOf(g));
         assertTrue(fetched.output().contains("served-by-linux"), fetched.output());
-        type(g, "poweroff -f\n");
+        host.type(g, "poweroff -f\n");
         assertEquals(Guest.State.POWERED_OFF, host.awaitEnd(g, 120).state());
     }
 }

@@ -77,7 +77,7 @@ public final class Uart16450 implements PortDevice {
     /** Whether the interrupt condition held after the last change (the line's level). */
     private boolean asserted;
 
-    private long bytesOut, bytesIn, interrupts;
+    private long bytesIn;
 
     /**
      * @param irq      the interrupt line
@@ -167,7 +167,6 @@ public final class Uart16450 implements PortDevice {
 
     private void transmit(int value) {
         piece.write(value);
-        bytesOut++;
         if (value == '\n' || piece.size() >= PIECE) {
             flush();
         }
@@ -188,7 +187,6 @@ public final class Uart16450 implements PortDevice {
     private void update() {
         boolean now = ((ier & IER_RDI) != 0 && inputCount > 0) || ((ier & IER_THRI) != 0 && threPending);
         if (now && !asserted) {
-            interrupts++;
             raiseIrq.accept(irq);
         }
         asserted = now;
@@ -226,15 +224,7 @@ public final class Uart16450 implements PortDevice {
         return n;
     }
 
-    public long bytesOut() {
-        return bytesOut;
-    }
-
     public long bytesIn() {
         return bytesIn;
-    }
-
-    public long interrupts() {
-        return interrupts;
     }
 }

@@ -43,4 +43,10 @@ final class ConfigBytes {
         put32(offset, (int) value);
         return put32(offset + 4, (int) (value >>> 32));
     }
+
+    /** {@code from} from offset 0, as much as fits; the rest 0 (a model's configuration, DeviceContext.virtioConfig). */
+    void replaceWith(byte[] from) {
+        java.util.Arrays.fill(bytes, (byte) 0);
+        System.arraycopy(from, 0, bytes, 0, Math.min(from.length, bytes.length));
+    }
 }

@@ -54,9 +54,7 @@ public final class VirtioBlock implements VirtioPersonality {
 
     /** A model's new configuration (a replacement back end whose disk changed): copied in; the caller tells the guest. Guest's thread. */
     public void configure(byte[] bytes) {
-        for (int i = 0; i < config.size(); i++) {
-            config.put8(i, i < bytes.length ? bytes[i] : 0);
-        }
+        config.replaceWith(bytes);
     }
 
     /**

@@ -48,9 +48,7 @@ public final class VirtioNet implements VirtioPersonality {
 
     /** A model's new configuration: copied in; the caller tells the guest. Guest's thread. */
     public void configure(byte[] bytes) {
-        for (int i = 0; i < config.size(); i++) {
-            config.put8(i, i < bytes.length ? bytes[i] : 0);
-        }
+        config.replaceWith(bytes);
     }
 
     /**
