@@ -63,7 +63,7 @@ echo "build.sh: built $OUT/lguest-guest.elf"
 
 # The hostile kernels (hostile/README.md): the guest's own boot.S and lib.c,
 # the hostile library, and one attack each, linked like the guest.
-HOSTILE="switcher gdt pfn hcallargs idt flood nohalt early fuzz"
+HOSTILE="switcher gdt pfn hcallargs idt flood nohalt early fuzz insnfuzz"
 "$CC" $ASFLAGS -c "$HERE/hostile/hentry.S" -o "$OUT/obj/hostile_hentry.o"
 "$CC" $CFLAGS -I"$HERE/hostile" -c "$HERE/hostile/hlib.c" -o "$OUT/obj/hostile_hlib.o"
 for h in $HOSTILE; do

@@ -116,6 +116,8 @@ struct pv_ops {
 	void (*irq_ack)(int irq);
 	void (*timer_init)(u32 hz);
 	void (*timer_tick)(void);       /* called on each timer IRQ: re-arm */
+	void (*tick_stop)(void);        /* idle with nothing timed: no ticks until tick_start */
+	void (*tick_start)(void);
 	void (*console_write)(const char *s, int len);
 	int  (*console_input_init)(void);  /* returns the console IRQ or -1 */
 	void (*console_irq)(void);
@@ -197,6 +199,7 @@ extern volatile u32 demand_faults;
 
 /* timer.c */
 void timer_init(void);
+void idle_wait_tickless(void);
 extern volatile u32 ticks;
 #define HZ 100
 void idle_wait(void);

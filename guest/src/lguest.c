@@ -224,9 +224,22 @@ static void lg_timer_init(u32 hz)
 	tick_ns = 1000000000u / hz;
 	hcall(LHCALL_SET_CLOCKEVENT, tick_ns, 0, 0);
 }
+static int tick_stopped;
 static void lg_timer_tick(void)
 {
-	hcall_raw(LHCALL_SET_CLOCKEVENT, tick_ns, 0, 0);    /* not traced */
+	if (!tick_stopped)
+		hcall_raw(LHCALL_SET_CLOCKEVENT, tick_ns, 0, 0);    /* not traced */
+}
+/* SET_CLOCKEVENT(0) disarms the Host's clock: a halted guest then costs the Host nothing. */
+static void lg_tick_stop(void)
+{
+	tick_stopped = 1;
+	hcall_raw(LHCALL_SET_CLOCKEVENT, 0, 0, 0);
+}
+static void lg_tick_start(void)
+{
+	tick_stopped = 0;
+	hcall_raw(LHCALL_SET_CLOCKEVENT, tick_ns, 0, 0);
 }
 
 /* ---- console over DMA ---- */
@@ -694,6 +707,8 @@ static const struct pv_ops lguest_ops = {
 	.irq_ack = lg_irq_ack,
 	.timer_init = lg_timer_init,
 	.timer_tick = lg_timer_tick,
+	.tick_stop = lg_tick_stop,
+	.tick_start = lg_tick_start,
 	.console_write = lg_console_write,
 	.console_input_init = lg_console_input_init,
 	.console_loopback = NULL,

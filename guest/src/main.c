@@ -23,7 +23,7 @@ static void echo_loop(void)
 		int c = console_getc();
 		if (c < 0) {
 			net_poll();
-			idle_wait();
+			idle_wait_tickless();
 			continue;
 		}
 		if (c == '\r' || c == '\n') {

@@ -12,6 +12,12 @@
  * work; if there is none, pv.safe_halt enables interrupts and waits for one
  * in a single step (sti;hlt natively, the HALT hypercall under lguest), so
  * an interrupt can never slip in between the check and the sleep.
+ *
+ * idle_wait_tickless() is the same step for a waiter that needs no time (the
+ * echo loop waiting for a key or a frame): it stops the tick before halting
+ * and starts it again once woken, so an idle guest makes no exits at all.
+ * `ticks` then does not count the idle time; nothing reads it across such a
+ * wait.
  */
 #include "guest.h"
 
@@ -38,4 +44,16 @@ void idle_wait(void)
 		pv.irq_enable();
 	else
 		pv.safe_halt();
+}
+
+void idle_wait_tickless(void)
+{
+	pv.irq_disable();
+	if (console_input_available() || lguest_net_pending()) {
+		pv.irq_enable();
+		return;
+	}
+	pv.tick_stop();
+	pv.safe_halt();
+	pv.tick_start();
 }

@@ -126,6 +126,11 @@ public class GuestIT {
         assertTrue(info, info.contains("Name:        pausable") && info.contains("Memory:      32M") && info.contains("console0"));
         String stats = String.valueOf(shell("lguest:stats " + id));
         assertTrue(stats, stats.contains("Domain: 'pausable'") && stats.contains("cpu.exits=") && stats.contains("console0.console.bytesIn="));
+        java.util.regex.Matcher interrupts = java.util.regex.Pattern.compile("cpu\\.interrupts=(\\d+)").matcher(stats);
+        assertTrue("the guest took its console interrupts: " + stats, interrupts.find() && Long.parseLong(interrupts.group(1)) > 0);
+        java.util.regex.Matcher rss = java.util.regex.Pattern.compile("balloon\\.rss=(\\d+)").matcher(stats);
+        assertTrue("the guest holds some but not all of its 32M: " + stats,
+                rss.find() && Long.parseLong(rss.group(1)) > 0 && Long.parseLong(rss.group(1)) < 32 * 1024);
         assertTrue(String.valueOf(shell("lguest:destroy pausable")).contains("destroyed"));
         assertEquals("", listLine(id));
     }

@@ -137,6 +137,85 @@ class IsolationTest {
         assumeGoodGuestRan();
     }
 
+    /** Guest instructions the instruction fuzz runs in all (CI size); {@code -Dlguest.fuzz.instructions=N} for more. */
+    static final long FUZZ_INSTRUCTIONS = Long.getLong("lguest.fuzz.instructions", 10_000_000);
+    /** Random-code cases the instruction fuzz tallies at least (a guest looping for ever retires instructions, not cases). */
+    static final long FUZZ_CASES = Long.getLong("lguest.fuzz.cases", 10_000);
+    /** A fuzzing guest still running after this long is carrying on (its random code may have stopped its clock). */
+    static final int INSN_FUZZ_SECONDS = 5;
+
+    @Test
+    @Timeout(1800)
+    void randomInstructionsAtRingOneAndThreeEndEachCaseInATrapAKillOrCarryingOn() throws Exception {
+        long base = Long.getLong("lguest.fuzz.seed", System.nanoTime() % 1_000_000_000L);
+        System.out.println("IsolationTest: instruction fuzz from seed " + base + " (-Dlguest.fuzz.seed=" + base
+                + " repeats it), " + FUZZ_INSTRUCTIONS + " guest instructions and " + FUZZ_CASES + " cases at least");
+        probeGoodGuest();
+        Guest good = goodBrokenAlone != null ? null : start("good", GUEST_KERNEL, "selftest poweroff", 64L << 20);
+        long instructions = 0, cases = 0;
+        int guests = 0;
+        Map<String, Integer> endings = new java.util.TreeMap<>();
+        Map<String, Long> caseOutcomes = new java.util.TreeMap<>();
+        java.util.regex.Pattern summary = java.util.regex.Pattern.compile(
+                "insnfuzz: (\\d+) cases \\((\\d+) at ring 1, (\\d+) at ring 3\\) from seed \\d+;([^\\n]*)");
+        long t0 = System.nanoTime();
+        for (long seed = base; instructions < FUZZ_INSTRUCTIONS || cases < FUZZ_CASES; seed++) {
+            Guest g = start("insnfuzz-" + seed, hostileKernel("insnfuzz"), "seed=" + seed + " cases=4000", HOSTILE_MEMORY);
+            Guest.End end;
+            try {
+                end = g.ending().toCompletableFuture().get(INSN_FUZZ_SECONDS, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                end = null; // carrying on: the random code left it looping or halted for good
+            }
+            guests++;
+            instructions += g.info().map(org.lguest.lg.GuestInfo::instructions).orElse(0L);
+            String out = console(g);
+            String reason = end == null ? "carrying on when stopped after " + INSN_FUZZ_SECONDS + " s" : end.reason();
+            assertTrue(!reason.isBlank(), "seed " + seed + " ended without a reason");
+            assertTrue(!reason.contains("hostile: ESCAPE") && !reason.contains("hostile: unexpected"),
+                    "seed " + seed + ": " + reason + "\n" + out);
+            assertTrue(!reason.startsWith("host error") && !reason.startsWith("Launcher: java"),
+                    "seed " + seed + ": the host failed (an exception, not a kill): " + reason + " (-Dlguest.fuzz.seed=" + seed + ")");
+            // The last tally the guest printed (every 50 cases, and in its CRASH line when it ran them all).
+            java.util.regex.Matcher tally = summary.matcher(out + "\n" + reason);
+            String last = null;
+            while (tally.find()) {
+                last = tally.group();
+            }
+            if (last != null) {
+                java.util.regex.Matcher t = summary.matcher(last);
+                t.find();
+                cases += Long.parseLong(t.group(1));
+                for (String o : t.group(4).trim().split(" ")) {
+                    if (!o.isEmpty()) {
+                        String[] kv = o.split(":");
+                        caseOutcomes.merge(kv[0], Long.parseLong(kv[1]), Long::sum);
+                    }
+                }
+            }
+            endings.merge(reason.startsWith("CRASH: hostile: contained") ? "ran all its cases"
+                    : reason.startsWith("CRASH:") ? "crashed itself (CRASH)" : reason.replaceAll("0x[0-9a-f]+|\\d+", "N"),
+                    1, Integer::sum);
+            launcher.remove(g.id());
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("IsolationTest: %d guest instructions, %d random-code cases tallied, by %d fuzzing guests in %.1f s"
+                + " (%.0f instructions/s)%n", instructions, cases, guests, seconds, instructions / seconds);
+        System.out.println("  how the cases ended (vN: exception N reflected to the guest; end: ran to the closing ud2;"
+                + " timeout: ended by the timer): " + caseOutcomes);
+        System.out.println("  how the guests ended:");
+        endings.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(15)
+                .forEach(e -> System.out.printf("  %5d  %s%n", e.getValue(), e.getKey()));
+        assertTrue(caseOutcomes.getOrDefault("v14", 0L) > 0 && caseOutcomes.getOrDefault("v13", 0L) > 0
+                && caseOutcomes.getOrDefault("end", 0L) > 0,
+                "page faults, #GPs and cases that ran to their end are all expected among " + cases + " cases: " + caseOutcomes);
+        if (good != null) {
+            assertGoodGuestPassed(good, await(good, GOOD_SECONDS, "the good guest"));
+        }
+        assertHostHealthy();
+        assumeGoodGuestRan();
+    }
+
     @Test
     @Timeout(600)
     void directWritesToTheSwitcherFaultAndAreReflected() throws Exception {

@@ -11,9 +11,17 @@ package org.lguest.lg;
  * @param exits       returns from the CPU to the host (traps, interrupts, time slices)
  * @param hypercalls  hypercalls executed, the asynchronous ring included
  * @param instructions guest instructions the processor retired (-1: not known)
+ * @param interrupts  interrupts delivered to the guest (-1: not known)
+ * @param touchedBytes host memory its frames have taken so far: RAM is given on first touch (-1: not known)
  */
 public record GuestInfo(int id, String name, String state, long memoryBytes, long startNanos, long exits, long hypercalls,
-        long instructions) {
+        long instructions, long interrupts, long touchedBytes) {
+    /** Without interrupt and memory counts (-1). */
+    public GuestInfo(int id, String name, String state, long memoryBytes, long startNanos, long exits, long hypercalls,
+            long instructions) {
+        this(id, name, state, memoryBytes, startNanos, exits, hypercalls, instructions, -1, -1);
+    }
+
     /** Without an instruction count (-1). */
     public GuestInfo(int id, String name, String state, long memoryBytes, long startNanos, long exits, long hypercalls) {
         this(id, name, state, memoryBytes, startNanos, exits, hypercalls, -1);

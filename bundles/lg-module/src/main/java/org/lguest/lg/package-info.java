@@ -14,5 +14,5 @@
  * {@link org.lguest.lg.RunResult.Mmio}, {@link org.lguest.lg.GuestControl#completeIo}).
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.3.0")
+@org.osgi.annotation.versioning.Version("1.4.0")
 package org.lguest.lg;

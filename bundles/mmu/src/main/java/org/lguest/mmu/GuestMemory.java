@@ -52,6 +52,15 @@ public interface GuestMemory extends PhysicalMemory, AutoCloseable {
     /** {@code pfnLimit() << 12} as an unsigned quantity. */
     long limitBytes();
 
+    /**
+     * Host memory taken for this guest's frames so far. A frame gets its
+     * memory when it is first touched (by the guest's processor, a device or
+     * the Launcher), so a guest that never uses half its RAM never costs it;
+     * shared regions count where they were made, not here. All of it is given
+     * back by {@link #close()}.
+     */
+    long touchedBytes();
+
     /** The guest regions in address order; together they cover [0, pfnLimit) exactly. */
     List<MemoryRegion> regions();
 

@@ -227,6 +227,7 @@ public final class ShellCommands {
             out.append(String.format("%-12s %s%n", "Initrd:", g.spec().initrd()));
         }
         out.append(String.format("%-12s %s%n", "Memory:", GuestSpec.formatMemory(g.spec().memoryBytes())));
+        g.info().filter(i -> i.touchedBytes() >= 0).ifPresent(i -> out.append(String.format("%-12s %d KiB%n", "Used memory:", i.touchedBytes() >> 10)));
         out.append(String.format("%-12s %s%n", "Cmdline:", g.spec().commandLine()));
         out.append(String.format("%-12s %s%n", "Uptime:", format(g.uptime())));
         for (Guest.DeviceInfo d : g.deviceInfo()) {
@@ -245,7 +246,9 @@ public final class ShellCommands {
             out.append("  cpu.instructions=").append(info.instructions()).append('\n');
             out.append("  cpu.exits=").append(info.exits()).append('\n');
             out.append("  cpu.hypercalls=").append(info.hypercalls()).append('\n');
+            out.append("  cpu.interrupts=").append(info.interrupts()).append('\n');
             out.append("  balloon.current=").append(info.memoryBytes() >> 10).append('\n');
+            out.append("  balloon.rss=").append(info.touchedBytes() >> 10).append('\n');
         });
         g.deviceMetrics().forEach((device, counters) -> counters.forEach(
                 (name, value) -> out.append("  ").append(device).append('.').append(name).append('=').append(value).append('\n')));

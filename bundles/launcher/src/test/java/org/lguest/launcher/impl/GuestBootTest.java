@@ -94,6 +94,32 @@ class GuestBootTest {
         assertTrue(g.deviceMetrics().get("console0").get("launcher.inputBytes") == 22L, g.deviceMetrics().toString());
     }
 
+    @Test
+    void anIdleGuestStopsItsTickAndMakesNoExitsUntilATypedLineWakesIt() throws Exception {
+        Guest g = startReady();
+        Thread.sleep(300); // the ready line is printed just before the first tickless halt
+        long exits = g.info().orElseThrow().exits();
+        Thread.sleep(2000);
+        long idleExits = g.info().orElseThrow().exits() - exits;
+        assertTrue(idleExits <= 2, "an idle guest with its tick stopped made " + idleExits
+                + " exits in 2 s (a 100 Hz tick makes about 400)");
+        RecordingDriver.BackEnd backEnd = console.opened.get(0);
+        backEnd.context.deliver(0, java.nio.ByteBuffer.wrap("still here\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!backEnd.output.toString().contains("still here\n")) {
+            assertTrue(System.nanoTime() < deadline, "the halted guest never woke for typed input: " + backEnd.output);
+            Thread.sleep(10);
+        }
+    }
+
+    @Test
+    void aGuestTakesHostMemoryOnlyForTheFramesItTouched() throws Exception {
+        Guest g = startReady();
+        var info = g.info().orElseThrow();
+        assertTrue(info.touchedBytes() > 0 && info.touchedBytes() < info.memoryBytes() / 2,
+                "an idle 32M guest holds " + (info.touchedBytes() >> 10) + " KiB of its " + (info.memoryBytes() >> 10) + " KiB");
+    }
+
     /** Keystrokes: {@code first}, then, once {@code screen} shows {@code awaited}, {@code then}. */
     static java.io.InputStream keys(String first, java.io.ByteArrayOutputStream screen, String awaited, byte[] then) {
         return new java.io.InputStream() {

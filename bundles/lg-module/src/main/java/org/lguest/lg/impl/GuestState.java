@@ -75,7 +75,7 @@ final class GuestState implements HostGuest {
     private final Condition woken = lock.newCondition();
     private volatile long wakeups;
     private ScheduledFuture<?> clockEvent;
-    final AtomicLong exits = new AtomicLong(), hypercalls = new AtomicLong();
+    final AtomicLong exits = new AtomicLong(), hypercalls = new AtomicLong(), interrupts = new AtomicLong();
 
     GuestState(LguestControlComponent host) {
         this.host = host;
@@ -257,8 +257,10 @@ final class GuestState implements HostGuest {
     void sleep(long seen) throws InterruptedException {
         lock.lock();
         try {
+            // No timeout: a halted guest with no clock event armed costs nothing until something
+            // wakes it (an interrupt raised, a break, a kill: each of them calls wake()).
             while (wakeups == seen && !breakOut && !isDead()) {
-                woken.await(1, TimeUnit.SECONDS);
+                woken.await();
             }
         } finally {
             lock.unlock();

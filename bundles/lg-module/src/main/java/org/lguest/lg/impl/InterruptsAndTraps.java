@@ -116,6 +116,7 @@ final class InterruptsAndTraps {
             return;
         }
         g.irqsPending.getAndUpdate(p -> p & ~(1 << irq));
+        g.interrupts.incrementAndGet();
         setGuestInterrupt(g.idtLo[v], g.idtHi[v], false, 0);
     }
 
@@ -148,6 +149,7 @@ final class InterruptsAndTraps {
             return;
         }
         int left = g.irqsPending.updateAndGet(p -> p & ~(1 << irq));
+        g.interrupts.incrementAndGet();
         Cpu cpu = g.cpu;
         if (g.noirqIret != 0 && cpu.eip() == g.noirqIret) {
             // At the iret: its frame (eip, cs, eflags) becomes the interrupt's; EFLAGS as it will be restored.

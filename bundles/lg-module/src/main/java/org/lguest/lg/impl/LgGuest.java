@@ -172,7 +172,8 @@ final class LgGuest implements GuestControl {
         String dead = g.deadReason();
         String text = dead != null ? "dead: " + dead : g.halted ? "halted" : "running";
         return new GuestInfo(g.slot, g.name, text, g.memory == null ? 0 : g.memory.limitBytes(), g.startNanos,
-                g.exits.get(), g.hypercalls.get(), g.cpu == null ? -1 : g.cpu.instructionsRetired());
+                g.exits.get(), g.hypercalls.get(), g.cpu == null ? -1 : g.cpu.instructionsRetired(), g.interrupts.get(),
+                g.memory == null ? 0 : g.memory.touchedBytes());
     }
 
     @Override

@@ -22,10 +22,16 @@ final class GuestMemoryImpl implements GuestMemory {
 
     static final VarHandle U32 = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
     static final VarHandle U16 = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle FRAME = MethodHandles.arrayElementVarHandle(byte[][].class);
 
     private static final int PAGE_MASK = PAGE_SIZE - 1;
 
+    /** Frame arrays by pfn; null until first touched (or where no memory is, see {@link #backed}). */
     private final byte[][] frames;
+    /** One bit per pfn that has memory behind it: RAM regions and the host frame pool. */
+    private final long[] backed;
+    /** Frames given an array so far (first touches, shared frames excluded). */
+    private final java.util.concurrent.atomic.AtomicInteger touched = new java.util.concurrent.atomic.AtomicInteger();
     private final int pfnLimit;
     private final long limitBytes;
     private final List<MemoryRegion> regions;
@@ -52,15 +58,21 @@ final class GuestMemoryImpl implements GuestMemory {
         this.limitBytes = (long) pfnLimit << PAGE_SHIFT;
         this.hostFrames = hostFrames;
         this.frames = new byte[pfnLimit + hostFrames][];
+        this.backed = new long[(pfnLimit + hostFrames + 63) >>> 6];
         for (MemoryRegion r : regions) {
             for (int i = 0; i < r.pages(); i++) {
-                frames[r.firstPfn() + i] = r.isShared() ? ((SharedRegionImpl) r.shared()).frame(i) : new byte[PAGE_SIZE];
+                int pfn = r.firstPfn() + i;
+                backed[pfn >>> 6] |= 1L << (pfn & 63);
+                if (r.isShared()) {
+                    frames[pfn] = ((SharedRegionImpl) r.shared()).frame(i);
+                }
             }
         }
         this.freeStack = new int[hostFrames];
         this.taken = new boolean[hostFrames];
         for (int i = 0; i < hostFrames; i++) {
-            frames[pfnLimit + i] = new byte[PAGE_SIZE];
+            int pfn = pfnLimit + i;
+            backed[pfn >>> 6] |= 1L << (pfn & 63);
             freeStack[i] = pfnLimit + hostFrames - 1 - i; // lowest frame handed out first
         }
         this.freeCount = hostFrames;
@@ -79,7 +91,39 @@ final class GuestMemoryImpl implements GuestMemory {
 
     @Override
     public byte[] frame(int pfn) {
-        return pfn >= 0 && pfn < frames.length ? frames[pfn] : null;
+        if (pfn < 0 || pfn >= frames.length || closed) {
+            return null;
+        }
+        byte[] f = frames[pfn];
+        if (f != null) {
+            return f;
+        }
+        return (backed[pfn >>> 6] & 1L << (pfn & 63)) != 0 ? touch(pfn) : null;
+    }
+
+    /** The array behind a frame already checked to have memory, given it on first touch. */
+    private byte[] ram(int pfn) {
+        byte[] f = frames[pfn];
+        return f != null ? f : touch(pfn);
+    }
+
+    /**
+     * First touch of a frame: it gets its zeroed array now. Any thread may get
+     * here (the processor's, a device's); one array wins and every caller sees it.
+     */
+    private byte[] touch(int pfn) {
+        byte[] fresh = new byte[PAGE_SIZE];
+        byte[] before = (byte[]) FRAME.compareAndExchange(frames, pfn, (byte[]) null, fresh);
+        if (before != null) {
+            return before;
+        }
+        touched.incrementAndGet();
+        return fresh;
+    }
+
+    @Override
+    public long touchedBytes() {
+        return (long) touched.get() << PAGE_SHIFT;
     }
 
     // ---- layout ----
@@ -150,7 +194,7 @@ final class GuestMemoryImpl implements GuestMemory {
             int pfn = (int) (a >>> PAGE_SHIFT);
             int in = (int) (a & PAGE_MASK);
             int n = Math.min(length - done, PAGE_SIZE - in);
-            System.arraycopy(frames[pfn], in, into, offset + done, n);
+            System.arraycopy(ram(pfn), in, into, offset + done, n);
             done += n;
             a += n;
         }
@@ -179,7 +223,7 @@ final class GuestMemoryImpl implements GuestMemory {
         while (done < length) {
             int in = (int) (a & PAGE_MASK);
             int n = Math.min(length - done, PAGE_SIZE - in);
-            into.put(frames[(int) (a >>> PAGE_SHIFT)], in, n);
+            into.put(ram((int) (a >>> PAGE_SHIFT)), in, n);
             done += n;
             a += n;
         }
@@ -188,7 +232,7 @@ final class GuestMemoryImpl implements GuestMemory {
     @Override
     public int readU8(int address) {
         access(address, 1);
-        return frames[address >>> PAGE_SHIFT][address & PAGE_MASK] & 0xFF;
+        return ram(address >>> PAGE_SHIFT)[address & PAGE_MASK] & 0xFF;
     }
 
     @Override
@@ -196,7 +240,7 @@ final class GuestMemoryImpl implements GuestMemory {
         access(address, 2);
         int in = address & PAGE_MASK;
         if (in <= PAGE_SIZE - 2) {
-            return (short) U16.get(frames[address >>> PAGE_SHIFT], in) & 0xFFFF;
+            return (short) U16.get(ram(address >>> PAGE_SHIFT), in) & 0xFFFF;
         }
         return byteAt(address) | byteAt(address + 1) << 8;
     }
@@ -206,13 +250,13 @@ final class GuestMemoryImpl implements GuestMemory {
         access(address, 4);
         int in = address & PAGE_MASK;
         if (in <= PAGE_SIZE - 4) {
-            return (int) U32.get(frames[address >>> PAGE_SHIFT], in);
+            return (int) U32.get(ram(address >>> PAGE_SHIFT), in);
         }
         return byteAt(address) | byteAt(address + 1) << 8 | byteAt(address + 2) << 16 | byteAt(address + 3) << 24;
     }
 
     private int byteAt(int address) {
-        return frames[address >>> PAGE_SHIFT][address & PAGE_MASK] & 0xFF;
+        return ram(address >>> PAGE_SHIFT)[address & PAGE_MASK] & 0xFF;
     }
 
     // ---- writes ----
@@ -227,7 +271,7 @@ final class GuestMemoryImpl implements GuestMemory {
             int pfn = (int) (a >>> PAGE_SHIFT);
             int in = (int) (a & PAGE_MASK);
             int n = Math.min(length - done, PAGE_SIZE - in);
-            System.arraycopy(from, offset + done, frames[pfn], in, n);
+            System.arraycopy(from, offset + done, ram(pfn), in, n);
             done += n;
             a += n;
         }
@@ -248,7 +292,7 @@ final class GuestMemoryImpl implements GuestMemory {
         while (done < length) {
             int in = (int) (a & PAGE_MASK);
             int n = Math.min(length - done, PAGE_SIZE - in);
-            from.get(frames[(int) (a >>> PAGE_SHIFT)], in, n);
+            from.get(ram((int) (a >>> PAGE_SHIFT)), in, n);
             done += n;
             a += n;
         }
@@ -258,7 +302,7 @@ final class GuestMemoryImpl implements GuestMemory {
     @Override
     public void writeU8(int address, int value) {
         access(address, 1);
-        frames[address >>> PAGE_SHIFT][address & PAGE_MASK] = (byte) value;
+        ram(address >>> PAGE_SHIFT)[address & PAGE_MASK] = (byte) value;
         written(address, 1);
     }
 
@@ -267,7 +311,7 @@ final class GuestMemoryImpl implements GuestMemory {
         access(address, 2);
         int in = address & PAGE_MASK;
         if (in <= PAGE_SIZE - 2) {
-            U16.set(frames[address >>> PAGE_SHIFT], in, (short) value);
+            U16.set(ram(address >>> PAGE_SHIFT), in, (short) value);
         } else {
             setByte(address, value);
             setByte(address + 1, value >>> 8);
@@ -280,7 +324,7 @@ final class GuestMemoryImpl implements GuestMemory {
         access(address, 4);
         int in = address & PAGE_MASK;
         if (in <= PAGE_SIZE - 4) {
-            U32.set(frames[address >>> PAGE_SHIFT], in, value);
+            U32.set(ram(address >>> PAGE_SHIFT), in, value);
         } else {
             for (int i = 0; i < 4; i++) {
                 setByte(address + i, value >>> (8 * i));
@@ -297,14 +341,17 @@ final class GuestMemoryImpl implements GuestMemory {
         while (a < end) {
             int in = (int) (a & PAGE_MASK);
             int n = (int) Math.min(end - a, PAGE_SIZE - in);
-            Arrays.fill(frames[(int) (a >>> PAGE_SHIFT)], in, in + n, (byte) 0);
+            byte[] f = frames[(int) (a >>> PAGE_SHIFT)];
+            if (f != null) { // an untouched frame is zero already, and stays untouched
+                Arrays.fill(f, in, in + n, (byte) 0);
+            }
             a += n;
         }
         written(address, length);
     }
 
     private void setByte(int address, int value) {
-        frames[address >>> PAGE_SHIFT][address & PAGE_MASK] = (byte) value;
+        ram(address >>> PAGE_SHIFT)[address & PAGE_MASK] = (byte) value;
     }
 
     // ---- telling the processor ----
@@ -472,7 +519,7 @@ final class GuestMemoryImpl implements GuestMemory {
                 throw new IllegalArgumentException(String.format("frame 0x%x is not a host frame in use", pfn));
             }
             taken[pfn - pfnLimit] = false;
-            Arrays.fill(frames[pfn], (byte) 0);
+            Arrays.fill(ram(pfn), (byte) 0);
             freeStack[freeCount++] = pfn;
         }
     }

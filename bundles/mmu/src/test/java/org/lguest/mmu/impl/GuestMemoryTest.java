@@ -69,6 +69,63 @@ class GuestMemoryTest {
     }
 
     @Test
+    void ramTakesNoHostMemoryUntilFirstTouched() {
+        GuestMemory m = memory();
+        assertEquals(0, m.touchedBytes(), "a new guest memory holds no frames");
+        assertEquals(0, m.readU32(0x5000), "an untouched frame reads as zeros");
+        m.zero(0x6000, 0x3000);
+        assertEquals(4096, m.touchedBytes(), "only the frame read was given memory (zeroing untouched frames is free)");
+        m.writeU8(0x7001, 1);
+        m.frame(3);
+        assertEquals(3 * 4096, m.touchedBytes());
+    }
+
+    @Test
+    void firstTouchesFromManyThreadsAgreeOnOneArrayPerFrame() throws Exception {
+        GuestMemory m = mmu.newGuestMemory(256).hostFrames(8).build();
+        int threads = 4;
+        byte[][][] seen = new byte[threads][256][];
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            var start = new java.util.concurrent.CountDownLatch(1);
+            var done = new java.util.ArrayList<java.util.concurrent.Future<?>>();
+            for (int t = 0; t < threads; t++) {
+                int me = t;
+                done.add(pool.submit(() -> {
+                    start.await();
+                    for (int pfn = 0; pfn < 256; pfn++) {
+                        m.writeU8(pfn << 12 | me, me + 1);
+                        seen[me][pfn] = m.frame(pfn);
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (var f : done) {
+                f.get();
+            }
+        } finally {
+            pool.shutdown();
+        }
+        for (int pfn = 0; pfn < 256; pfn++) {
+            for (int t = 0; t < threads; t++) {
+                assertSame(seen[0][pfn], seen[t][pfn], "threads 0 and " + t + " were given different arrays for frame " + pfn);
+                assertEquals(t + 1, m.readU8(pfn << 12 | t), "thread " + t + "'s first write to frame " + pfn + " was lost");
+            }
+        }
+        assertEquals(256L * 4096, m.touchedBytes());
+    }
+
+    @Test
+    void closingGivesEveryFrameBack() {
+        GuestMemory m = memory();
+        m.writeU32(0, 1);
+        m.close();
+        assertNull(m.frame(0), "a closed memory still hands out frame 0");
+        assertThrows(IllegalStateException.class, () -> m.readU32(0));
+    }
+
+    @Test
     void duplicateRegionNamesAreRefused() {
         var b = mmu.newGuestMemory(4);
         b.addPages("devices", 1);
