@@ -136,6 +136,22 @@ class LauncherCoreTest {
     }
 
     @Test
+    void answeredRequestsDoNotPileUpInTheDevicesInFlightList() throws Exception {
+        // Found by bench/soak.py: a device with no request timeout kept every request it had served.
+        Guest g = launcher.start(spec(kernelFile(TestElf.kernel(true)), 16L << 20, ""));
+        FakeLguest.Guest fake = lguest.opened.get(0);
+        for (int i = 0; i < 2000; i++) {
+            fake.steps.add(new FakeLguest.Print("x"));
+        }
+        waitFor(() -> driver.opened.get(0).output.length() == 2000);
+        LauncherDevice console = ((GuestRunner) g).devices().get(0);
+        assertTrue(console.trackedRequests() <= 1, "2000 answered console writes, and the device still keeps "
+                + console.trackedRequests() + " of them in flight");
+        fake.steps.add(new FakeLguest.Die("CRASH: Power down"));
+        g.ending().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
     void aGuestKilledByTheHostReportsTheReason() throws Exception {
         Guest g = launcher.start(spec(kernelFile(TestElf.kernel(true)), 16L << 20, ""));
         lguest.opened.get(0).steps.add(new FakeLguest.Die("bad hypercall 99"));
