@@ -25,6 +25,13 @@ static int blk_probed;
 #define BATCH 128                       /* sectors a request: 64 KB, the protocol's most */
 static u32 blk_buf[BATCH * 128] __attribute__((aligned(4096)));
 
+/* Before a power-off: a disk that was used gets its writes put on stable storage. */
+void blk_sync(void)
+{
+	if (blk_probed && blk_sectors && lguest_block_flush() == 0)
+		printk("blk: flushed\n");
+}
+
 static u32 pattern_word(u32 seed, u32 sector, u32 i)
 {
 	u32 x = seed * 0x9E3779B1u + sector * 0x85EBCA6Bu + i * 0xC2B2AE35u + 0x27D4EB2Fu;

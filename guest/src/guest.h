@@ -122,6 +122,7 @@ struct pv_ops {
 	int  (*console_input_init)(void);  /* returns the console IRQ or -1 */
 	void (*console_irq)(void);
 	int  (*console_loopback)(const char *s, int len); /* bare only */
+	int  (*power_button_init)(void);  /* returns the button's IRQ or -1 */
 	void (*power_off)(void) __attribute__((noreturn));
 	void (*crash)(const char *msg) __attribute__((noreturn));
 	void (*boot_report)(void);      /* platform lines for the boot log */
@@ -200,6 +201,8 @@ extern volatile u32 demand_faults;
 /* timer.c */
 void timer_init(void);
 void idle_wait_tickless(void);
+extern volatile u32 power_request;   /* set by the power button: LGUEST_POWER_OFF or _RESTART */
+void blk_sync(void);
 extern volatile u32 ticks;
 #define HZ 100
 void idle_wait(void);

@@ -646,6 +646,39 @@ int lguest_block_flush(void)
 	return blk_request(2, 0, 0);
 }
 
+/*
+ * ---- the power button (device type 4, our extension; 2.6.23 had none) ----
+ *
+ * The Launcher writes what it asks for (1 power off, 2 restart) into the
+ * descriptor's features and raises the device's interrupt.  The handler
+ * only notes it; the echo loop acts on it (flush the disk, power off: a
+ * restart is the Launcher starting us again).
+ */
+static volatile struct lguest_device_desc *power_desc;
+
+static void lg_power_irq(void)
+{
+	u32 asked = power_desc->features;
+	power_request = asked ? asked : LGUEST_POWER_OFF;
+}
+
+static int lg_power_button_init(void)
+{
+	struct lguest_device_desc *d = __va(boot.ram_bytes);
+	int i;
+
+	for (i = 0; i < LGUEST_MAX_DEVICES; i++)
+		if (d[i].type == LGUEST_DEVICE_T_POWER)
+			break;
+	if (i == LGUEST_MAX_DEVICES)
+		return -1;
+	power_desc = &d[i];
+	d[i].status |= LGUEST_DEVICE_S_ACKNOWLEDGE | LGUEST_DEVICE_S_DRIVER;
+	irq_register(i + 1, lg_power_irq);
+	d[i].status |= LGUEST_DEVICE_S_DRIVER_OK;
+	return i + 1;
+}
+
 /* ---- the end ---- */
 static void __attribute__((noreturn)) lg_power_off(void)
 {
@@ -712,6 +745,7 @@ static const struct pv_ops lguest_ops = {
 	.console_write = lg_console_write,
 	.console_input_init = lg_console_input_init,
 	.console_loopback = NULL,
+	.power_button_init = lg_power_button_init,
 	.power_off = lg_power_off,
 	.crash = lg_crash,
 	.boot_report = lg_boot_report,

@@ -75,6 +75,9 @@ _Static_assert(sizeof(struct lguest_device_desc) == 12, "desc");
 #define LGUEST_DEVICE_T_CONSOLE 1
 #define LGUEST_DEVICE_T_NET     2
 #define LGUEST_DEVICE_T_BLOCK   3
+#define LGUEST_DEVICE_T_POWER   4       /* ours: the power button; features = what is asked */
+#define LGUEST_POWER_OFF        1
+#define LGUEST_POWER_RESTART    2
 #define LGUEST_DEVICE_S_ACKNOWLEDGE 1
 #define LGUEST_DEVICE_S_DRIVER      2
 #define LGUEST_DEVICE_S_DRIVER_OK   4

@@ -9,9 +9,20 @@
  * echoing whatever is typed.
  */
 #include "guest.h"
+#include "lguest_abi.h"
 
 struct boot_info boot;
 struct pv_ops pv;
+volatile u32 power_request;
+
+/* The power button was pressed (lguest:shutdown, lguest:reboot): put the disk's writes on stable storage, power off. */
+static void power_button(void)
+{
+	printk("\nlguest-guest: power button: %s\n",
+	       power_request == LGUEST_POWER_RESTART ? "restarting" : "powering off");
+	blk_sync();
+	pv.power_off();
+}
 
 static void echo_loop(void)
 {
@@ -20,7 +31,10 @@ static void echo_loop(void)
 
 	printk("lguest-guest: ready; typed text is echoed, \"poweroff\" + Enter ends\n");
 	for (;;) {
-		int c = console_getc();
+		int c;
+		if (power_request)
+			power_button();
+		c = console_getc();
 		if (c < 0) {
 			net_poll();
 			idle_wait_tickless();
@@ -59,6 +73,13 @@ void kernel_main(void)
 	console_irq = pv.console_input_init();
 	if (console_irq >= 0)
 		printk("console: input on IRQ %d\n", console_irq);
+	if (cmdline_flag("nopowerbutton")) {
+		printk("power: the button is ignored (nopowerbutton)\n");
+	} else {
+		int power_irq = pv.power_button_init();
+		if (power_irq >= 0)
+			printk("power: button on IRQ %d\n", power_irq);
+	}
 	timer_init();
 	pv.irq_enable();
 	printk("lguest-guest: boot complete\n");

@@ -226,6 +226,7 @@ static int native_console_loopback(const char *s, int len)
 }
 
 /* ---- power ---- */
+static int native_no_power_button(void) { return -1; }   /* no ACPI here: the button is lguest's */
 static void __attribute__((noreturn)) halt_forever(void)
 {
 	for (;;)
@@ -279,6 +280,7 @@ static const struct pv_ops native_ops = {
 	.console_write = native_console_write,
 	.console_input_init = native_console_input_init,
 	.console_loopback = native_console_loopback,
+	.power_button_init = native_no_power_button,
 	.power_off = native_power_off,
 	.crash = native_crash,
 };

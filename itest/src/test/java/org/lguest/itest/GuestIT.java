@@ -136,6 +136,36 @@ public class GuestIT {
     }
 
     @Test
+    public void rebootBringsTheGuestBackAndShutdownPowersItOff() throws Exception {
+        int id = (Integer) shell("lguest:start --mem 32M --name button");
+        awaitConsole(id, t -> t.contains("lguest-guest: ready"), 60);
+        String rebooted = String.valueOf(shell("lguest:reboot button"));
+        assertTrue(rebooted, rebooted.startsWith("guest " + id + " (button) rebooted: now guest "));
+        int again = Integer.parseInt(rebooted.replaceAll(".*now guest (\\d+).*", "$1"));
+        awaitConsole(again, t -> t.contains("lguest-guest: ready"), 60);
+        String down = String.valueOf(shell("lguest:shutdown button"));
+        assertEquals("guest " + again + " (button) shut down: CRASH: Power down", down);
+        assertTrue(listLine(again), listLine(again).endsWith("powered off"));
+        shell("lguest:destroy " + again);
+    }
+
+    @Test
+    public void shutdownOfAGuestThatIgnoresItTimesOutClearlyAndDestroyStillWorks() throws Exception {
+        int id = (Integer) shell("lguest:start --mem 32M --name deaf --cmdline nopowerbutton");
+        awaitConsole(id, t -> t.contains("lguest-guest: ready"), 60);
+        try {
+            shell("lguest:shutdown --timeout 2 deaf");
+            throw new AssertionError("lguest:shutdown of a guest that ignores its power button returned");
+        } catch (IllegalStateException e) {
+            assertTrue(e.getMessage(), e.getMessage().contains("guest " + id + " (deaf) did not shut down within 2 s")
+                    && e.getMessage().contains("lguest:destroy " + id + " ends it at once"));
+        }
+        assertTrue(listLine(id), listLine(id).endsWith("running"));
+        assertTrue(String.valueOf(shell("lguest:destroy deaf")).contains("destroyed"));
+        assertEquals("", listLine(id));
+    }
+
+    @Test
     public void aConfigurationFileMakesAGuestAppearAndBootAndRemovingItStopsAndForgetsIt() throws Exception {
         java.nio.file.Path cfg = CONF.toPath().resolve("org.lguest.guest-fromfile.cfg");
         java.nio.file.Files.writeString(cfg, "kernel=" + System.getProperty("lguest.kernel") + "\nmemory=32M\nautostart=true\n");

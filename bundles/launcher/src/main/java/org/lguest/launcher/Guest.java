@@ -55,6 +55,22 @@ public interface Guest {
     boolean isPaused();
 
     /**
+     * Asks the guest to shut down (virsh shutdown), or with {@code restart}
+     * to reboot (virsh reboot), and returns at once: the guest decides, and
+     * may ignore it. A 2.6.23 guest is told through its power button (device
+     * type 4 of the device page, our extension: the request in its features,
+     * then its interrupt). lguest 4.x gives a Linux guest no power button (no
+     * ACPI; this kernel has no SysRq), so a Linux guest is told through its
+     * console: "poweroff -f" or "reboot -f" typed as a line for its shell
+     * (busybox's forms that sync the disks and need no init daemon). A guest
+     * that powers off after a restart request, or that restarts itself (4.x
+     * SHUTDOWN with reason restart), is started again by the Launcher with
+     * the same specification (a new id). Returns how the guest was asked, or
+     * empty when it has ended.
+     */
+    java.util.Optional<String> requestShutdown(boolean restart);
+
+    /**
      * What a user sees of the device of {@code type} ("console"): its back
      * end's transcript, then any output held while it had no driver.
      */

@@ -9,5 +9,5 @@
  * guest sends to a device), {@link org.lguest.launcher.DeviceSpec#net}.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("1.3.0")
+@org.osgi.annotation.versioning.Version("1.4.0")
 package org.lguest.launcher;

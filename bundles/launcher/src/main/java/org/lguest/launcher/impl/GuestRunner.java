@@ -25,6 +25,7 @@ import org.lguest.lg.GuestControl;
 import org.lguest.lg.GuestInfo;
 import org.lguest.lg.LguestControl;
 import org.lguest.lg.RunResult;
+import org.lguest.lg.abi.DevicePage;
 import org.lguest.lg.abi.DmaSections;
 import org.lguest.lg.abi.LguestDma;
 import org.lguest.mmu.GuestMemory;
@@ -75,6 +76,10 @@ final class GuestRunner implements Guest {
     private volatile boolean stopRequested;
     /** Paused by suspend(): the guest's thread runs no guest code until resume(). */
     private volatile boolean paused;
+    /** The power button's descriptor address and IRQ (a 2.6.23 guest), or 0. */
+    private volatile int powerDescriptor, powerIrq;
+    /** A restart was asked for: a power-off then means "start again". */
+    private volatile boolean restartRequested;
     private final Object pauseLock = new Object();
     private volatile State state = State.RUNNING;
     private volatile String endReason;
@@ -179,7 +184,7 @@ final class GuestRunner implements Guest {
                     serviceInputs();
                     c.breakOff();
                 } else if (result instanceof RunResult.Dead dead) {
-                    endState = dead.poweredOff() ? State.POWERED_OFF : State.DEAD;
+                    endState = dead.poweredOff() || dead.reason().startsWith(RESTART_REASON) ? State.POWERED_OFF : State.DEAD;
                     reason = dead.reason();
                     break;
                 }
@@ -265,6 +270,45 @@ final class GuestRunner implements Guest {
             }
         }
     }
+
+    /** The power button of a 2.6.23 guest: its descriptor in the device page and its interrupt. */
+    void powerButton(int descriptorAddress, int irq) {
+        powerDescriptor = descriptorAddress;
+        powerIrq = irq;
+    }
+
+    @Override
+    public Optional<String> requestShutdown(boolean restart) {
+        if (ended) {
+            return Optional.empty();
+        }
+        if (restart) {
+            restartRequested = true;
+        }
+        String line = restart ? "reboot" : "poweroff";
+        if (powerIrq > 0) {
+            int ask = restart ? DevicePage.POWER_RESTART : DevicePage.POWER_OFF;
+            execute(() -> {
+                image.memory.writeU16(powerDescriptor + DevicePage.FEATURES, ask);
+                raiseIrq(powerIrq);
+            });
+            return Optional.of("the power button (" + line + ")");
+        }
+        // busybox's forced forms sync the disks and need no init daemon (the test initramfs's init is a shell)
+        String typed = line + " -f";
+        if (input("console", (typed + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
+            return Optional.of("\"" + typed + "\" typed on its console (lguest 4.x has no power button)");
+        }
+        return Optional.empty();
+    }
+
+    /** Whether this guest's end means "start it again": a restart asked for, or one it made itself (4.x). */
+    boolean endsInRestart(End end) {
+        return end.poweredOff() && (restartRequested || end.reason().startsWith(RESTART_REASON));
+    }
+
+    /** How lg-module ends a 4.x guest that asked to restart (LHCALL_SHUTDOWN, reason restart). */
+    static final String RESTART_REASON = "SHUTDOWN (restart)";
 
     @Override
     public boolean suspend() {

@@ -19,6 +19,7 @@ import java.util.function.Supplier;
 
 import org.lguest.device.DeviceDriver;
 import org.lguest.device.DeviceLayout;
+import org.lguest.lg.abi.DevicePage;
 import org.lguest.launcher.DeviceSpec;
 import org.lguest.launcher.Guest;
 import org.lguest.launcher.GuestSpec;
@@ -209,6 +210,10 @@ public final class LauncherCore implements Guests {
                     layouts.add(new GuestImage.DeviceLayout(name, layout.type(), layout.features(), layout.pages()));
                 }
             }
+            if (layouts.size() < DevicePage.MAX_DEVICES) {
+                // The power button, last (our extension: lguest:shutdown and lguest:reboot press it).
+                layouts.add(new GuestImage.DeviceLayout("power", DevicePage.TYPE_POWER, 0, 0));
+            }
             image = GuestImage.build(memoryUnit, spec.kernel().toString(), kernel, spec.memoryBytes(), spec.commandLine(), layouts);
         } catch (LaunchException | RuntimeException e) {
             leaveAll(memberships);
@@ -216,6 +221,10 @@ public final class LauncherCore implements Guests {
         }
         int id = nextId.getAndIncrement();
         GuestRunner runner = new GuestRunner(id, spec, image, lguest, this::ended);
+        if (layouts.size() > devices.size()) {
+            int slot = devices.size();
+            runner.powerButton(image.devicePageAddress + slot * DevicePage.DESCRIPTOR_SIZE, DevicePage.irqOf(slot));
+        }
         try {
             for (int i = 0; i < devices.size(); i++) {
                 DeviceSpec d = devices.get(i);
@@ -396,8 +405,31 @@ public final class LauncherCore implements Guests {
         return drivers.stream().map(Driver::type).distinct().sorted().reduce((x, y) -> x + ", " + y).orElse("none");
     }
 
+    /** The Launcher is going away: no guest is restarted. */
+    private volatile boolean stopping;
+
+    /**
+     * Ended guests stay listed (with their reason) until removed, except one
+     * whose end is a restart (a reboot asked for, or one a 4.x guest made):
+     * it is started again with the same specification, under a new id.
+     */
     private void ended(GuestRunner g) {
-        // Ended guests stay listed (with their reason) until removed.
+        Guest.End end = g.ending().toCompletableFuture().getNow(null);
+        if (end == null || !g.endsInRestart(end) || stopping || guests.get(g.id()) != g) {
+            return;
+        }
+        Thread.ofVirtual().name("lguest-restart-" + g.id()).start(() -> {
+            if (!guests.remove(g.id(), g)) {
+                return; // removed meanwhile (lguest:destroy): not restarted
+            }
+            try {
+                Guest again = start(g.spec());
+                LOG.log(System.Logger.Level.INFO, "guest {0} ({1}) restarted as guest {2}", g.id(), g.spec().name(), again.id());
+            } catch (LaunchException | RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, "guest {0} ({1}) asked to restart, and could not start again: {2}",
+                        g.id(), g.spec().name(), e.getMessage());
+            }
+        });
     }
 
     @Override
@@ -422,6 +454,7 @@ public final class LauncherCore implements Guests {
 
     /** Stops every guest (the Launcher is going away). */
     public void shutdown() {
+        stopping = true;
         requestTimer.shutdownNow();
         for (GuestRunner g : guests.values()) {
             g.stop();

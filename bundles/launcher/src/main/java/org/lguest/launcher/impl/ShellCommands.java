@@ -34,6 +34,8 @@ import org.osgi.service.component.annotations.Reference;
     "osgi.command.function=devices",
     "osgi.command.function=define",
     "osgi.command.function=undefine",
+    "osgi.command.function=shutdown",
+    "osgi.command.function=reboot",
     "osgi.command.function=suspend",
     "osgi.command.function=resume",
     "osgi.command.function=destroy",
@@ -188,6 +190,52 @@ public final class ShellCommands {
             throw new IllegalArgumentException("no guest named '" + idOrName + "' runs (lguest:list --all)");
         }
         return found;
+    }
+
+    @Descriptor("asks a guest to shut down (virsh shutdown): a 2.6.23 guest through its power button, a Linux guest by"
+            + " typing poweroff on its console; waits for it to power off, failing after the timeout (lguest:destroy ends it at once)")
+    public String shutdown(
+            @Descriptor("seconds to wait for the guest to power off") @Parameter(names = {"-t", "--timeout"}, absentValue = "60") int timeout,
+            @Descriptor("guest id or name") String guest) throws InterruptedException {
+        Guest g = named(guest);
+        String how = g.requestShutdown(false).orElseThrow(() -> new IllegalStateException(
+                "guest " + g.id() + " has ended: " + stateText(g)));
+        Guest.End end = awaitEnd(g, timeout, "shut down", how);
+        return "guest " + g.id() + " (" + g.spec().name() + ") shut down: " + end.reason();
+    }
+
+    @Descriptor("asks a guest to reboot (virsh reboot), as shutdown does, and waits until it runs again (under a new id)")
+    public String reboot(
+            @Descriptor("seconds to wait for the guest to go down and come back") @Parameter(names = {"-t", "--timeout"}, absentValue = "60") int timeout,
+            @Descriptor("guest id or name") String guest) throws InterruptedException {
+        Guest g = named(guest);
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(timeout);
+        String how = g.requestShutdown(true).orElseThrow(() -> new IllegalStateException(
+                "guest " + g.id() + " has ended: " + stateText(g)));
+        awaitEnd(g, timeout, "reboot", how);
+        while (System.nanoTime() < deadline) {
+            for (Guest again : guests.list()) {
+                if (again.id() > g.id() && again.spec().name().equals(g.spec().name()) && again.state() == Guest.State.RUNNING) {
+                    return "guest " + g.id() + " (" + g.spec().name() + ") rebooted: now guest " + again.id();
+                }
+            }
+            Thread.sleep(20);
+        }
+        throw new IllegalStateException("guest " + g.id() + " (" + g.spec().name() + ") went down for the reboot but did not"
+                + " come back within " + timeout + " s (the platform log says why)");
+    }
+
+    /** Waits for a guest asked to go down; the timeout is a clear failure that names the way out. */
+    private static Guest.End awaitEnd(Guest g, int timeout, String what, String how) throws InterruptedException {
+        try {
+            return g.ending().toCompletableFuture().get(timeout, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException(String.format("guest %d (%s) did not %s within %d s of the request (%s): it"
+                    + " ignores it or is busy; lguest:destroy %d ends it at once", g.id(), g.spec().name(), what, timeout, how,
+                    g.id()));
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("guest " + g.id() + ": " + e.getCause(), e.getCause());
+        }
     }
 
     @Descriptor("pauses a guest's processor (its memory, devices and timers are kept; input waits)")

@@ -113,6 +113,51 @@ class GuestBootTest {
     }
 
     @Test
+    void thePowerButtonPowersAnIdleGuestOff() throws Exception {
+        Guest g = startReady();
+        String how = g.requestShutdown(false).orElseThrow();
+        assertTrue(how.contains("power button"), how);
+        Guest.End end = await(g, console, 30);
+        String out = console.opened.get(0).output.toString();
+        assertTrue(end.poweredOff(), end + "\n" + out);
+        assertTrue(out.contains("power: button on IRQ 2") && out.contains("lguest-guest: power button: powering off"), out);
+    }
+
+    @Test
+    void aGuestThatIgnoresThePowerButtonRunsOn() throws Exception {
+        Guest g = launcher.start(new GuestSpec("deaf", 32L << 20, GUEST_KERNEL, "nopowerbutton", List.of()));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!console.opened.get(0).output.toString().contains("lguest-guest: ready")) {
+            assertTrue(System.nanoTime() < deadline, "the guest never got ready: " + console.opened.get(0).output);
+            Thread.sleep(10);
+        }
+        assertTrue(g.requestShutdown(false).isPresent(), "the request is made even if nobody listens");
+        Thread.sleep(1500);
+        assertEquals(Guest.State.RUNNING, g.state(), console.opened.get(0).output.toString());
+        g.stop();
+        assertEquals(Guest.State.STOPPED, g.state(), "destroy still works");
+    }
+
+    @Test
+    void aRebootRequestStartsTheGuestAgainUnderANewId() throws Exception {
+        Guest g = startReady();
+        g.requestShutdown(true).orElseThrow();
+        Guest.End end = await(g, console, 30);
+        assertTrue(end.poweredOff(), end.toString());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        Guest again = null;
+        while (again == null || console.opened.size() < 2
+                || !console.opened.get(1).output.toString().contains("lguest-guest: ready")) {
+            assertTrue(System.nanoTime() < deadline, "no second boot of 'attach': " + launcher.list());
+            again = launcher.list().stream().filter(x -> x.id() != g.id() && x.spec().name().equals("attach")).findFirst().orElse(null);
+            Thread.sleep(20);
+        }
+        assertTrue(console.opened.get(0).output.toString().contains("lguest-guest: power button: restarting"));
+        assertEquals(Guest.State.RUNNING, again.state());
+        assertTrue(launcher.get(g.id()).isEmpty(), "the old guest gives way to the new one");
+    }
+
+    @Test
     void aGuestTakesHostMemoryOnlyForTheFramesItTouched() throws Exception {
         Guest g = startReady();
         var info = g.info().orElseThrow();

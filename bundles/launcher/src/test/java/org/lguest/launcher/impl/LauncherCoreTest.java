@@ -104,11 +104,13 @@ class LauncherCoreTest {
         int lastPte = m.readU32(pgdir + 0x307 * 4) & ~0xFFF;
         assertEquals(((int) mem - 4096) | 7, m.readU32(lastPte + 1023 * 4));
 
-        // The device page: the console in slot 0, no pages.
+        // The device page: the console in slot 0, no pages; the power button (ours) after it; then nothing.
         int devices = (int) mem;
         assertEquals(DevicePage.TYPE_CONSOLE, m.readU16(devices + DevicePage.TYPE));
         assertEquals(0, m.readU16(devices + DevicePage.NUM_PAGES));
-        assertEquals(0, m.readU16(devices + DevicePage.DESCRIPTOR_SIZE + DevicePage.TYPE));
+        assertEquals(DevicePage.TYPE_POWER, m.readU16(devices + DevicePage.DESCRIPTOR_SIZE + DevicePage.TYPE));
+        assertEquals(0, m.readU16(devices + DevicePage.DESCRIPTOR_SIZE + DevicePage.NUM_PAGES));
+        assertEquals(0, m.readU16(devices + 2 * DevicePage.DESCRIPTOR_SIZE + DevicePage.TYPE));
 
         // The kernel's first segment is at 1 MiB, as the file has it.
         byte[] image = Files.readAllBytes(GUEST_KERNEL);

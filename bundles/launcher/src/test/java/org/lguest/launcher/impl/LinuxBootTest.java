@@ -57,6 +57,21 @@ class LinuxBootTest {
     }
 
     @Test
+    void aLinuxGuestAskedToShutDownPowersOffThroughItsShell() throws Exception {
+        Guest g = boot("vmlinux", "");
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(400);
+        while (!host.consoleOf(g).contains("LGUEST-LINUX: init reached")) {
+            assertTrue(System.nanoTime() < deadline && g.state() == Guest.State.RUNNING, "init never ran:\n" + host.consoleOf(g));
+            Thread.sleep(50);
+        }
+        Thread.sleep(2000); // the shell reaches its prompt
+        String how = g.requestShutdown(false).orElseThrow();
+        assertTrue(how.contains("poweroff -f"), how);
+        Guest.End end = host.awaitEnd(g, 120);
+        assertEquals(Guest.State.POWERED_OFF, end.state(), "ended with " + end.reason() + "; console:\n" + host.consoleOf(g));
+    }
+
+    @Test
     void theBzImageOfTheSameBuildBootsTheSameWay() throws Exception {
         assumeTrue(Files.isRegularFile(LINUX.resolve("bzImage")), "no bzImage at " + LINUX.toAbsolutePath());
         Guest g = boot("bzImage", "autotest");

@@ -22,6 +22,18 @@ public final class DevicePage {
     public static final int TYPE_CONSOLE = 1;
     public static final int TYPE_NET = 2;
     public static final int TYPE_BLOCK = 3;
+    /**
+     * Our extension (2.6.23 had no way to ask a guest to shut down): a power
+     * button with no pages. The Launcher writes what it asks for into the
+     * descriptor's features ({@link #POWER_OFF} or {@link #POWER_RESTART})
+     * and raises the device's interrupt; a guest that binds it acknowledges
+     * with its status and powers off (CRASH "Power down") when pressed.
+     */
+    public static final int TYPE_POWER = 4;
+    /** Power button features: the Launcher asks for a power-off. */
+    public static final int POWER_OFF = 1;
+    /** Power button features: the Launcher asks for a restart (the guest powers off; the Launcher starts it again). */
+    public static final int POWER_RESTART = 2;
 
     public static final int FEATURE_RANDOMNESS = 0x8000;
     public static final int FEATURE_NET_NOCSUM = 0x4000;

@@ -13,5 +13,5 @@
  * and a {@code DmaSections.copy} through the caller's buffer.
  */
 @org.osgi.annotation.bundle.Export
-@org.osgi.annotation.versioning.Version("2.0.0")
+@org.osgi.annotation.versioning.Version("2.1.0")
 package org.lguest.lg.abi;
