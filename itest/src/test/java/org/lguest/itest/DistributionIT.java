@@ -77,6 +77,13 @@ class DistributionIT {
     }
 
     @Test
+    void anOptionWithoutItsValueIsNamedNotACoercionError(@TempDir Path anywhere) throws Exception {
+        Run run = lguest(anywhere, "", "-c", "lguest:start --mem");
+        assertEquals(1, run.status(), run.both());
+        assertTrue(run.err().contains("lguest:start: --mem needs a value") && !run.err().contains("Cannot coerce"), run.both());
+    }
+
+    @Test
     void commandGivenWithDashCRunsAndExits(@TempDir Path anywhere) throws Exception {
         Run run = lguest(anywhere, "", "-c", "echo hello from dash-c");
         assertEquals(0, run.status(), run.both());
@@ -330,6 +337,25 @@ class DistributionIT {
         assertTrue(out.contains("EXIT=0"), out);
         assertEquals(1, out.split("abc\n", -1).length - 1, "typed text is echoed once, by the guest\n" + out);
         assertTrue(out.contains(" icanon") && out.contains(" echo "), "the terminal is restored\n" + out);
+    }
+
+    @Test
+    void theShellOnATerminalCompletesCommandsAndGuestNamesWithTab(@TempDir Path anywhere) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/script")), "no /usr/bin/script");
+        Path keys = anywhere.resolve("keys.sh");
+        // "lguest:shu" + Tab must become lguest:shutdown, "tab" + Tab the guest's name "tabbed".
+        Files.writeString(keys, "sleep 8; printf 'lguest:start --mem 16M --name tabbed\\r'; sleep 3; printf 'lguest:shu\\t'; sleep 1;"
+                + " printf 'tab\\t'; sleep 1; printf '\\r'; sleep 5; printf 'exit\\r'; sleep 3\n");
+        String inner = "stty cols 120 rows 40; " + DIST.resolve("bin/lguest");
+        ProcessBuilder pb = new ProcessBuilder("sh", "-c", "sh " + keys + " | script -qec '" + inner + "' /dev/null")
+                .directory(anywhere.toFile()).redirectErrorStream(true);
+        Process p = pb.start();
+        String raw = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), raw);
+        String out = raw.replaceAll("\u001B\\[[0-9;?]*[A-Za-z]|\u001B[=>]", "").replace("\r", "");
+        assertTrue(!out.contains("Unable to create a system terminal"), "JLine fell back to a dumb terminal:\n" + out);
+        assertTrue(out.contains("guest 1 (tabbed) shut down: CRASH: Power down"),
+                "the completed line 'lguest:shutdown tabbed' did not run:\n" + out);
     }
 
     private static void copyTree(Path from, Path to) throws IOException {

@@ -95,7 +95,12 @@ public final class Main {
             if (framework == null) {
                 return 3;
             }
-            List<String> failed = startAll(framework.getBundleContext(), home.resolve("shell"));
+            // JLine finds its terminal providers (ffm, exec, ...) through the thread context class loader,
+            // which outside OSGi is the one that loaded JLine; here it must be the JLine bundle's, or a
+            // real terminal falls back to a dumb one (no completion, no history keys). The shell's thread
+            // is made while its bundle starts, and takes this loader with it.
+            List<String> failed = withJLineContextLoader(framework.getBundleContext(),
+                    () -> startAll(framework.getBundleContext(), home.resolve("shell")));
             if (!failed.isEmpty()) {
                 err.println("lguest: the shell could not start: " + failed);
                 framework.stop();
@@ -240,6 +245,45 @@ public final class Main {
             return null;
         }
         return framework;
+    }
+
+    interface BundleWork {
+        List<String> run() throws IOException;
+    }
+
+    /** Runs {@code work} with the JLine bundle's class loader as the context class loader, once JLine is installed. */
+    private static List<String> withJLineContextLoader(BundleContext context, BundleWork work) throws IOException {
+        Thread self = Thread.currentThread();
+        ClassLoader before = self.getContextClassLoader();
+        self.setContextClassLoader(new ClassLoader(before) {
+            @Override
+            public java.net.URL getResource(String name) {
+                ClassLoader jline = jlineLoader(context);
+                java.net.URL found = jline == null ? null : jline.getResource(name);
+                return found != null ? found : super.getResource(name);
+            }
+
+            @Override
+            protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+                ClassLoader jline = name.startsWith("org.jline.") ? jlineLoader(context) : null;
+                return jline != null ? jline.loadClass(name) : super.loadClass(name, resolve);
+            }
+        });
+        try {
+            return work.run();
+        } finally {
+            self.setContextClassLoader(before);
+        }
+    }
+
+    private static ClassLoader jlineLoader(BundleContext context) {
+        for (Bundle b : context.getBundles()) {
+            if ("org.jline".equals(b.getSymbolicName())) {
+                org.osgi.framework.wiring.BundleWiring wiring = b.adapt(org.osgi.framework.wiring.BundleWiring.class);
+                return wiring == null ? null : wiring.getClassLoader();
+            }
+        }
+        return null;
     }
 
     /** Installs every jar in {@code folder}, then starts each; returns "name: reason" for each failure. */

@@ -89,6 +89,22 @@ public final class ShellCommands {
         return start(mem, cmdline, name, disk, net, console, "", defaultKernel.toString());
     }
 
+    /**
+     * What Gogo calls when no other {@code start} fits the words: an option
+     * given without its value ({@code lguest:start --mem}), which Gogo itself
+     * would report as "Cannot coerce start(Token)".
+     */
+    @Descriptor("(any other words: says which option lacks its value)")
+    public int start(@Descriptor("the words typed") String[] words) {
+        java.util.Set<String> takesValue = java.util.Set.of("-m", "--mem", "-c", "--cmdline", "-n", "--name", "-d", "--disk",
+                "--net", "--console", "--initrd");
+        if (words.length > 0 && takesValue.contains(words[words.length - 1])) {
+            throw new IllegalArgumentException("lguest:start: " + words[words.length - 1] + " needs a value (help lguest:start)");
+        }
+        throw new IllegalArgumentException("lguest:start: cannot read '" + String.join(" ", words)
+                + "': options with a value, then at most one kernel or defined guest (help lguest:start)");
+    }
+
     @Descriptor("starts a guest; prints its id")
     public int start(
             @Descriptor("guest memory (for example 32M, 64M)") @Parameter(names = {"-m", "--mem"}, absentValue = "64M") String mem,
@@ -305,12 +321,22 @@ public final class ShellCommands {
 
     @Descriptor("lists the guests: id, state, memory, uptime, exits, hypercalls")
     public String list() {
-        return list(false);
+        return (String) list(false, false);
     }
 
     @Descriptor("lists the guests; with --all also the defined ones that do not run (state 'shut off', id '-')")
-    public String list(@Descriptor("also defined guests that do not run") @Parameter(names = {"-a", "--all"},
-            presentValue = "true", absentValue = "false") boolean all) {
+    public Object list(@Descriptor("also defined guests that do not run") @Parameter(names = {"-a", "--all"},
+            presentValue = "true", absentValue = "false") boolean all,
+            @Descriptor("only the names, one a line (virsh list --name; the shell completes guest names with it)")
+            @Parameter(names = {"--name"}, presentValue = "true", absentValue = "false") boolean namesOnly) {
+        if (namesOnly) {
+            java.util.Set<String> names = new java.util.TreeSet<>();
+            guests.list().forEach(g -> names.add(g.spec().name()));
+            if (all && definitions != null) {
+                definitions.all().forEach(d -> names.add(d.name()));
+            }
+            return List.copyOf(names);
+        }
         StringBuilder out = new StringBuilder(String.format("%-4s %-14s %-8s %-10s %10s %12s  %s%n",
                 "ID", "NAME", "MEMORY", "UPTIME", "EXITS", "HYPERCALLS", "STATE"));
         java.util.Set<String> listed = new java.util.HashSet<>();
