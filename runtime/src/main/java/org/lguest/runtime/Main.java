@@ -5,8 +5,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +22,6 @@ import org.osgi.framework.BundleContext;
 import org.osgi.framework.BundleException;
 import org.osgi.framework.Constants;
 import org.osgi.framework.FrameworkEvent;
-import org.osgi.framework.ServiceReference;
 import org.osgi.framework.launch.Framework;
 import org.osgi.framework.launch.FrameworkFactory;
 
@@ -127,13 +124,26 @@ public final class Main {
                 err.println("lguest: the shell could not start: " + failed);
                 return 3;
             }
-            Object processor = waitForService(framework.getBundleContext(),
-                    "org.apache.felix.service.command.CommandProcessor");
-            if (processor == null) {
-                err.println("lguest: no Gogo command processor appeared within " + SHELL_WAIT_MILLIS / 1000 + " s");
-                return 3;
+            // The Launcher's batch shell: a Function<BufferedReader, Integer> service (lguest.main=batch),
+            // JDK types only, so nothing here links against or reflects into Gogo.
+            BundleContext context = framework.getBundleContext();
+            String filter = "(&(" + Constants.OBJECTCLASS + "=java.util.function.Function)(lguest.main=batch))";
+            org.osgi.util.tracker.ServiceTracker<Object, Object> tracker =
+                    new org.osgi.util.tracker.ServiceTracker<>(context, context.createFilter(filter), null);
+            tracker.open();
+            try {
+                Object service = tracker.waitForService(SHELL_WAIT_MILLIS);
+                if (service == null) {
+                    err.println("lguest: the Launcher's batch shell did not appear within " + SHELL_WAIT_MILLIS / 1000
+                            + " s (are bundles org.lguest.launcher and org.apache.felix.gogo.runtime active?)");
+                    return 3;
+                }
+                @SuppressWarnings("unchecked")
+                java.util.function.Function<BufferedReader, Integer> batch = (java.util.function.Function<BufferedReader, Integer>) service;
+                return batch.apply(script);
+            } finally {
+                tracker.close();
             }
-            return new Batch(processor, out, err).run(script);
         } finally {
             if (framework != null) {
                 framework.stop();
@@ -314,22 +324,6 @@ public final class Main {
         return failed;
     }
 
-    private static Object waitForService(BundleContext context, String className) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + SHELL_WAIT_MILLIS;
-        while (System.currentTimeMillis() < deadline) {
-            ServiceReference<?> reference = context.getServiceReference(className);
-            if (reference != null) {
-                Object service = context.getService(reference);
-                if (service != null) {
-                    return service;
-                }
-            }
-            Thread.sleep(20);
-        }
-        return null;
-    }
-
-
     private static void deleteTree(Path root) throws IOException {
         if (!Files.exists(root)) {
             return;
@@ -341,95 +335,6 @@ public final class Main {
         }
     }
 
-    /**
-     * Runs shell commands through Gogo's CommandProcessor. The processor lives
-     * in a bundle's class loader, so it is driven through its public interface
-     * methods found by name rather than linked against.
-     */
     /** Set when the user interrupted {@code bin/lguest run} (Ctrl-C, SIGTERM), before the platform stops. */
     static final String INTERRUPTED_PROPERTY = "lguest.run.interrupted";
-
-    static final class Batch {
-        private static final int INSPECT = 0; // Converter.INSPECT: how gosh prints a result
-        /**
-         * The command scopes in the order a plain name is looked up, as etc/gosh_profile sets
-         * them for the interactive shell: Felix's first ({@code start 8} is bundle 8, as in
-         * Karaf), the guest commands last ({@code lguest:start}).
-         */
-        static final String SCOPE = "felix:*:gogo:*:lguest:*";
-
-        private final Object processor;
-        private final PrintStream out;
-        private final PrintStream err;
-
-        Batch(Object processor, PrintStream out, PrintStream err) {
-            this.processor = processor;
-            this.out = out;
-            this.err = err;
-        }
-
-        /** Runs each non-blank, non-comment line up to {@code exit}; returns 0 if all succeeded, else 1. */
-        int run(String script) throws Exception {
-            return run(new BufferedReader(new java.io.StringReader(script)));
-        }
-
-        /** As {@link #run(String)}, each line as soon as it can be read (a pipe's lines as they arrive). */
-        int run(BufferedReader script) throws Exception {
-            Class<?> processorType = interfaceNamed(processor.getClass(), "org.apache.felix.service.command.CommandProcessor");
-            Method createSession = processorType.getMethod("createSession", InputStream.class, java.io.OutputStream.class, java.io.OutputStream.class);
-            Object session = createSession.invoke(processor, InputStream.nullInputStream(), out, err);
-            Class<?> sessionType = interfaceNamed(session.getClass(), "org.apache.felix.service.command.CommandSession");
-            // Commands that need a terminal (lguest:console --attach) ask for this and refuse with a reason.
-            sessionType.getMethod("put", String.class, Object.class).invoke(session, "lguest.batch", Boolean.TRUE);
-            sessionType.getMethod("put", String.class, Object.class).invoke(session, "SCOPE", SCOPE);
-            Method execute = sessionType.getMethod("execute", CharSequence.class);
-            Method format = sessionType.getMethod("format", Object.class, int.class);
-            int failures = 0;
-            try (BufferedReader lines = script) {
-                String line;
-                while ((line = lines.readLine()) != null) {
-                    String command = line.strip();
-                    if (command.isEmpty() || command.startsWith("#")) {
-                        continue;
-                    }
-                    if (command.equals("exit")) {
-                        break; // as in the shell: the end of the commands (the platform stops after them)
-                    }
-                    try {
-                        Object result = execute.invoke(session, command);
-                        if (result != null) {
-                            out.println(format.invoke(session, result, INSPECT));
-                        }
-                    } catch (InvocationTargetException e) {
-                        Throwable cause = e.getCause();
-                        failures++;
-                        err.println("lguest: command failed: " + command);
-                        err.println("  " + cause.getClass().getSimpleName() + ": " + cause.getMessage());
-                    }
-                    out.flush();
-                }
-            } finally {
-                sessionType.getMethod("close").invoke(session);
-            }
-            return failures == 0 ? 0 : 1;
-        }
-
-        private static Class<?> interfaceNamed(Class<?> type, String name) {
-            for (Class<?> c = type; c != null; c = c.getSuperclass()) {
-                for (Class<?> i : c.getInterfaces()) {
-                    if (i.getName().equals(name)) {
-                        return i;
-                    }
-                    Class<?> inherited = interfaceNamed(i, name);
-                    if (inherited != null) {
-                        return inherited;
-                    }
-                }
-            }
-            if (type.isInterface() && type.getName().equals(name)) {
-                return type;
-            }
-            return null;
-        }
-    }
 }
