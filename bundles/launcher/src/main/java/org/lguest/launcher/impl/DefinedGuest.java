@@ -4,7 +4,6 @@ import java.nio.file.Path;
 import java.util.Map;
 
 import org.lguest.launcher.LaunchException;
-import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.ConfigurationPolicy;
@@ -26,12 +25,12 @@ public final class DefinedGuest {
     private static final System.Logger LOG = System.getLogger(DefinedGuest.class.getName());
 
     private final Definitions definitions;
-    private final Path defaultKernel;
+    private final LauncherPaths paths;
 
     @Activate
-    public DefinedGuest(@Reference Definitions definitions, BundleContext context, Map<String, Object> properties) {
+    public DefinedGuest(@Reference Definitions definitions, @Reference LauncherPaths paths, Map<String, Object> properties) {
         this.definitions = definitions;
-        this.defaultKernel = ShellCommands.defaultKernel(context::getProperty);
+        this.paths = paths;
         GuestDefinition d = define(properties);
         if (d.autostart()) {
             try {
@@ -44,7 +43,7 @@ public final class DefinedGuest {
 
     private GuestDefinition define(Map<String, Object> properties) {
         try {
-            GuestDefinition d = GuestDefinition.parse(properties, defaultKernel);
+            GuestDefinition d = GuestDefinition.parse(properties, paths.kernel());
             definitions.put(this, d);
             return d;
         } catch (IllegalArgumentException e) {

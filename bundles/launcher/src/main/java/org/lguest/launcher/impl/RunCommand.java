@@ -12,7 +12,6 @@ import org.lguest.launcher.Guest;
 import org.lguest.launcher.GuestSpec;
 import org.lguest.launcher.Guests;
 import org.lguest.launcher.LaunchException;
-import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -43,20 +42,21 @@ public final class RunCommand implements Function<String[], Integer> {
     static final String INTERRUPTED_PROPERTY = "lguest.run.interrupted";
 
     private final Guests guests;
-    private final Path defaultKernel;
+    /** The kernel booted when none is named, read at each run (configuration org.lguest.launcher). */
+    private final java.util.function.Supplier<Path> defaultKernel;
     private final PrintStream err;
     private final PrintStream out;
 
     @Activate
-    public RunCommand(@Reference Guests guests, BundleContext context) {
-        this(guests, ShellCommands.defaultKernel(context::getProperty), System.err, System.out);
+    public RunCommand(@Reference Guests guests, @Reference LauncherPaths paths) {
+        this(guests, paths::kernel, System.err, System.out);
     }
 
     RunCommand(Guests guests, Path defaultKernel, PrintStream err) {
-        this(guests, defaultKernel, err, System.out);
+        this(guests, () -> defaultKernel, err, System.out);
     }
 
-    RunCommand(Guests guests, Path defaultKernel, PrintStream err, PrintStream out) {
+    RunCommand(Guests guests, java.util.function.Supplier<Path> defaultKernel, PrintStream err, PrintStream out) {
         this.guests = guests;
         this.defaultKernel = defaultKernel;
         this.err = err;
@@ -165,7 +165,7 @@ public final class RunCommand implements Function<String[], Integer> {
     public Integer apply(String[] args) {
         List<Options> all;
         try {
-            all = parseAll(args, defaultKernel);
+            all = parseAll(args, defaultKernel.get());
         } catch (IllegalArgumentException e) {
             err.println("lguest run: " + e.getMessage());
             err.println(USAGE);

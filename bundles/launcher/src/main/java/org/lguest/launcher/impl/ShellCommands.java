@@ -18,7 +18,6 @@ import org.lguest.launcher.GuestSpec;
 import org.lguest.launcher.Guests;
 import org.lguest.launcher.LaunchException;
 import org.lguest.lg.GuestInfo;
-import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -44,37 +43,22 @@ import org.osgi.service.component.annotations.Reference;
 })
 public final class ShellCommands {
     private final Guests guests;
-    private final Path defaultKernel;
+    /** The default kernel and the folder lguest:define writes to (configuration org.lguest.launcher). */
+    private final LauncherPaths paths;
     /** The guests defined as configurations (null without them, in tests). */
     private final Definitions definitions;
-    /** Where lguest:define writes: {@code lguest.conf}, else {@code lguest.home}/conf (FileInstall's folder). */
-    private final Path confDir;
 
     @Activate
-    public ShellCommands(@Reference Guests guests, @Reference Definitions definitions, BundleContext context) {
+    public ShellCommands(@Reference Guests guests, @Reference Definitions definitions, @Reference LauncherPaths paths) {
         this.guests = guests;
-        this.defaultKernel = defaultKernel(context::getProperty);
+        this.paths = paths;
         this.definitions = definitions;
-        String conf = context.getProperty("lguest.conf");
-        String home = context.getProperty("lguest.home");
-        this.confDir = conf != null ? Path.of(conf) : Path.of(home == null ? "." : home, "conf");
     }
 
     ShellCommands(Guests guests, Path defaultKernel) {
         this.guests = guests;
-        this.defaultKernel = defaultKernel;
+        this.paths = new LauncherPaths(defaultKernel, null);
         this.definitions = null;
-        this.confDir = null;
-    }
-
-    /** The kernel of {@code lguest.kernel}, else the bundled guest under {@code lguest.home}/kernels. */
-    static Path defaultKernel(java.util.function.Function<String, String> properties) {
-        String kernel = properties.apply("lguest.kernel");
-        if (kernel != null && !kernel.isBlank()) {
-            return Path.of(kernel);
-        }
-        String home = properties.apply("lguest.home");
-        return Path.of(home == null ? "." : home, "kernels", "lguest-guest.elf");
     }
 
     @Descriptor("starts a guest with the bundled kernel; prints its id")
@@ -86,7 +70,7 @@ public final class ShellCommands {
             @Descriptor("a network: lan:NAME (between guests) or tap:IFNAME[,netns=NS] (the host)") @Parameter(names = {"--net"}, absentValue = "") String net,
             @Descriptor("the console: buffer (kept for lguest:console) or tcp:PORT (loopback)") @Parameter(names = {"--console"}, absentValue = "buffer") String console)
             throws LaunchException {
-        return start(mem, cmdline, name, disk, net, console, "", defaultKernel.toString());
+        return start(mem, cmdline, name, disk, net, console, "", paths.kernel().toString());
     }
 
     /**
@@ -146,6 +130,18 @@ public final class ShellCommands {
         return g.id();
     }
 
+    @Descriptor("defines a guest of the default kernel (configuration org.lguest.launcher, kernel) as a configuration")
+    public String define(
+            @Descriptor("guest memory (for example 32M, 64M)") @Parameter(names = {"-m", "--mem"}, absentValue = "64M") String mem,
+            @Descriptor("kernel command line") @Parameter(names = {"-c", "--cmdline"}, absentValue = "") String cmdline,
+            @Descriptor("disks: FILE, FILE,ro or memory:SIZE, separated by ;") @Parameter(names = {"-d", "--disk"}, absentValue = "") String disk,
+            @Descriptor("networks: lan:NAME or tap:IFNAME[,netns=NS], separated by ;") @Parameter(names = {"--net"}, absentValue = "") String net,
+            @Descriptor("the console: buffer or tcp:PORT") @Parameter(names = {"--console"}, absentValue = "buffer") String console,
+            @Descriptor("start it whenever the platform runs") @Parameter(names = {"--autostart"}, presentValue = "true", absentValue = "false") boolean autostart,
+            @Descriptor("the guest's name") String name) throws java.io.IOException {
+        return define(mem, cmdline, disk, net, console, "", autostart, name, paths.kernel().toString());
+    }
+
     @Descriptor("defines a guest as a configuration (conf/org.lguest.guest-NAME.cfg), started by lguest:start NAME or, with --autostart, whenever the platform runs")
     public String define(
             @Descriptor("guest memory (for example 32M, 64M)") @Parameter(names = {"-m", "--mem"}, absentValue = "64M") String mem,
@@ -157,6 +153,7 @@ public final class ShellCommands {
             @Descriptor("start it whenever the platform runs") @Parameter(names = {"--autostart"}, presentValue = "true", absentValue = "false") boolean autostart,
             @Descriptor("the guest's name") String name,
             @Descriptor("the guest kernel") String kernel) throws java.io.IOException {
+        Path confDir = paths.conf();
         if (confDir == null) {
             throw new IllegalStateException("no configuration folder");
         }
@@ -172,7 +169,7 @@ public final class ShellCommands {
         properties.put("autostart", Boolean.toString(autostart));
         Path file = confDir.resolve(GuestDefinition.FACTORY_PID + "-" + name + ".cfg");
         properties.put("felix.fileinstall.filename", file.toUri().toString());
-        GuestDefinition d = GuestDefinition.parse(properties, defaultKernel); // a bad one fails here, naming the field
+        GuestDefinition d = GuestDefinition.parse(properties, paths.kernel()); // a bad one fails here, naming the field
         java.nio.file.Files.createDirectories(confDir);
         java.nio.file.Files.writeString(file, d.toFile());
         return "guest " + name + " defined in " + file;
@@ -180,6 +177,7 @@ public final class ShellCommands {
 
     @Descriptor("removes a guest's configuration: the guest stops and is forgotten")
     public String undefine(@Descriptor("the guest's name") String name) throws java.io.IOException {
+        Path confDir = paths.conf();
         if (confDir == null) {
             throw new IllegalStateException("no configuration folder");
         }

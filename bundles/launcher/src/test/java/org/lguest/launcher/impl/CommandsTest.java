@@ -73,9 +73,16 @@ class CommandsTest {
     }
 
     @Test
-    void defaultKernelComesFromTheFrameworkProperties() {
-        assertEquals(Path.of("/k"), ShellCommands.defaultKernel(Map.of("lguest.kernel", "/k", "lguest.home", "/h")::get));
-        assertEquals(Path.of("/h/kernels/lguest-guest.elf"), ShellCommands.defaultKernel(Map.of("lguest.home", "/h")::get));
+    void theKernelAndConfFoldersComeFromTheLaunchersConfigurationThenFollowTheHome() {
+        Map<String, String> framework = Map.of("lguest.home", "/h");
+        LauncherPaths paths = new LauncherPaths(framework::get, Map.of("kernel", "/k/guest.elf", "conf", "/etc/lguest"));
+        assertEquals(Path.of("/k/guest.elf"), paths.kernel());
+        assertEquals(Path.of("/etc/lguest"), paths.conf());
+        paths.apply(Map.of());
+        assertEquals(Path.of("/h/kernels/lguest-guest.elf"), paths.kernel(), "without a configuration: the home's bundled guest");
+        assertEquals(Path.of("/h/conf"), paths.conf());
+        paths.apply(Map.of("kernel", "/other.elf"));
+        assertEquals(Path.of("/other.elf"), paths.kernel(), "an edit applies to the next command");
     }
 
     @Test
