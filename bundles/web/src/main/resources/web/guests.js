@@ -100,6 +100,9 @@
     var devices = el("table", null, "lguest-table lguest-devices");
     devices.id = "lguest-devices-" + g.id;
     card.appendChild(devices);
+    var swaps = el("p", "", "lguest-update");
+    swaps.id = "lguest-update-" + g.id;
+    card.appendChild(swaps);
     consoles.appendChild(card);
 
     var source = new EventSource(api + "/guests/" + g.id + "/console");
@@ -115,63 +118,113 @@
       pre.setAttribute("data-ended", JSON.parse(ev.data));
       source.close(); // the guest ended: no reconnection
     });
-    cards[g.id] = { card: card, pre: pre, source: source, devices: devices };
+    cards[g.id] = { card: card, pre: pre, source: source, devices: devices, swaps: swaps };
   }
 
+  // The page is updated in place once a second: rows, buttons and device tables are made again only when
+  // what they show changes (a guest's state, its devices, the defined list), never under a pointer about to click.
+  var rows = {};        // guest id -> {tr, cells, actions, actionsKey}
+  var definedKey = null;
+
   function showDevices(g) {
-    var table = cards[g.id].devices;
-    while (table.firstChild) { table.removeChild(table.firstChild); }
-    var head = el("tr");
-    ["Device", "Back end", "Driver bundle", "Version", "Counters", ""].forEach(function (h) { head.appendChild(el("th", h)); });
-    table.appendChild(head);
+    var c = cards[g.id];
+    var key = JSON.stringify([g.running, g.devices.map(function (d) { return [d.name, d.backEnd, d.bundle, d.driver, d.version]; })]);
+    if (c.devicesKey !== key) {
+      c.devicesKey = key;
+      c.counterCells = {};
+      var table = c.devices;
+      while (table.firstChild) { table.removeChild(table.firstChild); }
+      var head = el("tr");
+      ["Device", "Back end", "Driver bundle", "Version", "Counters", ""].forEach(function (h) { head.appendChild(el("th", h)); });
+      table.appendChild(head);
+      g.devices.forEach(function (d) {
+        var tr = el("tr");
+        tr.appendChild(el("td", d.name));
+        tr.appendChild(el("td", d.backEnd));
+        tr.appendChild(el("td", d.bundle || d.driver));
+        tr.appendChild(el("td", d.version || "-"));
+        var counters = el("td", "", "lguest-counters");
+        c.counterCells[d.name] = counters;
+        tr.appendChild(counters);
+        var td = el("td");
+        if (d.bundle && g.running) {
+          td.appendChild(button("update " + d.bundle, "update", { guest: g.id, device: d.name }, function () {
+            return post("/guests/" + g.id + "/devices/" + encodeURIComponent(d.name) + "/update").then(function (j) {
+              var report = "updated " + j.bundle + " " + j.version + " in " + j.millis + " ms (" + j.state + ")";
+              var n = Number(c.card.getAttribute("data-updates") || "0") + 1;
+              c.card.setAttribute("data-updates", String(n));
+              c.card.setAttribute("data-last-update", report);
+              c.swaps.textContent = "Last driver update: " + report + "; the console kept streaming.";
+              return report;
+            }, function (err) {
+              c.card.setAttribute("data-last-update", "failed: " + err.message);
+              c.swaps.textContent = "Last driver update failed: " + err.message;
+              throw err;
+            });
+          }));
+        }
+        tr.appendChild(td);
+        table.appendChild(tr);
+      });
+    }
     g.devices.forEach(function (d) {
-      var tr = el("tr");
-      tr.appendChild(el("td", d.name));
-      tr.appendChild(el("td", d.backEnd));
-      tr.appendChild(el("td", d.bundle || d.driver));
-      tr.appendChild(el("td", d.version || "-"));
-      var counters = Object.keys(d.counters).map(function (k) { return k + "=" + d.counters[k]; }).join("  ");
-      tr.appendChild(el("td", counters, "lguest-counters"));
-      var td = el("td");
-      if (d.bundle && g.running) {
-        td.appendChild(button("update " + d.bundle, "update", { guest: g.id, device: d.name }, function () {
-          return post("/guests/" + g.id + "/devices/" + encodeURIComponent(d.name) + "/update").then(function (j) {
-            var n = Number(cards[g.id].card.getAttribute("data-updates") || "0") + 1;
-            cards[g.id].card.setAttribute("data-updates", String(n));
-            return "updated " + j.bundle + " " + j.version + " in " + j.millis + " ms (" + j.state + ")";
-          });
-        }));
-      }
-      tr.appendChild(td);
-      table.appendChild(tr);
+      var text = Object.keys(d.counters).map(function (k) { return k + "=" + d.counters[k]; }).join("  ");
+      var cell = c.counterCells[d.name];
+      if (cell && cell.textContent !== text) { cell.textContent = text; }
     });
   }
 
-  function render(data) {
-    while (runningBody.firstChild) { runningBody.removeChild(runningBody.firstChild); }
-    var listed = {};
-    data.guests.forEach(function (g) {
-      listed[g.id] = true;
+  function showGuest(g) {
+    var row = rows[g.id];
+    if (!row) {
       var tr = el("tr");
       tr.id = "lguest-guest-" + g.id;
       tr.setAttribute("data-name", g.name);
-      tr.setAttribute("data-state", g.state);
-      [g.id, g.name, g.state, g.memory, seconds(g.uptimeMs), num(g.instructions), num(g.exits), num(g.hypercalls)]
-        .forEach(function (v) { tr.appendChild(el("td", v)); });
-      tr.appendChild(guestActions(g));
+      var cells = [];
+      for (var i = 0; i < 8; i++) { cells.push(tr.appendChild(el("td"))); }
+      var actions = tr.appendChild(el("td"));
       runningBody.appendChild(tr);
+      row = rows[g.id] = { tr: tr, cells: cells, actions: actions, actionsKey: null };
+    }
+    row.tr.setAttribute("data-state", g.state);
+    [g.id, g.name, g.state, g.memory, seconds(g.uptimeMs), num(g.instructions), num(g.exits), num(g.hypercalls)]
+      .forEach(function (v, i) {
+        if (row.cells[i].textContent !== String(v)) { row.cells[i].textContent = String(v); }
+      });
+    var key = g.running + "/" + g.paused;
+    if (row.actionsKey !== key) {
+      row.actionsKey = key;
+      var fresh = guestActions(g);
+      row.tr.replaceChild(fresh, row.actions);
+      row.actions = fresh;
+    }
+  }
+
+  function render(data) {
+    var listed = {};
+    data.guests.forEach(function (g) {
+      listed[g.id] = true;
+      showGuest(g);
       if (!cards[g.id]) { openConsole(g); }
       showDevices(g);
     });
-    Object.keys(cards).forEach(function (id) {
-      if (!listed[id]) { // destroyed: its console goes too
-        cards[id].source.close();
-        consoles.removeChild(cards[id].card);
-        delete cards[id];
+    Object.keys(rows).forEach(function (id) {
+      if (!listed[id]) { // destroyed: its row and console go too
+        runningBody.removeChild(rows[id].tr);
+        delete rows[id];
+        if (cards[id]) {
+          cards[id].source.close();
+          consoles.removeChild(cards[id].card);
+          delete cards[id];
+        }
       }
     });
+    var stopped = data.defined.filter(function (d) { return !d.running; });
+    var key = JSON.stringify(stopped);
+    if (key === definedKey) { return; }
+    definedKey = key;
     while (definedBody.firstChild) { definedBody.removeChild(definedBody.firstChild); }
-    data.defined.filter(function (d) { return !d.running; }).forEach(function (d) {
+    stopped.forEach(function (d) {
       var tr = el("tr");
       tr.setAttribute("data-name", d.name);
       [d.name, d.memory, d.autostart ? "yes" : "no"].forEach(function (v) { tr.appendChild(el("td", v)); });

@@ -195,7 +195,7 @@ public class WebConsoleIT {
         try (WebDriver browser = new WebDriver()) {
             browser.open(base() + "/system/console/guests");
             // The defined guest is listed with a start button; the page starts it.
-            browser.click(browser.find("#lguest-defined tr[data-name='webtest'] button[data-action='start']", 20));
+            browser.clickOn("#lguest-defined tr[data-name='webtest'] button[data-action='start']", 20);
             Guest g = awaitGuestNamed("webtest", 30);
             int id = g.id();
             String pre = "#lguest-console-" + id;
@@ -215,10 +215,12 @@ public class WebConsoleIT {
             Bundle consoleBundle = installed("org.lguest.devices.console");
             long modifiedBefore = consoleBundle.getLastModified();
             long changesBefore = g.deviceMetrics().get("console0").get("launcher.driverChanges");
-            browser.click(browser.find("button[data-action='update'][data-guest='" + id + "'][data-device='console0']", 10));
+            browser.clickOn("button[data-action='update'][data-guest='" + id + "'][data-device='console0']", 10);
             browser.type(input, "during-swap" + WebDriver.ENTER);
-            browser.await("the update's report", "return document.getElementById('lguest-status').textContent;",
-                    s -> String.valueOf(s).startsWith("updated org.lguest.devices.console"), 30);
+            Object report = browser.await("the update's report",
+                    "return document.getElementById('lguest-card-" + id + "').getAttribute('data-last-update');",
+                    s -> s != null, 30);
+            assertTrue(String.valueOf(report), String.valueOf(report).startsWith("updated org.lguest.devices.console"));
             assertTrue("the console bundle was updated", consoleBundle.getLastModified() > modifiedBefore);
             assertEquals(Bundle.ACTIVE, consoleBundle.getState());
             browser.await("the echo of the line typed during the swap", consoleText,
@@ -289,7 +291,7 @@ public class WebConsoleIT {
             System.out.println("WebConsoleIT: the Guests page's screenshot is " + png.toAbsolutePath());
 
             // Destroy from the page: the guest goes, from the platform and from the page.
-            browser.click(browser.find("button[data-action='destroy'][data-guest='" + id + "']", 10));
+            browser.clickOn("button[data-action='destroy'][data-guest='" + id + "']", 10);
             long gone = System.currentTimeMillis() + 30_000;
             while (guests.get(id).isPresent()) {
                 assertTrue("guest " + id + " still listed 30 s after destroy", System.currentTimeMillis() < gone);

@@ -69,7 +69,7 @@ final class WebDriver implements AutoCloseable {
         }
         List<String> args = List.of("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--window-size=1280,1500", "--user-data-dir=" + profile.resolve("profile"));
+                "--disable-sync", "--window-size=1280,900", "--user-data-dir=" + profile.resolve("profile"));
         Map<String, Object> chrome = new LinkedHashMap<>();
         chrome.put("binary", CHROMIUM.toString());
         chrome.put("args", args);
@@ -123,6 +123,25 @@ final class WebDriver implements AutoCloseable {
 
     void click(String element) throws Exception {
         call("POST", s("/element/" + element + "/click"), Map.of());
+    }
+
+    /**
+     * Clicks the element the CSS selector finds, waiting for it up to
+     * {@code seconds}; found again if the page replaced it between finding
+     * and clicking (a "stale element").
+     */
+    void clickOn(String css, int seconds) throws Exception {
+        long end = System.currentTimeMillis() + seconds * 1000L;
+        while (true) {
+            try {
+                click(find(css, seconds));
+                return;
+            } catch (IOException e) {
+                if (!String.valueOf(e.getMessage()).contains("stale element") || System.currentTimeMillis() > end) {
+                    throw e;
+                }
+            }
+        }
     }
 
     void type(String element, String text) throws Exception {

@@ -185,7 +185,7 @@ public final class GuestsServlet extends HttpServlet {
                     throw new HttpError(HttpServletResponse.SC_REQUEST_ENTITY_TOO_LARGE,
                             "input longer than " + MAX_INPUT + " bytes");
                 }
-                if (typed.length > 0 && !g.input("console", typed)) {
+                if (typed.length > 0 && !typeAt(g, typed)) {
                     throw new HttpError(HttpServletResponse.SC_CONFLICT, "guest " + g.id()
                             + ": its console takes no input now (no driver, or the guest ended)");
                 }
@@ -199,6 +199,30 @@ public final class GuestsServlet extends HttpServlet {
         done.put("action", action);
         done.put("state", stateText(g));
         return done;
+    }
+
+    /** How long typed input waits for a console driver (one being updated comes back within this). */
+    static final long INPUT_WAIT_MILLIS = 5_000;
+
+    /**
+     * Types at the guest's console. While no driver serves it (the moment of
+     * a hot swap) the input waits, up to {@link #INPUT_WAIT_MILLIS}, so a line
+     * typed during an update is not lost; false when it still cannot go.
+     */
+    static boolean typeAt(Guest g, byte[] typed) {
+        long end = System.currentTimeMillis() + INPUT_WAIT_MILLIS;
+        while (!g.input("console", typed)) {
+            if (g.state() != Guest.State.RUNNING || System.currentTimeMillis() > end) {
+                return false;
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
     }
 
     private Map<String, Object> startDefined(String name) throws HttpError {
