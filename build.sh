@@ -20,6 +20,10 @@ fi
 if [ "${1:-}" = test ] && ! [ -x /usr/sbin/mke2fs ] && ! [ -x /sbin/mke2fs ]; then
     need_install+=(e2fsprogs)
 fi
+# The web console's browser test (itest WebConsoleIT) drives Debian's headless Chromium through chromedriver.
+if [ "${1:-}" = test ] && { ! [ -x /usr/bin/chromium ] || ! [ -x /usr/bin/chromedriver ]; }; then
+    need_install+=(chromium chromium-driver)
+fi
 if [ ${#need_install[@]} -gt 0 ]; then
     echo "build.sh: installing ${need_install[*]}"
     if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi

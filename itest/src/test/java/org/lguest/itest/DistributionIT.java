@@ -69,6 +69,65 @@ class DistributionIT {
         }
     }
 
+    /**
+     * The distribution's web console (bundles/web): while the platform runs,
+     * the Guests page in the Felix Web Console and /metrics answer on
+     * loopback (the port here a free one, given as Felix HTTP's framework
+     * property); {@code bin/lguest run} opens none.
+     */
+    @Test
+    void theShellsPlatformServesTheGuestsPageAndMetricsOnLoopbackAndRunServesNothing(@TempDir Path anywhere) throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        ProcessBuilder pb = new ProcessBuilder(DIST.resolve("bin/lguest").toString()).directory(anywhere.toFile())
+                .redirectOutput(anywhere.resolve("out.txt").toFile()).redirectError(anywhere.resolve("err.txt").toFile());
+        pb.environment().put("LGUEST_JAVA_OPTS", "-Dorg.osgi.service.http.port=" + port);
+        Process p = pb.start();
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        try (var in = p.getOutputStream()) {
+            in.write("lguest:start --mem 32M --name webdist\n".getBytes(StandardCharsets.UTF_8));
+            in.flush();
+            String base = "http://127.0.0.1:" + port;
+            long end = System.currentTimeMillis() + 60_000;
+            java.net.http.HttpResponse<String> page = null;
+            while (page == null || page.statusCode() != 200) {
+                assertTrue(System.currentTimeMillis() < end, "the Guests page did not answer within 60 s: "
+                        + (page == null ? "nothing listens" : page.statusCode() + " " + page.body()));
+                try {
+                    page = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/system/console/guests")).build(),
+                            java.net.http.HttpResponse.BodyHandlers.ofString());
+                } catch (IOException e) {
+                    Thread.sleep(200);
+                }
+            }
+            assertTrue(page.body().contains("lguest-guests") && page.body().contains("/lguest/guests.js"), page.body());
+            String metrics = "";
+            while (!metrics.contains("guest=\"webdist\"")) {
+                assertTrue(System.currentTimeMillis() < end, "no webdist in /metrics within 60 s:\n" + metrics);
+                metrics = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "/metrics")).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+                Thread.sleep(200);
+            }
+            assertTrue(metrics.contains("lguest_guest_exits_total{guest=\"webdist\",id=\"1\"}"), metrics);
+        }
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "bin/lguest did not end after its input did");
+        String err = Files.readString(anywhere.resolve("err.txt"));
+        assertTrue(err.contains("web console at http://127.0.0.1:" + port + "/system/console/guests"), err);
+
+        ProcessBuilder run = new ProcessBuilder(DIST.resolve("bin/lguest").toString(), "run", "--mem", "32M", "--cmdline", "poweroff")
+                .directory(anywhere.toFile()).redirectErrorStream(true);
+        run.environment().put("LGUEST_JAVA_OPTS", "-Dorg.osgi.service.http.port=" + port);
+        Process r = run.start();
+        r.getOutputStream().close();
+        String said = new String(r.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(r.waitFor(60, TimeUnit.SECONDS), said);
+        assertEquals(0, r.exitValue(), said);
+        assertTrue(!said.contains("web console") && !said.contains("jetty") && !said.contains("Jetty"),
+                "bin/lguest run opens no web console and says nothing of one\n" + said);
+    }
+
     @Test
     void pipedFailingCommandExitsNonZeroAndSaysWhichCommand(@TempDir Path anywhere) throws Exception {
         Run run = lguest(anywhere, "lb -s\nno-such-command\n");

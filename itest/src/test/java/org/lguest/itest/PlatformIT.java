@@ -43,7 +43,7 @@ public class PlatformIT {
     static final List<String> PROJECT_BUNDLES = List.of(
             "org.lguest.cpu", "org.lguest.mmu", "org.lguest.switcher", "org.lguest.lg", "org.lguest.device",
             "org.lguest.devices.console", "org.lguest.devices.disk", "org.lguest.devices.net",
-            "org.lguest.launcher");
+            "org.lguest.launcher", "org.lguest.web");
 
     @Inject
     BundleContext context;

@@ -46,6 +46,8 @@ public final class Main {
 
     private final Path home;
     private boolean interactive;
+    /** {@code bin/lguest run}: the platform serves one guest on this terminal, so it opens no web console. */
+    private boolean guestOnTerminal;
     private final PrintStream out = System.out;
     private final PrintStream err = System.err;
 
@@ -163,6 +165,7 @@ public final class Main {
     @SuppressWarnings("unchecked")
     private int run(String[] args) throws Exception {
         System.clearProperty(INTERRUPTED_PROPERTY);
+        guestOnTerminal = true;
         Path cache = Files.createTempDirectory("lguest-cache-");
         Framework framework = null;
         // Ctrl-C: stop the platform (the Launcher stops the guest) and delete the cache on the way out.
@@ -236,6 +239,9 @@ public final class Main {
         config.put("lguest.home", home.toString());
         config.put("gosh.home", home.toString());
         config.put("gosh.args", interactive ? "" : "--nointeractive --noshutdown");
+        if (guestOnTerminal) {
+            config.put("lguest.web", "off"); // one guest on a terminal: no web console (bundles/web), no port taken
+        }
         // System properties given on the command line override the file.
         System.getProperties().stringPropertyNames().stream()
                 .filter(name -> name.startsWith("lguest.") || name.startsWith("felix.") || name.startsWith("org.osgi."))

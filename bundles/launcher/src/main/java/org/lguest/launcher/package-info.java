@@ -7,6 +7,9 @@
  *
  * <p>1.2.0: {@link org.lguest.launcher.Guest#watch} (a live copy of what the
  * guest sends to a device), {@link org.lguest.launcher.DeviceSpec#net}.
+ *
+ * <p>1.4.0: {@link org.lguest.launcher.GuestDefinitions}, the guests defined as
+ * configurations, as a service (for the web console).
  */
 @org.osgi.annotation.bundle.Export
 @org.osgi.annotation.versioning.Version("1.4.0")

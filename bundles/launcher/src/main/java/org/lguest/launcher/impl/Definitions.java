@@ -6,6 +6,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.lguest.launcher.Guest;
+import org.lguest.launcher.GuestDefinitions;
 import org.lguest.launcher.Guests;
 import org.lguest.launcher.LaunchException;
 import org.osgi.service.component.annotations.Activate;
@@ -16,10 +17,10 @@ import org.osgi.service.component.annotations.Reference;
  * The guests defined as configurations ({@link GuestDefinition}), by name,
  * and the running guest each one started. One component: {@link DefinedGuest}
  * instances (one per configuration) register here; the shell starts a
- * defined guest by name.
+ * defined guest by name; the web console through {@link GuestDefinitions}.
  */
-@Component(service = Definitions.class)
-public final class Definitions {
+@Component(service = {Definitions.class, GuestDefinitions.class})
+public final class Definitions implements GuestDefinitions {
     private record Entry(GuestDefinition definition, Object owner, Integer guestId) {
     }
 
@@ -71,8 +72,15 @@ public final class Definitions {
                 .toList();
     }
 
+    /** GuestDefinitions: every definition, by name. */
+    @Override
+    public List<Definition> list() {
+        return all().stream().map(d -> new Definition(d.name(), d.spec(), d.autostart(), d.source())).toList();
+    }
+
     /** Starts the defined guest {@code name} (as its configuration says now); refuses one that runs. */
-    synchronized Guest start(String name) throws LaunchException {
+    @Override
+    public synchronized Guest start(String name) throws LaunchException {
         Entry e = byName.get(name);
         if (e == null) {
             throw new LaunchException("no guest defined as '" + name + "' (lguest:define, or conf/org.lguest.guest-" + name + ".cfg)");
