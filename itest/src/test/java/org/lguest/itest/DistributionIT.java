@@ -143,6 +143,14 @@ class DistributionIT {
     }
 
     @Test
+    void helpDescribesAGuestCommandAndItsOptions(@TempDir Path anywhere) throws Exception {
+        Run run = lguest(anywhere, "", "-c", "help lguest:shutdown");
+        assertEquals(0, run.status(), run.both());
+        assertTrue(run.out().contains("asks a guest to shut down") && run.out().contains("--timeout")
+                && run.out().contains("seconds to wait for the guest to power off"), run.both());
+    }
+
+    @Test
     void commandGivenWithDashCRunsAndExits(@TempDir Path anywhere) throws Exception {
         Run run = lguest(anywhere, "", "-c", "echo hello from dash-c");
         assertEquals(0, run.status(), run.both());

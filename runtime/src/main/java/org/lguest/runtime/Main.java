@@ -48,6 +48,8 @@ public final class Main {
     private boolean interactive;
     /** {@code bin/lguest run}: the platform serves one guest on this terminal, so it opens no web console. */
     private boolean guestOnTerminal;
+    /** No web console for this run (bundles/web reads the framework property lguest.web=off). */
+    private boolean webOff;
     private final PrintStream out = System.out;
     private final PrintStream err = System.err;
 
@@ -73,7 +75,11 @@ public final class Main {
             case "--shell" -> main.shell();
             // Piped commands run as their lines arrive, after the platform started (not read up front).
             case "--batch" -> main.batch(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)));
-            case "--command" -> args.length == 2 ? main.batch(new BufferedReader(new java.io.StringReader(args[1]))) : usage();
+            case "--command" -> {
+                // One command line and out: no web console, no port taken (piped sessions keep theirs).
+                main.webOff = true;
+                yield args.length == 2 ? main.batch(new BufferedReader(new java.io.StringReader(args[1]))) : usage();
+            }
             case "--run" -> main.run(java.util.Arrays.copyOfRange(args, 1, args.length));
             default -> usage();
         };
@@ -142,7 +148,9 @@ public final class Main {
                 }
                 @SuppressWarnings("unchecked")
                 java.util.function.Function<BufferedReader, Integer> batch = (java.util.function.Function<BufferedReader, Integer>) service;
-                return batch.apply(script);
+                int status = batch.apply(script);
+                awaitWebConsole(context);
+                return status;
             } finally {
                 tracker.close();
             }
@@ -239,8 +247,8 @@ public final class Main {
         config.put("lguest.home", home.toString());
         config.put("gosh.home", home.toString());
         config.put("gosh.args", interactive ? "" : "--nointeractive --noshutdown");
-        if (guestOnTerminal) {
-            config.put("lguest.web", "off"); // one guest on a terminal: no web console (bundles/web), no port taken
+        if (guestOnTerminal || webOff) {
+            config.put("lguest.web", "off"); // one guest on a terminal, or one command: no web console, no port taken
         }
         // System properties given on the command line override the file.
         System.getProperties().stringPropertyNames().stream()
@@ -261,6 +269,27 @@ public final class Main {
             return null;
         }
         return framework;
+    }
+
+    /**
+     * A short piped session may end while the web console is still starting; stopping Felix HTTP
+     * in the middle of that makes it log a stack trace. So the platform stops only once the HTTP
+     * runtime is up (or after a few seconds, when it is not coming: lguest.web=off, or refused).
+     */
+    private void awaitWebConsole(BundleContext context) throws Exception {
+        if (webOff || "off".equalsIgnoreCase(String.valueOf(context.getProperty("lguest.web")).trim())) {
+            return;
+        }
+        String filter = "(|(" + Constants.OBJECTCLASS + "=org.osgi.service.servlet.runtime.HttpServiceRuntime)("
+                + Constants.OBJECTCLASS + "=org.osgi.service.http.runtime.HttpServiceRuntime))";
+        org.osgi.util.tracker.ServiceTracker<Object, Object> http =
+                new org.osgi.util.tracker.ServiceTracker<>(context, context.createFilter(filter), null);
+        http.open();
+        try {
+            http.waitForService(3_000);
+        } finally {
+            http.close();
+        }
     }
 
     interface BundleWork {
