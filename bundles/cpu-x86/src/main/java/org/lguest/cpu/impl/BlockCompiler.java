@@ -102,9 +102,8 @@ final class BlockCompiler {
         return list.toArray(new Insn[0]);
     }
 
-    static Block compile(Insn[] ins) {
-        int bytes = 0;
-        for (Insn in : ins) bytes += in.len;
+    /** The code of a block: a hidden class made from the instructions' decoded fields only (see {@link CompiledBlocks}). */
+    static BlockCode define(Insn[] ins) {
         byte[] cls = CLASSFILE.build(ClassDesc.of("org.lguest.cpu.impl.Blk"), cb -> {
             cb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SUPER);
             cb.withInterfaceSymbols(CD_CODE);
@@ -117,8 +116,7 @@ final class BlockCompiler {
         });
         try {
             MethodHandles.Lookup l = LOOKUP.defineHiddenClass(cls, true);
-            BlockCode bc = (BlockCode) l.findConstructor(l.lookupClass(), MethodType.methodType(void.class)).invoke();
-            return new Block(bc, ins, bytes);
+            return (BlockCode) l.findConstructor(l.lookupClass(), MethodType.methodType(void.class)).invoke();
         } catch (Throwable t) {
             throw new IllegalStateException("block compilation failed", t);
         }

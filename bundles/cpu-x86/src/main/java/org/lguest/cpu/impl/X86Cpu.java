@@ -19,10 +19,18 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
             | (1 << 8) /* CX8 */ | (1 << 13) /* PGE */ | (1 << 15) /* CMOV */;
 
     public X86Cpu(PhysicalMemory memory, IoPorts ports) {
+        this(memory, ports, new CompiledBlocks());
+    }
+
+    /** A processor whose compiled blocks come from (and go to) {@code blocks}, shared with other processors. */
+    X86Cpu(PhysicalMemory memory, IoPorts ports, CompiledBlocks blocks) {
         super(memory, ports);
+        this.blocks = blocks;
         fpu = FpuUnit.create(this);
         reset();
     }
+
+    private final CompiledBlocks blocks;
 
     private void reset() {
         flushTlbAll();
@@ -117,7 +125,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
         Insn[] ins = BlockCompiler.collect(this, fetchBuf, fetchCode, off);
         if (ins == null || fetchCode[off] != head) return;
         try {
-            head.block = BlockCompiler.compile(ins);
+            head.block = blocks.block(ins);
         } catch (RuntimeException | LinkageError e) {
             // the JVM refused to define the class (restricted environment): keep interpreting
             blocksEnabled = false;

@@ -43,6 +43,37 @@ class CompiledCodeTest {
     }
 
     @Test
+    void processorsOfOneFactoryShareTheCodeOfIdenticalBlocksAndNotOfDifferentOnes() {
+        CompiledBlocks shared = new CompiledBlocks();
+        // L: add ebx,imm32 ; dec ecx ; jnz L ; hlt   (the immediate is the only difference between the machines)
+        int[] code = {0x81, 0xC3, 3, 0, 0, 0, 0x49, 0x75, 0xF7, 0xF4};
+        TestMachine first = new TestMachine(4, shared);
+        first.code(code);
+        first.cpu.setReg(Cpu.ECX, 1000);
+        assertEquals(CpuExit.Reason.HALT, first.cpu.run(100_000).reason());
+        assertEquals(3000, first.cpu.reg(Cpu.EBX));
+        long compiled = shared.compiled();
+        org.junit.jupiter.api.Assertions.assertTrue(compiled > 0, "the hot loop was compiled");
+
+        TestMachine same = new TestMachine(4, shared);
+        same.code(code);
+        same.cpu.setReg(Cpu.ECX, 1000);
+        assertEquals(CpuExit.Reason.HALT, same.cpu.run(100_000).reason());
+        assertEquals(3000, same.cpu.reg(Cpu.EBX));
+        assertEquals(compiled, shared.compiled(), "the same loop in a second processor compiles nothing new");
+        org.junit.jupiter.api.Assertions.assertTrue(shared.shared() > 0, "it ran the first processor's code");
+
+        TestMachine other = new TestMachine(4, shared);
+        int[] seven = code.clone();
+        seven[2] = 7;
+        other.code(seven);
+        other.cpu.setReg(Cpu.ECX, 1000);
+        assertEquals(CpuExit.Reason.HALT, other.cpu.run(100_000).reason());
+        assertEquals(7000, other.cpu.reg(Cpu.EBX), "a loop that differs only in its immediate runs its own code");
+        org.junit.jupiter.api.Assertions.assertTrue(shared.compiled() > compiled, "and was compiled for itself");
+    }
+
+    @Test
     void budgetIsExactInCompiledLoops() {
         TestMachine m = new TestMachine();
         // L: inc eax; inc ebx; inc ecx; jmp L

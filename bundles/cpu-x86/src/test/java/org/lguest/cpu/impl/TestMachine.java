@@ -29,6 +29,11 @@ final class TestMachine {
     }
 
     TestMachine(int mib) {
+        this(mib, new CompiledBlocks());
+    }
+
+    /** A machine whose compiled blocks are shared through {@code blocks} (as the CPU service's processors share them). */
+    TestMachine(int mib, CompiledBlocks blocks) {
         frames = new byte[mib * 256][];
         for (int i = 0; i < frames.length; i++) frames[i] = new byte[4096];
         PhysicalMemory mem = new PhysicalMemory() {
@@ -54,7 +59,7 @@ final class TestMachine {
                 io.add("out " + Integer.toHexString(port) + "/" + size + "=" + Integer.toHexString(value));
             }
         };
-        cpu = new X86Cpu(mem, ports);
+        cpu = new X86Cpu(mem, ports, blocks);
         setupProtected();
     }
 
