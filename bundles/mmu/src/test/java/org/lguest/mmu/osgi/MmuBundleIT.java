@@ -56,7 +56,7 @@ class MmuBundleIT {
             List<String> exported = mmuBundle.adapt(BundleWiring.class).getCapabilities("osgi.wiring.package").stream()
                     .map(BundleCapability::getAttributes).map(a -> a.get("osgi.wiring.package") + " " + a.get("version"))
                     .toList();
-            assertEquals(List.of("org.lguest.mmu 1.1.0"), exported, "only the API package, at 1.1.0");
+            assertEquals(List.of("org.lguest.mmu 1.2.0"), exported, "only the API package, at 1.2.0");
 
             ServiceTracker<Object, Object> tracker = new ServiceTracker<>(context, "org.lguest.mmu.Mmu", null);
             // All services: the test's own class path also holds org.lguest.mmu.Mmu, a different class
