@@ -152,7 +152,7 @@ class IsolationTest {
                 + " repeats it), " + FUZZ_INSTRUCTIONS + " guest instructions and " + FUZZ_CASES + " cases at least");
         probeGoodGuest();
         Guest good = goodBrokenAlone != null ? null : start("good", GUEST_KERNEL, "selftest poweroff", 64L << 20);
-        long instructions = 0, cases = 0, loopingInstructions = 0;
+        long instructions = 0, cases = 0, loopingInstructions = 0, corruptTallies = 0;
         int guests = 0;
         Map<String, Integer> endings = new java.util.TreeMap<>();
         Map<String, Long> caseOutcomes = new java.util.TreeMap<>();
@@ -190,12 +190,20 @@ class IsolationTest {
             if (last != null) {
                 java.util.regex.Matcher t = summary.matcher(last);
                 t.find();
-                cases += Long.parseLong(t.group(1));
+                long n = Long.parseLong(t.group(1));
+                Map<String, Long> counts = new java.util.TreeMap<>();
                 for (String o : t.group(4).trim().split(" ")) {
                     if (!o.isEmpty()) {
                         String[] kv = o.split(":");
-                        caseOutcomes.merge(kv[0], Long.parseLong(kv[1]), Long::sum);
+                        counts.put(kv[0], Long.parseLong(kv[1]));
                     }
+                }
+                // The tally lives in the guest's memory, which random code at ring 1 may overwrite.
+                if (counts.values().stream().mapToLong(Long::longValue).sum() == n) {
+                    cases += n;
+                    counts.forEach((k, v) -> caseOutcomes.merge(k, v, Long::sum));
+                } else {
+                    corruptTallies++;
                 }
             }
             endings.merge(reason.startsWith("CRASH: hostile: contained") ? "ran all its cases"
@@ -209,7 +217,8 @@ class IsolationTest {
                 instructions, loopingInstructions, cases, guests, seconds, (instructions + loopingInstructions) / seconds,
                 cases / seconds);
         System.out.println("  how the cases ended (vN: exception N reflected to the guest; end: ran to the closing ud2;"
-                + " timeout: ended by the timer): " + caseOutcomes);
+                + " timeout: ended by the timer): " + caseOutcomes + "; tallies left out because the random code"
+                + " overwrote them: " + corruptTallies);
         System.out.println("  how the guests ended:");
         endings.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed()).limit(15)
                 .forEach(e -> System.out.printf("  %5d  %s%n", e.getValue(), e.getKey()));
