@@ -112,6 +112,7 @@ asm(
 "	iret\n"
 "	.globl fz_leave\n"
 "fz_leave:\n"
+"	cld\n"                         /* the random code may have left DF set: C expects it clear */
 "	movl 4(%esp), %eax\n"
 "	movl $0x69, %edx\n"
 "	movl %edx, %ss\n"
@@ -132,6 +133,7 @@ asm(
 "	movl %esi, %ss\n"
 "	movl %ss:fz_saved_esp, %esp\n"
 "	movl %esi, %ds; movl %esi, %es\n"
+"	cld\n"
 "	subl $64, %esp\n"
 "	pushl %edx; pushl %ecx; pushl %ebx; pushl %eax\n"
 "	call fz_trap\n"

@@ -49,7 +49,7 @@ void idle_wait(void)
 void idle_wait_tickless(void)
 {
 	pv.irq_disable();
-	if (console_input_available() || lguest_net_pending()) {
+	if (console_input_available() || lguest_net_pending() || power_request) {
 		pv.irq_enable();
 		return;
 	}

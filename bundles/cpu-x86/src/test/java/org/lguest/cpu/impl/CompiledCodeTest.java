@@ -71,6 +71,7 @@ class CompiledCodeTest {
         assertEquals(CpuExit.Reason.HALT, other.cpu.run(100_000).reason());
         assertEquals(7000, other.cpu.reg(Cpu.EBX), "a loop that differs only in its immediate runs its own code");
         org.junit.jupiter.api.Assertions.assertTrue(shared.compiled() > compiled, "and was compiled for itself");
+        java.lang.ref.Reference.reachabilityFence(first); // its blocks hold the shared code (held weakly by the cache)
     }
 
     @Test

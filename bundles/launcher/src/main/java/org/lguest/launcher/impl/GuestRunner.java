@@ -282,9 +282,7 @@ final class GuestRunner implements Guest {
         if (ended) {
             return Optional.empty();
         }
-        if (restart) {
-            restartRequested = true;
-        }
+        restartRequested = restart; // the last request counts: a reboot ignored, then a shutdown, is a shutdown
         String line = restart ? "reboot" : "poweroff";
         if (powerIrq > 0) {
             int ask = restart ? DevicePage.POWER_RESTART : DevicePage.POWER_OFF;

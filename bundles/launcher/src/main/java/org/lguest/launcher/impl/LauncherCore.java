@@ -418,18 +418,46 @@ public final class LauncherCore implements Guests {
         if (end == null || !g.endsInRestart(end) || stopping || guests.get(g.id()) != g) {
             return;
         }
+        if (!restartAllowed(g.spec().name())) {
+            LOG.log(System.Logger.Level.ERROR, "guest {0} ({1}) asked to restart {2} times within {3} s: left powered off",
+                    g.id(), g.spec().name(), MAX_RESTARTS, RESTART_WINDOW_NANOS / 1_000_000_000L);
+            return;
+        }
         Thread.ofVirtual().name("lguest-restart-" + g.id()).start(() -> {
-            if (!guests.remove(g.id(), g)) {
+            if (guests.get(g.id()) != g) {
                 return; // removed meanwhile (lguest:destroy): not restarted
             }
             try {
                 Guest again = start(g.spec());
+                guests.remove(g.id(), g); // the old guest gives way once the new one runs (kept listed when it cannot)
+                if (stopping) {
+                    remove(again.id()); // the Launcher went away while it started
+                    return;
+                }
                 LOG.log(System.Logger.Level.INFO, "guest {0} ({1}) restarted as guest {2}", g.id(), g.spec().name(), again.id());
             } catch (LaunchException | RuntimeException e) {
                 LOG.log(System.Logger.Level.ERROR, "guest {0} ({1}) asked to restart, and could not start again: {2}",
                         g.id(), g.spec().name(), e.getMessage());
             }
         });
+    }
+
+    /** A guest that keeps restarting (a 4.x reboot in its init, panic=N) is left off after this many in the window. */
+    static final int MAX_RESTARTS = 5;
+    static final long RESTART_WINDOW_NANOS = 60_000_000_000L;
+    private final Map<String, java.util.ArrayDeque<Long>> restarts = new java.util.HashMap<>();
+
+    private synchronized boolean restartAllowed(String name) {
+        long now = System.nanoTime();
+        java.util.ArrayDeque<Long> times = restarts.computeIfAbsent(name, n -> new java.util.ArrayDeque<>());
+        while (!times.isEmpty() && now - times.peekFirst() > RESTART_WINDOW_NANOS) {
+            times.pollFirst();
+        }
+        if (times.size() >= MAX_RESTARTS) {
+            return false;
+        }
+        times.addLast(now);
+        return true;
     }
 
     @Override

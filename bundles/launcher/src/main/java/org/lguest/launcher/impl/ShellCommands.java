@@ -328,8 +328,9 @@ public final class ShellCommands {
             @Descriptor("only the names, one a line (virsh list --name; the shell completes guest names with it)")
             @Parameter(names = {"--name"}, presentValue = "true", absentValue = "false") boolean namesOnly) {
         if (namesOnly) {
+            // As virsh list --name: the running guests; with --all also those that ended and the defined ones.
             java.util.Set<String> names = new java.util.TreeSet<>();
-            guests.list().forEach(g -> names.add(g.spec().name()));
+            guests.list().stream().filter(g -> all || g.state() == Guest.State.RUNNING).forEach(g -> names.add(g.spec().name()));
             if (all && definitions != null) {
                 definitions.all().forEach(d -> names.add(d.name()));
             }

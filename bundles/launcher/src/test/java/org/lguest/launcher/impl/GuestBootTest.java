@@ -139,6 +139,25 @@ class GuestBootTest {
     }
 
     @Test
+    void aRebootRequestTheGuestIgnoredDoesNotTurnItsLaterPowerOffIntoARestart() throws Exception {
+        Guest g = launcher.start(new GuestSpec("ignores", 32L << 20, GUEST_KERNEL, "nopowerbutton", List.of()));
+        RecordingDriver.BackEnd backEnd = console.opened.get(0);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!backEnd.output.toString().contains("lguest-guest: ready")) {
+            assertTrue(System.nanoTime() < deadline, "the guest never got ready: " + backEnd.output);
+            Thread.sleep(10);
+        }
+        g.requestShutdown(true).orElseThrow();   // ignored: no button driver
+        Thread.sleep(500);
+        g.requestShutdown(false).orElseThrow();  // the last request is a shutdown
+        backEnd.context.deliver(0, java.nio.ByteBuffer.wrap("poweroff\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+        assertTrue(await(g, console, 30).poweredOff());
+        Thread.sleep(1500);
+        assertTrue(launcher.list().stream().noneMatch(x -> x.id() != g.id() && x.spec().name().equals("ignores")),
+                "the guest was started again: " + launcher.list());
+    }
+
+    @Test
     void aRebootRequestStartsTheGuestAgainUnderANewId() throws Exception {
         Guest g = startReady();
         g.requestShutdown(true).orElseThrow();

@@ -117,6 +117,11 @@ final class GuestMemoryImpl implements GuestMemory {
         if (before != null) {
             return before;
         }
+        if (closed) {
+            // close() ran between this caller's check and its first touch: the frame must not outlive it
+            FRAME.compareAndExchange(frames, pfn, fresh, (byte[]) null);
+            throw new IllegalStateException("guest memory is closed");
+        }
         touched.incrementAndGet();
         return fresh;
     }
@@ -519,7 +524,10 @@ final class GuestMemoryImpl implements GuestMemory {
                 throw new IllegalArgumentException(String.format("frame 0x%x is not a host frame in use", pfn));
             }
             taken[pfn - pfnLimit] = false;
-            Arrays.fill(ram(pfn), (byte) 0);
+            byte[] f = frames[pfn];
+            if (f != null) { // a frame never touched is zero already
+                Arrays.fill(f, (byte) 0);
+            }
             freeStack[freeCount++] = pfn;
         }
     }
@@ -544,6 +552,7 @@ final class GuestMemoryImpl implements GuestMemory {
         cpuThread = null;
         // The RAM goes back now, not when the last reference to this object does (an ended guest may stay listed).
         Arrays.fill(frames, null);
+        touched.set(0);
     }
 
     @Override

@@ -117,12 +117,20 @@ class GuestMemoryTest {
     }
 
     @Test
-    void closingGivesEveryFrameBack() {
+    void closingGivesEveryFrameBack() throws Exception {
         GuestMemory m = memory();
         m.writeU32(0, 1);
+        java.lang.ref.WeakReference<byte[]> frame0 = new java.lang.ref.WeakReference<>(m.frame(0));
         m.close();
+        assertEquals(0, m.touchedBytes(), "a closed memory holds nothing");
+        for (int i = 0; i < 50 && frame0.get() != null; i++) {
+            System.gc();
+            Thread.sleep(10);
+        }
+        assertNull(frame0.get(), "frame 0's array is still reachable from the closed memory (which the test still holds)");
         assertNull(m.frame(0), "a closed memory still hands out frame 0");
         assertThrows(IllegalStateException.class, () -> m.readU32(0));
+        java.lang.ref.Reference.reachabilityFence(m);
     }
 
     @Test

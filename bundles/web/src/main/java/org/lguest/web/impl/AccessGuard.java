@@ -32,6 +32,15 @@ import jakarta.servlet.http.HttpServletResponse;
  * <li>a password: HTTP Basic with the configured user and password, else 401.</li>
  * </ul>
  *
+ * And against other web sites the user visits: without a password a request
+ * must be addressed to a loopback name ({@code Host}: localhost, 127.x,
+ * [::1]), so a page that rebinds its own DNS name to 127.0.0.1 is refused;
+ * and every request that changes something (any method but GET, HEAD,
+ * OPTIONS), in every context the Felix Web Console's included, is refused
+ * when the browser says it comes from another origin ({@code Origin}, else
+ * {@code Referer}, not this {@code Host}): a cross-site form cannot install a
+ * bundle or rewrite a configuration. Clients that send neither (curl) pass.
+ *
  * It is also the Web Console's security provider (ranked above the console's
  * built-in admin/admin one), so that the console asks nothing more of a
  * request this guard let through.
@@ -57,6 +66,41 @@ public final class AccessGuard implements Preprocessor, SecurityProvider {
         } catch (IllegalArgumentException e) {
             settings = null; // HttpEndpoint reports it; nothing is served
         }
+    }
+
+    /** As {@link #check(WebSettings, String, String)}, and the checks against other sites (see the class comment). */
+    static Denial check(WebSettings settings, String localAddress, String authorization, String method, String host,
+            String origin, String referer) {
+        Denial first = check(settings, localAddress, authorization);
+        if (first != null) {
+            return first;
+        }
+        if (!settings.passwordSet() && !loopbackName(host)) {
+            return new Denial(HttpServletResponse.SC_FORBIDDEN, "without a password the web console answers only requests"
+                    + " addressed to localhost, 127.0.0.1 or [::1], not '" + host + "'");
+        }
+        boolean changes = !("GET".equals(method) || "HEAD".equals(method) || "OPTIONS".equals(method));
+        if (changes && host != null) {
+            String from = origin != null ? origin : referer;
+            boolean same = from != null && (from.equals("http://" + host) || from.equals("https://" + host)
+                    || from.startsWith("http://" + host + "/") || from.startsWith("https://" + host + "/"));
+            if (from != null && !same) {
+                return new Denial(HttpServletResponse.SC_FORBIDDEN, "a " + method + " from another site (" + from
+                        + ") is refused");
+            }
+        }
+        return null;
+    }
+
+    /** Whether a Host header names this machine's loopback: localhost, 127.x.y.z or [::1], with any port. */
+    static boolean loopbackName(String host) {
+        if (host == null) {
+            return false;
+        }
+        String name = host.startsWith("[") ? host.substring(0, Math.max(host.indexOf(']') + 1, 1))
+                : host.contains(":") ? host.substring(0, host.indexOf(':')) : host;
+        name = name.toLowerCase(java.util.Locale.ROOT);
+        return name.equals("localhost") || name.equals("[::1]") || name.matches("127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}");
     }
 
     /** Null when the request may go on, else the status and message to answer with. */
@@ -90,7 +134,8 @@ public final class AccessGuard implements Preprocessor, SecurityProvider {
             throws IOException, ServletException {
         HttpServletRequest http = (HttpServletRequest) request;
         HttpServletResponse out = (HttpServletResponse) response;
-        Denial denial = check(settings, http.getLocalAddr(), http.getHeader("Authorization"));
+        Denial denial = check(settings, http.getLocalAddr(), http.getHeader("Authorization"), http.getMethod(),
+                http.getHeader("Host"), http.getHeader("Origin"), http.getHeader("Referer"));
         if (denial == null) {
             chain.doFilter(request, response);
             return;
@@ -111,7 +156,8 @@ public final class AccessGuard implements Preprocessor, SecurityProvider {
     @Override
     public Object authenticate(HttpServletRequest request, HttpServletResponse response) {
         // The preprocessor ran first: a request that reaches the console was let through.
-        Denial denial = check(settings, request.getLocalAddr(), request.getHeader("Authorization"));
+        Denial denial = check(settings, request.getLocalAddr(), request.getHeader("Authorization"), request.getMethod(),
+                request.getHeader("Host"), request.getHeader("Origin"), request.getHeader("Referer"));
         if (denial != null) {
             response.setStatus(denial.status());
             return null;

@@ -47,7 +47,8 @@ import jakarta.servlet.http.HttpServletResponse;
  * server-sent events: what it printed so far, then each output as it comes
  * ({@code event: output}, the text as a JSON string), and {@code event: end}
  * with the reason when the guest ends;</li>
- * <li>{@code POST /lguest/api/guests/ID/ACTION}: {@code destroy},
+ * <li>{@code POST /lguest/api/guests/ID/ACTION}: {@code shutdown} and
+ * {@code reboot} (the guest's power button), {@code destroy},
  * {@code suspend}, {@code resume}, {@code input} (the body is typed at the
  * console); {@code POST /lguest/api/guests/ID/devices/DEVICE/update} updates
  * the bundle that drives that device ({@code Bundle.update()}, the hot swap);
@@ -204,6 +205,9 @@ public final class GuestsServlet extends HttpServlet {
         done.put("state", stateText(g));
         return done;
     }
+
+    /** Output a console stream may hold for a page that does not read it. */
+    static final long MAX_WAITING_BYTES = 4L << 20;
 
     /** How long typed input waits for a console driver (one being updated comes back within this). */
     static final long INPUT_WAIT_MILLIS = 5_000;
@@ -364,9 +368,20 @@ public final class GuestsServlet extends HttpServlet {
      */
     private void stream(Guest g, HttpServletResponse response) throws IOException, HttpError {
         BlockingQueue<byte[]> printed = new LinkedBlockingQueue<>();
+        // A page that stops reading must not hold the guest's output without bound: past this many
+        // bytes waiting, output is dropped (and the page is told how much) until it catches up.
+        java.util.concurrent.atomic.AtomicLong waiting = new java.util.concurrent.atomic.AtomicLong();
+        java.util.concurrent.atomic.AtomicLong dropped = new java.util.concurrent.atomic.AtomicLong();
         AutoCloseable watching;
         try {
-            watching = g.watch("console", printed::add);
+            watching = g.watch("console", b -> {
+                if (waiting.addAndGet(b.length) > MAX_WAITING_BYTES) {
+                    waiting.addAndGet(-b.length);
+                    dropped.addAndGet(b.length);
+                } else {
+                    printed.add(b);
+                }
+            });
         } catch (IllegalArgumentException e) {
             throw new HttpError(HttpServletResponse.SC_NOT_FOUND, "guest " + g.id() + " has no console");
         }
@@ -401,7 +416,12 @@ public final class GuestsServlet extends HttpServlet {
                 }
                 StringBuilder s = new StringBuilder();
                 for (byte[] b : chunk) {
+                    waiting.addAndGet(-b.length);
                     s.append(text.decode(b, 0, b.length));
+                }
+                long lost = dropped.getAndSet(0);
+                if (lost > 0) {
+                    s.append("\n[web console: ").append(lost).append(" bytes of output not shown: this page fell behind]\n");
                 }
                 if (!s.isEmpty()) {
                     send(out, "output", s.toString());

@@ -88,4 +88,25 @@ class WebSettingsTest {
         assertEquals(403, AccessGuard.check(null, "127.0.0.1", null).status());
         assertEquals(403, AccessGuard.check(WebSettings.of(Map.of("host", "0.0.0.0"), n -> null), "127.0.0.1", null).status());
     }
+
+    @Test
+    void anotherSitesPageCannotChangeAnythingNorReachUsThroughARebindingName() {
+        WebSettings open = WebSettings.of(Map.of(), n -> null);
+        assertNull(AccessGuard.check(open, "127.0.0.1", null, "POST", "127.0.0.1:8080", "http://127.0.0.1:8080", null),
+                "the page's own POST");
+        assertNull(AccessGuard.check(open, "127.0.0.1", null, "POST", "localhost:8080", null, null), "curl sends no Origin");
+        assertEquals(403, AccessGuard.check(open, "127.0.0.1", null, "POST", "127.0.0.1:8080", "http://evil.example", null)
+                .status(), "a cross-site form POST (to /system/console/bundles, say)");
+        assertEquals(403, AccessGuard.check(open, "127.0.0.1", null, "POST", "127.0.0.1:8080", null,
+                "http://evil.example/page").status(), "the same told by Referer");
+        assertEquals(403, AccessGuard.check(open, "127.0.0.1", null, "GET", "evil.example:8080", null, null).status(),
+                "a name rebound to 127.0.0.1");
+        assertNull(AccessGuard.check(open, "127.0.0.1", null, "GET", "[::1]:8080", null, null));
+        assertNull(AccessGuard.check(open, "127.0.0.1", null, "GET", "127.0.0.2", null, null));
+        WebSettings locked = WebSettings.of(Map.of("password", "pw", "host", "0.0.0.0"), n -> null);
+        assertNull(AccessGuard.check(locked, "10.1.2.3", basic("admin", "pw"), "GET", "host.example:8080", null, null),
+                "with a password any name may be used");
+        assertEquals(403, AccessGuard.check(locked, "10.1.2.3", basic("admin", "pw"), "POST", "host.example:8080",
+                "http://evil.example", null).status(), "but still no cross-site changes (the browser sends Basic by itself)");
+    }
 }
