@@ -553,17 +553,23 @@ public class GuestIT {
     }
 
     /**
-     * Hot swap: the console bundle is stopped right after the guest starts (its
-     * boot lines are printed while no console driver exists), started again,
-     * and stopped and started once more between two lines typed at the echo
-     * loop. Every line arrives exactly once, in order.
+     * Hot swap: the console bundle is stopped right after the guest starts and
+     * started again once the guest has printed while no console driver existed
+     * (its selftests print after waiting for ten ticks, so they come while the
+     * bundle is stopped), and stopped and started once more between two lines
+     * typed at the echo loop. Every line arrives exactly once, in order.
      */
     @Test
     public void theConsoleBundleIsReplacedWhileTheGuestPrintsAndNothingIsLost() throws Exception {
         Bundle consoleBundle = installed("org.lguest.devices.console");
-        int id = (Integer) shell("lguest:start --mem 32M --name swap");
+        int id = (Integer) shell("lguest:start --mem 32M --name swap --cmdline selftest");
         consoleBundle.stop();
-        Thread.sleep(300);
+        Guest swapped = guests.get(id).orElseThrow();
+        long held = System.currentTimeMillis() + 30_000;
+        while (swapped.deviceMetrics().get("console0").get("launcher.heldTotal") == 0) {
+            assertTrue("nothing the guest printed was held: " + swapped.deviceMetrics(), System.currentTimeMillis() < held);
+            Thread.sleep(10);
+        }
         consoleBundle.start();
         String text = awaitConsole(id, t -> t.contains("lguest-guest: ready"), 60);
         for (String line : List.of("lguest-guest: booting lguest", "traps: GDT loaded", "paging: ", "console: input on IRQ 1",
@@ -582,6 +588,7 @@ public class GuestIT {
         assertEquals(text, 1, count(text, "lguest-guest: booting lguest"));
         assertTrue(text, text.indexOf("first\n") < text.indexOf("second\n"));
         Guest g = guests.get(id).orElseThrow();
+
         java.util.Map<String, Long> metrics = g.deviceMetrics().get("console0");
         assertEquals(metrics.toString(), Long.valueOf(0), metrics.get("launcher.timeouts"));
         assertTrue("output was held while no console driver existed: " + metrics, metrics.get("launcher.heldTotal") > 0);
