@@ -23,32 +23,6 @@
  */
 #include "hostile.h"
 
-static u32 state;
-
-static u32 next(void)
-{
-	/* xorshift32 */
-	state ^= state << 13;
-	state ^= state >> 17;
-	state ^= state << 5;
-	return state;
-}
-
-static u32 below(u32 n)
-{
-	return next() % n;
-}
-
-static u32 decimal(const char *name, u32 otherwise)
-{
-	const char *p = cmdline_option(name);
-	u32 v = 0;
-	if (!p || *p < '0' || *p > '9')
-		return otherwise;
-	while (*p >= '0' && *p <= '9')
-		v = v * 10 + (u32)(*p++ - '0');
-	return v;
-}
 
 static u32 scratch_pgdir[1024] __attribute__((aligned(4096)));
 static struct desc tls[3] __attribute__((aligned(8)));
@@ -158,9 +132,7 @@ void hostile_main(void)
 	u32 count = decimal("count=", 10000);
 	u32 n;
 
-	state = seed * 2654435761u ^ 0x9E3779B9;
-	if (!state)
-		state = 1;
+	seed_random(seed * 2654435761u ^ 0x9E3779B9);
 	say("fuzz: seed %u, %u calls", seed, count);
 	for (n = 1; n <= count; n++) {
 		u32 call, a1, a2, a3;

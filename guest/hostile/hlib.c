@@ -155,6 +155,38 @@ int variant(const char *word)
 	return cmdline_flag(word);
 }
 
+u32 decimal(const char *name, u32 otherwise)
+{
+	const char *p = cmdline_option(name);
+	u32 v = 0;
+	if (!p || *p < '0' || *p > '9')
+		return otherwise;
+	while (*p >= '0' && *p <= '9')
+		v = v * 10 + (u32)(*p++ - '0');
+	return v;
+}
+
+/* ---- random numbers (xorshift32) ---- */
+static u32 random_state = 1;
+
+void seed_random(u32 seed)
+{
+	random_state = seed ? seed : 1;
+}
+
+u32 next(void)
+{
+	random_state ^= random_state << 13;
+	random_state ^= random_state >> 17;
+	random_state ^= random_state << 5;
+	return random_state;
+}
+
+u32 below(u32 n)
+{
+	return next() % n;
+}
+
 /* ---- traps ---- */
 void gate_words(void (*h)(void), u32 sel, u32 type, u32 dpl, u32 *lo, u32 *hi)
 {

@@ -32,6 +32,12 @@ void escape(const char *fmt, ...) __attribute__((noreturn));
 void unexpected(const char *fmt, ...) __attribute__((noreturn));
 void crash_raw(const char *msg) __attribute__((noreturn));
 int variant(const char *word);                   /* the word is on the command line */
+u32 decimal(const char *name, u32 otherwise);    /* the decimal value of option name= (e.g. "seed="), else otherwise */
+
+/* A seeded xorshift32 generator, for the fuzzers: the same seed makes the same run. */
+void seed_random(u32 seed);                      /* 0 is taken as 1 */
+u32 next(void);
+u32 below(u32 n);                                /* next() % n */
 int hsnprintf(char *buf, int size, const char *fmt, ...);
 
 /* IDT: a gate for vector v to handler h, type 0xE (interrupt) or 0xF (trap). */

@@ -55,26 +55,6 @@ static u8 ring1_stack[4096] __attribute__((aligned(4096)));
 static u8 fz_kstack[8192] __attribute__((aligned(4096)));
 static u32 user_pt[1024] __attribute__((aligned(4096)));
 
-static u32 state;
-static u32 next(void)
-{
-	state ^= state << 13;
-	state ^= state >> 17;
-	state ^= state << 5;
-	return state;
-}
-static u32 below(u32 n) { return next() % n; }
-
-static u32 decimal(const char *name, u32 otherwise)
-{
-	const char *p = cmdline_option(name);
-	u32 v = 0;
-	if (!p || *p < '0' || *p > '9')
-		return otherwise;
-	while (*p >= '0' && *p <= '9')
-		v = v * 10 + (u32)(*p++ - '0');
-	return v;
-}
 
 /* ---- the way in and out (fz_enter saves our context; fz_leave returns to it) ---- */
 asm(
@@ -288,9 +268,7 @@ void hostile_main(void)
 	u32 cases = decimal("cases=", 2000);
 	u32 n, v;
 	char line[200];
-	state = seed * 2654435761u ^ 0x85EBCA6B;
-	if (!state)
-		state = 1;
+	seed_random(seed * 2654435761u ^ 0x85EBCA6B);
 	say("insnfuzz: seed %u, %u cases", seed, cases);
 	hostile_paging_init();
 	map_user_pages();

@@ -135,25 +135,16 @@ public final class Main {
             // The Launcher's batch shell: a Function<BufferedReader, Integer> service (lguest.main=batch),
             // JDK types only, so nothing here links against or reflects into Gogo.
             BundleContext context = framework.getBundleContext();
-            String filter = "(&(" + Constants.OBJECTCLASS + "=java.util.function.Function)(lguest.main=batch))";
-            org.osgi.util.tracker.ServiceTracker<Object, Object> tracker =
-                    new org.osgi.util.tracker.ServiceTracker<>(context, context.createFilter(filter), null);
-            tracker.open();
-            try {
-                Object service = tracker.waitForService(SHELL_WAIT_MILLIS);
-                if (service == null) {
-                    err.println("lguest: the Launcher's batch shell did not appear within " + SHELL_WAIT_MILLIS / 1000
-                            + " s (are bundles org.lguest.launcher and org.apache.felix.gogo.runtime active?)");
-                    return 3;
-                }
-                @SuppressWarnings("unchecked")
-                java.util.function.Function<BufferedReader, Integer> batch = (java.util.function.Function<BufferedReader, Integer>) service;
-                int status = batch.apply(script);
-                awaitWebConsole(context);
-                return status;
-            } finally {
-                tracker.close();
+            @SuppressWarnings("unchecked")
+            Integer status = withService(context, launcherFunction("batch"), SHELL_WAIT_MILLIS,
+                    service -> ((java.util.function.Function<BufferedReader, Integer>) service).apply(script));
+            if (status == null) {
+                err.println("lguest: the Launcher's batch shell did not appear within " + SHELL_WAIT_MILLIS / 1000
+                        + " s (are bundles org.lguest.launcher and org.apache.felix.gogo.runtime active?)");
+                return 3;
             }
+            awaitWebConsole(context);
+            return status;
         } finally {
             if (framework != null) {
                 framework.stop();
@@ -199,22 +190,15 @@ public final class Main {
                 return 3;
             }
             running.set(framework);
-            BundleContext context = framework.getBundleContext();
-            String filter = "(&(" + Constants.OBJECTCLASS + "=java.util.function.Function)(lguest.main=run))";
-            org.osgi.util.tracker.ServiceTracker<Object, Object> tracker =
-                    new org.osgi.util.tracker.ServiceTracker<>(context, context.createFilter(filter), null);
-            tracker.open();
-            try {
-                Object service = tracker.waitForService(SHELL_WAIT_MILLIS);
-                if (service == null) {
-                    err.println("lguest: the Launcher's run service did not appear within " + SHELL_WAIT_MILLIS / 1000
-                            + " s (is bundle org.lguest.launcher active?)");
-                    return 3;
-                }
-                return ((java.util.function.Function<String[], Integer>) service).apply(args);
-            } finally {
-                tracker.close();
+            @SuppressWarnings("unchecked")
+            Integer status = withService(framework.getBundleContext(), launcherFunction("run"), SHELL_WAIT_MILLIS,
+                    service -> ((java.util.function.Function<String[], Integer>) service).apply(args));
+            if (status == null) {
+                err.println("lguest: the Launcher's run service did not appear within " + SHELL_WAIT_MILLIS / 1000
+                        + " s (is bundle org.lguest.launcher active?)");
+                return 3;
             }
+            return status;
         } finally {
             if (running.getAndSet(null) != null || framework == null) {
                 Runtime.getRuntime().removeShutdownHook(onInterrupt);
@@ -280,15 +264,29 @@ public final class Main {
         if (webOff || "off".equalsIgnoreCase(String.valueOf(context.getProperty("lguest.web")).trim())) {
             return;
         }
-        String filter = "(|(" + Constants.OBJECTCLASS + "=org.osgi.service.servlet.runtime.HttpServiceRuntime)("
-                + Constants.OBJECTCLASS + "=org.osgi.service.http.runtime.HttpServiceRuntime))";
-        org.osgi.util.tracker.ServiceTracker<Object, Object> http =
+        withService(context, "(|(" + Constants.OBJECTCLASS + "=org.osgi.service.servlet.runtime.HttpServiceRuntime)("
+                + Constants.OBJECTCLASS + "=org.osgi.service.http.runtime.HttpServiceRuntime))", 3_000, service -> Boolean.TRUE);
+    }
+
+    /**
+     * The Launcher's entry points for this launcher: {@code Function} services with {@code lguest.main=NAME},
+     * typed with JDK interfaces only, so nothing here links against or reflects into the bundles.
+     */
+    private static String launcherFunction(String name) {
+        return "(&(" + Constants.OBJECTCLASS + "=java.util.function.Function)(lguest.main=" + name + "))";
+    }
+
+    /** Waits up to {@code millis} for a service matching {@code filter} and uses it while it is held; null when none came. */
+    private static <T> T withService(BundleContext context, String filter, long millis,
+            java.util.function.Function<Object, T> use) throws Exception {
+        org.osgi.util.tracker.ServiceTracker<Object, Object> tracker =
                 new org.osgi.util.tracker.ServiceTracker<>(context, context.createFilter(filter), null);
-        http.open();
+        tracker.open();
         try {
-            http.waitForService(3_000);
+            Object service = tracker.waitForService(millis);
+            return service == null ? null : use.apply(service);
         } finally {
-            http.close();
+            tracker.close();
         }
     }
 

@@ -91,14 +91,14 @@ final class GuestMemoryImpl implements GuestMemory {
 
     @Override
     public byte[] frame(int pfn) {
-        if (pfn < 0 || pfn >= frames.length || closed) {
+        if (pfn < 0 || pfn >= frames.length) {
             return null;
         }
         byte[] f = frames[pfn];
         if (f != null) {
-            return f;
+            return f; // the processor's TLB fill: one array read (close() empties the table)
         }
-        return (backed[pfn >>> 6] & 1L << (pfn & 63)) != 0 ? touch(pfn) : null;
+        return !closed && (backed[pfn >>> 6] & 1L << (pfn & 63)) != 0 ? touch(pfn) : null;
     }
 
     /** The array behind a frame already checked to have memory, given it on first touch. */
