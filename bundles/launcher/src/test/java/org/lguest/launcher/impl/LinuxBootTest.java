@@ -72,6 +72,16 @@ class LinuxBootTest {
     }
 
     @Test
+    void linesTypedBeforeTheShellStartsAreAllReadByIt() throws Exception {
+        Guest g = boot("vmlinux", "");
+        host.type(g, "echo TYPED-$((6*7))\npoweroff -f\n"); // waits until the serial driver first listens
+        Guest.End end = host.awaitEnd(g, 400);
+        String console = host.consoleOf(g);
+        assertTrue(console.contains("TYPED-42"), "a typed-ahead byte was lost before the shell read it:\n" + console);
+        assertEquals(Guest.State.POWERED_OFF, end.state(), "ended with " + end.reason() + "; console:\n" + console);
+    }
+
+    @Test
     void theBzImageOfTheSameBuildBootsTheSameWay() throws Exception {
         assumeTrue(Files.isRegularFile(LINUX.resolve("bzImage")), "no bzImage at " + LINUX.toAbsolutePath());
         Guest g = boot("bzImage", "autotest");

@@ -21,8 +21,8 @@ import org.lguest.launcher.impl.virtio.PortDevice;
  *   0  read: RBR, the next input byte    write: THR, an output byte   (DLAB: divisor low)
  *   1  IER: bit 0 input available, bit 1 transmitter empty, 2 and 3 kept, not used   (DLAB: divisor high)
  *   2  read: IIR, the highest pending interrupt   write: FCR, ignored (a 16450 has no FIFO)
- *   3  LCR   4  MCR   (kept as written)
- *   5  LSR: bit 0 data ready, bits 5 and 6 transmitter empty (always: bytes leave at once)
+ *   3  LCR (kept as written)   4  MCR: kept as written; bit 1 (RTS) opens the input flow
+ *   5  LSR: bit 0 data ready (input waits and RTS is set), bits 5 and 6 transmitter empty (always: bytes leave at once)
  *   6  MSR: CTS, DSR and DCD asserted
  *   7  SCR: the scratch register (it is what makes Linux call the chip a 16450)
  * </pre>
@@ -45,6 +45,15 @@ import org.lguest.launcher.impl.virtio.PortDevice;
  * receive interrupt is on, so typed-ahead input waits with the console
  * device until the guest's driver listens.
  *
+ * <p><b>Flow control.</b> The queue is the far end of a line with hardware
+ * flow control: it shows (data ready, RBR, the receive interrupt) only while
+ * the driver asserts RTS (MCR bit 1), and no input is taken while RTS is
+ * off. Linux's tty drops RTS when the port closes (HUPCL) and raises it
+ * once the port is open again; on the way, its shutdown and start-up read
+ * RBR three times to clear the chip. Without flow control those reads ate
+ * three bytes of typed-ahead input whenever the console was closed and
+ * opened again with input waiting ({@code LinuxBootTest}).
+ *
  * <p>Everything runs on the guest's thread.
  */
 public final class Uart16450 implements PortDevice {
@@ -61,6 +70,7 @@ public final class Uart16450 implements PortDevice {
     static final int IIR_NONE = 0x01, IIR_THRE = 0x02, IIR_RDA = 0x04;
     static final int LSR_DR = 0x01, LSR_THRE = 0x20, LSR_TEMT = 0x40;
     static final int LCR_DLAB = 0x80;
+    static final int MCR_RTS = 0x02;
     static final int MSR_CTS = 0x10, MSR_DSR = 0x20, MSR_DCD = 0x80;
 
     private final int irq;
@@ -117,7 +127,7 @@ public final class Uart16450 implements PortDevice {
             case IIR_FCR -> interruptIdentification();
             case LCR -> lcr;
             case MCR -> mcr;
-            case LSR -> (inputCount > 0 ? LSR_DR : 0) | LSR_THRE | LSR_TEMT;
+            case LSR -> (inputShown() ? LSR_DR : 0) | LSR_THRE | LSR_TEMT;
             case MSR -> MSR_CTS | MSR_DSR | MSR_DCD;
             case SCR -> scr;
             default -> 0xFF;
@@ -155,7 +165,7 @@ public final class Uart16450 implements PortDevice {
     }
 
     private int interruptIdentification() {
-        if ((ier & IER_RDI) != 0 && inputCount > 0) {
+        if ((ier & IER_RDI) != 0 && inputShown()) {
             return IIR_RDA;
         }
         if ((ier & IER_THRI) != 0 && threPending) {
@@ -173,9 +183,14 @@ public final class Uart16450 implements PortDevice {
         threPending = true; // the byte left at once: the register is empty again
     }
 
+    /** Input waits and the driver lets it come (RTS). */
+    private boolean inputShown() {
+        return inputCount > 0 && (mcr & MCR_RTS) != 0;
+    }
+
     private int receive() {
-        if (inputCount == 0) {
-            return 0;
+        if (!inputShown()) {
+            return 0; // an empty register, or a line held by flow control: nothing is taken
         }
         int b = input[inputStart] & 0xFF;
         inputStart = (inputStart + 1) % INPUT_LIMIT;
@@ -185,7 +200,7 @@ public final class Uart16450 implements PortDevice {
 
     /** Raises the line when the interrupt condition has just turned true. */
     private void update() {
-        boolean now = ((ier & IER_RDI) != 0 && inputCount > 0) || ((ier & IER_THRI) != 0 && threPending);
+        boolean now = ((ier & IER_RDI) != 0 && inputShown()) || ((ier & IER_THRI) != 0 && threPending);
         if (now && !asserted) {
             raiseIrq.accept(irq);
         }
@@ -205,12 +220,12 @@ public final class Uart16450 implements PortDevice {
      * Input for the guest: as much of {@code data} as the input queue has
      * room for (its position advances by as many); returns the bytes taken,
      * or -1 when the queue is full or nobody listens (the receive interrupt
-     * is off: no driver has opened the port yet, and Linux's discards what
-     * waits when it does, or the kernel console is printing): try again
-     * later. Raises the interrupt.
+     * is off: no driver has opened the port yet, or the kernel console is
+     * printing; or RTS is off: the port is closed): try again later. Raises
+     * the interrupt.
      */
     public int receive(ByteBuffer data) {
-        if ((ier & IER_RDI) == 0 || inputCount == INPUT_LIMIT) {
+        if ((ier & IER_RDI) == 0 || (mcr & MCR_RTS) == 0 || inputCount == INPUT_LIMIT) {
             return data.hasRemaining() ? -1 : 0;
         }
         int n = 0;

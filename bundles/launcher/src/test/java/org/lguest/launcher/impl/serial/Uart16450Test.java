@@ -93,9 +93,15 @@ class Uart16450Test {
         assertEquals(List.of("line\n", "/ # "), pieces);
     }
 
+    /** What Linux's tty leaves in the chip once the port is open: DTR, RTS and OUT2, and the receive interrupt on. */
+    void open() {
+        out(Uart16450.MCR, 0x0B);
+        out(Uart16450.IER, Uart16450.IER_RDI);
+    }
+
     @Test
     void inputWaitsBehindRbrWithDataReadyAndItsInterrupt() {
-        out(Uart16450.IER, Uart16450.IER_RDI);
+        open();
         assertEquals(2, uart.receive(ByteBuffer.wrap("ls".getBytes(StandardCharsets.US_ASCII))));
         assertEquals(List.of(4), raised);
         assertEquals(Uart16450.IIR_RDA, in(Uart16450.IIR_FCR));
@@ -111,13 +117,13 @@ class Uart16450Test {
         ByteBuffer data = ByteBuffer.wrap(new byte[] {'x'});
         assertEquals(-1, uart.receive(data), "no driver listens yet");
         assertEquals(1, data.remaining());
-        out(Uart16450.IER, Uart16450.IER_RDI);
+        open();
         assertEquals(1, uart.receive(data));
     }
 
     @Test
     void aFullInputQueueRefusesMoreUntilTheGuestReads() {
-        out(Uart16450.IER, Uart16450.IER_RDI);
+        open();
         byte[] lots = new byte[Uart16450.INPUT_LIMIT + 10];
         ByteBuffer data = ByteBuffer.wrap(lots);
         assertEquals(Uart16450.INPUT_LIMIT, uart.receive(data));
@@ -126,5 +132,31 @@ class Uart16450Test {
         in(Uart16450.RBR_THR);
         assertEquals(1, uart.receive(data));
         assertTrue(uart.bytesIn() == Uart16450.INPUT_LIMIT + 1);
+    }
+
+    @Test
+    void closingAndReopeningThePortLosesNoTypedAheadInput() {
+        open();
+        assertEquals(5, uart.receive(ByteBuffer.wrap("echo\n".getBytes(StandardCharsets.US_ASCII))));
+        // Linux's close: RTS and DTR dropped (HUPCL), interrupts off, RBR read "to reset things".
+        out(Uart16450.MCR, 0x08);
+        out(Uart16450.IER, 0);
+        in(Uart16450.RBR_THR);
+        assertEquals(0, in(Uart16450.LSR) & 1, "no data shows while RTS is off");
+        assertEquals(-1, uart.receive(ByteBuffer.wrap(new byte[] {'x'})), "no input is taken while the port is closed");
+        // Its open: the chip cleared twice with RTS still off, then the receive interrupt and RTS.
+        in(Uart16450.LSR);
+        in(Uart16450.RBR_THR);
+        in(Uart16450.RBR_THR);
+        raised.clear();
+        out(Uart16450.IER, Uart16450.IER_RDI);
+        assertEquals(List.of(), raised, "no interrupt before RTS");
+        out(Uart16450.MCR, 0x0B);
+        assertEquals(List.of(4), raised, "RTS lets the waiting input raise its interrupt");
+        StringBuilder read = new StringBuilder();
+        while ((in(Uart16450.LSR) & 1) != 0) {
+            read.append((char) in(Uart16450.RBR_THR));
+        }
+        assertEquals("echo\n", read.toString());
     }
 }
