@@ -1,7 +1,12 @@
 package org.lguest.cpu.impl;
 
-/** A straight-line run of pre-decoded instructions compiled to JVM bytecode (a hidden class). */
+/** A compiled region of one code page (a hidden class made by {@link RegionCompiler}). */
 interface BlockCode {
-    /** Runs the block; returns the instructions retired (fewer than its length when a conditional branch inside it was taken). */
-    int run(Fast c, Insn[] ins);
+    /**
+     * Runs the region from its entry (EIP in the processor); returns the
+     * instructions retired, with EIP set where it left. It leaves on a back
+     * edge once {@code budget} instructions have retired, so it retires fewer
+     * than budget plus its length.
+     */
+    int run(Fast c, Insn[] ins, int budget);
 }

@@ -7,11 +7,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Compiled block code shared between processors. A block's generated class
+ * Compiled region code shared between processors. A region's generated class
  * depends only on the decoded fields of its instructions (kind, length,
- * operands, displacement, immediate): it holds no state, no address and no
- * reference to a processor, which hands it the CPU and the block's
- * {@code Insn[]} when it runs. So guests running the same kernel compile each
+ * operands, displacement, immediate) and their offsets in the page: it holds
+ * no state, no address and no reference to a processor, which hands it the
+ * CPU and the region's {@code Insn[]} when it runs. So guests running the same kernel compile each
  * block once between them instead of once each: less metaspace per guest,
  * and every guest after the first boots on code already compiled. The
  * cache holds its code weakly: a class goes when no processor's block uses it
@@ -23,12 +23,16 @@ final class CompiledBlocks {
     private final ReferenceQueue<BlockCode> gone = new ReferenceQueue<>();
     private final AtomicLong compiled = new AtomicLong(), shared = new AtomicLong();
 
-    /** What a block's code is made from: 13 decoded fields per instruction. */
+    /** What a region's code is made from: its entry, and 14 decoded fields per instruction (with its page offset). */
     record Shape(int[] fields) {
-        static Shape of(Insn[] ins) {
-            int[] f = new int[ins.length * 13];
+        static Shape of(RegionCompiler.Plan plan) {
+            Insn[] ins = plan.ins();
+            int[] f = new int[1 + ins.length * 14];
             int i = 0;
-            for (Insn in : ins) {
+            f[i++] = plan.head();
+            for (int k = 0; k < ins.length; k++) {
+                Insn in = ins[k];
+                f[i++] = plan.offs()[k];
                 f[i++] = in.kind;
                 f[i++] = in.len;
                 f[i++] = in.op;
@@ -59,31 +63,30 @@ final class CompiledBlocks {
 
     private static final class Entry extends WeakReference<BlockCode> {
         final Shape shape;
+        /** see {@link RegionCompiler.Compiled#shrinks} */
+        final int shrinks;
 
-        Entry(BlockCode code, Shape shape, ReferenceQueue<BlockCode> queue) {
-            super(code, queue);
+        Entry(RegionCompiler.Compiled compiled, Shape shape, ReferenceQueue<BlockCode> queue) {
+            super(compiled.code(), queue);
             this.shape = shape;
+            this.shrinks = compiled.shrinks();
         }
     }
 
-    /** The block for {@code ins}: its code from the cache, or compiled now and cached. */
-    Block block(Insn[] ins) {
+    /** The region for {@code plan}: its code from the cache, or compiled now and cached. */
+    Block block(RegionCompiler.Plan plan) {
         expunge();
-        Shape shape = Shape.of(ins);
-        int bytes = 0;
-        for (Insn in : ins) {
-            bytes += in.len;
-        }
+        Shape shape = Shape.of(plan);
         Entry e = byShape.get(shape);
         BlockCode code = e == null ? null : e.get();
         if (code != null) {
             shared.incrementAndGet();
-            return new Block(code, ins, bytes);
+            return new Block(code, new RegionCompiler.Compiled(code, e.shrinks).plan(plan));
         }
-        code = BlockCompiler.define(ins);
+        RegionCompiler.Compiled c = RegionCompiler.define(plan);
         compiled.incrementAndGet();
-        byShape.put(shape, new Entry(code, shape, gone));
-        return new Block(code, ins, bytes);
+        byShape.put(shape, new Entry(c, shape, gone));
+        return new Block(c.code(), c.plan(plan));
     }
 
     /** Drops the entries whose code no block uses any more. */

@@ -16,6 +16,23 @@ abstract class CpuState {
     static final VarHandle I16 = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
     static final VarHandle I32 = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
+    /** Little-endian loads and stores in a frame, for compiled code. */
+    static int get32(byte[] frame, int offset) {
+        return (int) I32.get(frame, offset);
+    }
+
+    static void put32(byte[] frame, int offset, int value) {
+        I32.set(frame, offset, value);
+    }
+
+    static int get16(byte[] frame, int offset) {
+        return (short) I16.get(frame, offset) & 0xFFFF;
+    }
+
+    static void put16(byte[] frame, int offset, int value) {
+        I16.set(frame, offset, (short) value);
+    }
+
     // EFLAGS bits
     static final int CF = 1, PF = 4, AF = 0x10, ZF = 0x40, SF = 0x80, TF = 0x100, IF = 0x200, DF = 0x400,
             OF = 0x800, IOPL = 0x3000, NT = 0x4000, RF = 0x10000, VM = 0x20000, AC = 0x40000, ID = 0x200000;
@@ -48,6 +65,12 @@ abstract class CpuState {
     final int[] sperm = new int[6];
     int cpl;
     boolean csD = true, ssB = true;
+    /**
+     * Bit s set: segment s is flat for data, base 0, limit 4 GiB, readable and
+     * writable, so an access at offset o of n bytes is at linear o and
+     * faults only if it wraps past 4 GiB (compiled code skips {@link #lin}).
+     */
+    int flatSegs;
 
     int gdtBase, gdtLimit, idtBase, idtLimit;
     int ldtSel, ldtBase, ldtLimit;
@@ -193,7 +216,9 @@ abstract class CpuState {
     }
 
     final void setArith(int f) {
-        materialize();
+        // every arithmetic flag is replaced, and the others are always current in flags: nothing to materialize
+        // every arithmetic flag is replaced, and the others are always current in flags: nothing to materialize
+        lop = L_EAGER;
         flags = (flags & ~ARITH) | (f & ARITH);
     }
 
@@ -329,6 +354,8 @@ abstract class CpuState {
             slo[s] = 0;
             sspan[s] = (long) limit & 0xFFFFFFFFL;
         }
+        boolean flat = base == 0 && slo[s] == 0 && sspan[s] == 0xFFFFFFFFL && sperm[s] == 3;
+        flatSegs = flat ? flatSegs | (1 << s) : flatSegs & ~(1 << s);
         if (s == 1) {
             csD = (access & 0x400000) != 0;
             fetchPage = 1;
@@ -497,17 +524,35 @@ abstract class CpuState {
         if (d != null) dropCode(d, pa & 0xFFF, len);
     }
 
-    /** Drops decoded instructions that may overlap bytes [o, o+n) of their page. */
-    static void dropCode(Insn[] d, int o, int n) {
+    /** Compiled regions by decoded page (their entry instructions), for dropping those a store overlaps. */
+    final java.util.IdentityHashMap<Insn[], java.util.ArrayList<Insn>> regionHeads = new java.util.IdentityHashMap<>();
+    /** Set when a store dropped decoded code: a running region leaves after the store (self-modifying code). */
+    boolean codeWritten;
+
+    /** Drops decoded instructions that may overlap bytes [o, o+n) of their page, and the compiled regions that cover them. */
+    final void dropCode(Insn[] d, int o, int n) {
         int from = Math.max(0, o - 15), to = Math.min(0x1000, o + n);
-        for (int i = Math.max(0, o - BlockCompiler.MAX_BYTES - 16); i < from; i++) {
-            Insn in = d[i];
-            if (in != null && in.block != null && i + in.block.bytes > o) {
-                in.block = null;
-                in.hits = 0; // may compile again once hot
+        for (int i = from; i < to; i++) {
+            if (d[i] != null) {
+                d[i] = null;
+                codeWritten = true;
             }
         }
-        for (int i = from; i < to; i++) d[i] = null;
+        java.util.ArrayList<Insn> heads = regionHeads.get(d);
+        if (heads == null) return;
+        for (int k = heads.size() - 1; k >= 0; k--) {
+            Insn h = heads.get(k);
+            Block b = h.block;
+            if (b == null || (b.lo < o + n && o < b.hi)) {
+                if (b != null) {
+                    h.block = null;
+                    h.hits = 0; // may compile again once hot
+                    codeWritten = true;
+                }
+                heads.set(k, heads.get(heads.size() - 1));
+                heads.remove(heads.size() - 1);
+            }
+        }
     }
 
     /** The decoded-instruction array of frame f, made on first use (and the frame's fast write entries dropped). */
@@ -652,6 +697,12 @@ abstract class CpuState {
         int a = lin(s, off, sz, 2);
         int i = ((a >>> 12) & TLB_MASK) | tlbUser;
         if (wTag[i] != a >>> 12 || (a & 0xFFF) > 0x1000 - sz) rmwProbe(a, sz);
+        return sz == 4 ? readLin32(a) : sz == 2 ? readLin16(a) : readLin8(a);
+    }
+
+    /** {@link #rmwSz} after its segment check, at linear address a (compiled code's slow path). */
+    final int rmwLinear(int a, int sz) {
+        rmwProbe(a, sz);
         return sz == 4 ? readLin32(a) : sz == 2 ? readLin16(a) : readLin8(a);
     }
 

@@ -76,9 +76,11 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
                         if (in != null) {
                             Block b = in.block;
                             if (b != null) {
-                                if (icount + b.n <= limit) {
+                                long room = limit - icount;
+                                if (room > b.n && ssB) {
                                     inBlock = true;
-                                    int done = b.code.run(this, b.ins);
+                                    codeWritten = false;
+                                    int done = b.code.run(this, b.ins, (int) Math.min(room - b.n, 1 << 30));
                                     inBlock = false;
                                     icount += done;
                                     continue;
@@ -118,14 +120,21 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
     }
 
     static final int HOT = 32;
+    /** how many more entries make an instruction inside a compiled region the head of a region of its own */
+    static final int RECOUNT = 1024;
     /** compiled blocks on (system property lguest.cpu.blocks=false turns them off) */
     private boolean blocksEnabled = !"false".equals(System.getProperty("lguest.cpu.blocks"));
 
     private void compileBlock(Insn head, int off) {
-        Insn[] ins = BlockCompiler.collect(this, fetchBuf, fetchCode, off);
-        if (ins == null || fetchCode[off] != head) return;
+        RegionCompiler.Plan plan = RegionCompiler.plan(this, fetchBuf, fetchCode, off, RegionCompiler.MAX_INSNS);
+        if (plan == null || fetchCode[off] != head) return;
         try {
-            head.block = blocks.block(ins);
+            head.block = blocks.block(plan);
+            for (Insn in : head.block.ins) {
+                // the rest of the region turned hot with its head: entries there (exits of other regions) start counting again
+                if (in != head && in.block == null) in.hits = -RECOUNT;
+            }
+            regionHeads.computeIfAbsent(fetchCode, k -> new java.util.ArrayList<>()).add(head);
         } catch (RuntimeException | LinkageError e) {
             // the JVM refused to define the class (restricted environment): keep interpreting
             blocksEnabled = false;
@@ -549,6 +558,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
     @Override
     public void physicalMapChanged() {
         code.clear();
+        regionHeads.clear();
         fetchCode = null;
         flushTlbAll();
     }

@@ -1,0 +1,131 @@
+package org.lguest.cpu.impl;
+
+import java.io.Serializable;
+import java.lang.classfile.CodeBuilder;
+import java.lang.constant.ClassDesc;
+import java.lang.constant.MethodTypeDesc;
+import java.lang.invoke.MethodHandleInfo;
+import java.lang.invoke.SerializedLambda;
+import java.lang.reflect.Method;
+
+/**
+ * The processor methods that compiled regions call, each named by a Java
+ * method reference: javac checks that the method exists with that shape,
+ * and a rename or a changed signature fails to compile instead of failing
+ * when a guest first runs hot code. The name and descriptor the generated
+ * code needs are read back from the reference (its {@link SerializedLambda}).
+ *
+ * <p>The fields generated code reads and writes ({@code r}, {@code eip},
+ * the lazy-flag fields) cannot be named that way; {@link #field} looks each
+ * one up when this class is initialised, so a renamed field fails the first
+ * compilation, with its name, in any test that runs hot code.
+ */
+final class Handlers {
+    private Handlers() {
+    }
+
+    // the shapes of the handlers (Serializable, so that their target can be read back)
+    interface IntOf1 extends Serializable {
+        int call(Fast cpu, int a);
+    }
+
+    interface IntOf2 extends Serializable {
+        int call(Fast cpu, int a, int b);
+    }
+
+    interface IntOf3 extends Serializable {
+        int call(Fast cpu, int a, int b, int c);
+    }
+
+    interface IntOf4 extends Serializable {
+        int call(Fast cpu, int a, int b, int c, int d);
+    }
+
+    interface VoidOf3 extends Serializable {
+        void call(Fast cpu, int a, int b, int c);
+    }
+
+    interface BoolOf1 extends Serializable {
+        boolean call(Fast cpu, int a);
+    }
+
+    interface IntOf0 extends Serializable {
+        int call(Fast cpu);
+    }
+
+    interface StaticIntOfFrame extends Serializable {
+        int call(byte[] frame, int offset);
+    }
+
+    interface StaticVoidOfFrame extends Serializable {
+        void call(byte[] frame, int offset, int value);
+    }
+
+    interface VoidOfInsn extends Serializable {
+        void call(Fast cpu, Insn in);
+    }
+
+    /** A method of the processor, as generated code calls it. */
+    record Ref(ClassDesc owner, String name, MethodTypeDesc type, boolean isStatic) {
+        void invoke(CodeBuilder code) {
+            if (isStatic) code.invokestatic(owner, name, type);
+            else code.invokevirtual(owner, name, type);
+        }
+    }
+
+    static final Ref CONDITION = of((BoolOf1) Fast::condFast);
+    static final Ref CARRY = of((IntOf0) Fast::getCF);
+    /** The sized ALU with its lazy flags (op, a, b, size). */
+    static final Ref ALU = of((IntOf4) Fast::alu);
+    static final Ref INC = of((IntOf2) Fast::inc);
+    static final Ref DEC = of((IntOf2) Fast::dec);
+    static final Ref SHIFT = of((IntOf4) Fast::shift);
+    static final Ref IMUL = of((IntOf3) Fast::imul2);
+    /** The linear address of a checked access (seg, offset, size, 1 read / 2 write). */
+    static final Ref LINEAR = of((IntOf4) Fast::lin);
+    /** The slow paths behind compiled code's own TLB lookups (linear address, size[, value]). */
+    static final Ref READ_SLOW = of((IntOf2) Fast::readLinSlow);
+    static final Ref READ8_SLOW = of((IntOf1) Fast::readLin8);
+    static final Ref WRITE_SLOW = of((VoidOf3) Fast::writeLinSlow);
+    static final Ref RMW_SLOW = of((IntOf2) Fast::rmwLinear);
+    static final Ref FRAME_GET32 = of((StaticIntOfFrame) CpuState::get32);
+    static final Ref FRAME_GET16 = of((StaticIntOfFrame) CpuState::get16);
+    static final Ref FRAME_PUT32 = of((StaticVoidOfFrame) CpuState::put32);
+    static final Ref FRAME_PUT16 = of((StaticVoidOfFrame) CpuState::put16);
+    /** Any decoded instruction, interpreted (registers and flags in the processor's fields). */
+    static final Ref EXEC = of((VoidOfInsn) Fast::exec);
+
+    static Ref of(Serializable reference) {
+        SerializedLambda s;
+        try {
+            Method m = reference.getClass().getDeclaredMethod("writeReplace");
+            m.setAccessible(true);
+            s = (SerializedLambda) m.invoke(reference);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot read a handler reference back", e);
+        }
+        int kind = s.getImplMethodKind();
+        if ((kind != MethodHandleInfo.REF_invokeVirtual && kind != MethodHandleInfo.REF_invokeStatic)
+                || s.getImplMethodName().startsWith("lambda$")) {
+            throw new IllegalStateException("handler " + s.getImplMethodName() + " is not a plain method of the processor");
+        }
+        return new Ref(ClassDesc.ofInternalName(s.getImplClass()), s.getImplMethodName(),
+                MethodTypeDesc.ofDescriptor(s.getImplMethodSignature()), kind == MethodHandleInfo.REF_invokeStatic);
+    }
+
+    /** The processor's field {@code name}, checked to exist (in Fast or a superclass) with the type given. */
+    static String field(String name, Class<?> type) {
+        for (Class<?> c = Fast.class; c != Object.class; c = c.getSuperclass()) {
+            try {
+                java.lang.reflect.Field f = c.getDeclaredField(name);
+                if (f.getType() != type) {
+                    throw new IllegalStateException("processor field " + name + " is " + f.getType() + ", compiled code expects " + type);
+                }
+                return name;
+            } catch (NoSuchFieldException e) {
+                // look in the superclass
+            }
+        }
+        throw new IllegalStateException("compiled code uses processor field " + name + ", which no longer exists");
+    }
+}
