@@ -4,6 +4,8 @@ import org.lguest.cpu.Cpu;
 import org.lguest.cpu.CpuExit;
 import org.lguest.cpu.IoPorts;
 import org.lguest.cpu.PhysicalMemory;
+import org.lguest.cpu.impl.x87.FpuHost;
+import org.lguest.cpu.impl.x87.FpuUnit;
 
 /**
  * The processor: the public {@link Cpu} surface, the run loop, exception

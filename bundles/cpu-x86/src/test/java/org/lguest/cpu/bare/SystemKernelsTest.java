@@ -1,4 +1,4 @@
-package org.lguest.cpu.impl.bare;
+package org.lguest.cpu.bare;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

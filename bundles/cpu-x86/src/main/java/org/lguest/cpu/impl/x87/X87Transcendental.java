@@ -1,6 +1,6 @@
-package org.lguest.cpu.impl;
+package org.lguest.cpu.impl.x87;
 
-import static org.lguest.cpu.impl.X87Arith.*;
+import static org.lguest.cpu.impl.x87.X87Arith.*;
 
 import java.math.BigInteger;
 

@@ -1,4 +1,4 @@
-package org.lguest.cpu.impl.bare;
+package org.lguest.cpu.bare;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -8,12 +8,13 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ServiceLoader;
 
 import org.lguest.cpu.Cpu;
 import org.lguest.cpu.CpuExit;
+import org.lguest.cpu.CpuFactory;
 import org.lguest.cpu.IoPorts;
 import org.lguest.cpu.PhysicalMemory;
-import org.lguest.cpu.impl.X86Cpu;
 
 /**
  * A bare PC-like machine around one processor: RAM, COM1 and QEMU's
@@ -35,7 +36,11 @@ import org.lguest.cpu.impl.X86Cpu;
  * </pre>
  * {@link #run} returns the exit status as above, {@link #TRIPLE_FAULT} (4),
  * {@link #HALTED} (0), or {@link #BUDGET_EXHAUSTED} (-1) when the budget ran out.
- * {@link #cpu()} gives the processor for inspection.
+ * {@link #cpu()} gives the processor for inspection. The processor comes from
+ * a {@link CpuFactory}: the one passed to {@link #BareMachine(CpuFactory, int)},
+ * or, for {@link #BareMachine(int)} and {@code main}, a new one found with
+ * {@link ServiceLoader} (this jar names its own in
+ * {@code META-INF/services/org.lguest.cpu.CpuFactory}).
  *
  * <p>Boot state: PT_LOAD segments at their physical addresses; the multiboot
  * information structure at 0x9000 (mem_lower/mem_upper, command line and a
@@ -49,13 +54,31 @@ public final class BareMachine {
     private final int memMiB;
     private final Ram ram;
     private final Ports ports = new Ports();
-    private final X86Cpu cpu;
+    private final Cpu cpu;
 
-    public BareMachine(int memMiB) {
+    /** A machine with {@code memMiB} MiB of RAM and a processor made by {@code cpus}. */
+    public BareMachine(CpuFactory cpus, int memMiB) {
         if (memMiB < 2 || memMiB > 3072) throw new IllegalArgumentException("memory must be 2..3072 MiB");
         this.memMiB = memMiB;
         this.ram = new Ram(memMiB * 256);
-        this.cpu = new X86Cpu(ram, ports);
+        this.cpu = cpus.create(ram, ports);
+    }
+
+    /** A machine with {@code memMiB} MiB of RAM and a processor from {@link #serviceFactory()}. */
+    public BareMachine(int memMiB) {
+        this(serviceFactory(), memMiB);
+    }
+
+    /**
+     * A new CPU service found with {@link ServiceLoader} on the class path this
+     * class came from (outside OSGi, where no service registry hands one out).
+     * Each call makes a new factory, so machines made this way share no
+     * compiled code.
+     */
+    public static CpuFactory serviceFactory() {
+        return ServiceLoader.load(CpuFactory.class, BareMachine.class.getClassLoader()).findFirst()
+                .orElseThrow(() -> new IllegalStateException(
+                        "no " + CpuFactory.class.getName() + " provider on the class path (META-INF/services)"));
     }
 
     public Cpu cpu() {
@@ -199,7 +222,7 @@ public final class BareMachine {
             if (cl.length() > 0) cl.append(' ');
             cl.append(args[k]);
         }
-        BareMachine m = new BareMachine(mem);
+        BareMachine m = new BareMachine(serviceFactory(), mem);
         try {
             m.load(kernel, cl.toString());
         } catch (IOException | RuntimeException e) {

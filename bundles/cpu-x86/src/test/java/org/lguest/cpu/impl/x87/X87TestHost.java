@@ -1,4 +1,4 @@
-package org.lguest.cpu.impl;
+package org.lguest.cpu.impl.x87;
 
 /** A flat byte-array FpuHost for the x87 tests: every segment has base 0. */
 final class X87TestHost implements FpuHost {

@@ -1,4 +1,4 @@
-package org.lguest.cpu.impl;
+package org.lguest.cpu.impl.x87;
 
 /**
  * What the x87 unit needs from the integer core, and nothing more.
@@ -11,7 +11,7 @@ package org.lguest.cpu.impl;
  * state, and calls {@link #checkWritable} before a store made of several
  * writes, so a faulting instruction leaves memory and FPU state untouched.
  */
-interface FpuHost {
+public interface FpuHost {
     int readByte(int seg, int offset);
 
     int readWord(int seg, int offset);

@@ -1,4 +1,4 @@
-package org.lguest.cpu.impl;
+package org.lguest.cpu.impl.x87;
 
 import static org.junit.jupiter.api.Assertions.*;
 

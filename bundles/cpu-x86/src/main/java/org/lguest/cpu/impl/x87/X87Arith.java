@@ -1,4 +1,4 @@
-package org.lguest.cpu.impl;
+package org.lguest.cpu.impl.x87;
 
 /**
  * Exact arithmetic on x87 80-bit extended values, with x87 rounding, precision
