@@ -23,11 +23,15 @@ final class CompiledBlocks {
     private final ReferenceQueue<BlockCode> gone = new ReferenceQueue<>();
     private final AtomicLong compiled = new AtomicLong(), shared = new AtomicLong();
 
-    /** What a region's code is made from: its entry, and 14 decoded fields per instruction (with its page offset). */
+    /** What a region's code is made from: its entry, and per instruction its page offset, 13 decoded fields and the targets it was seen to take. */
     record Shape(int[] fields) {
         static Shape of(RegionCompiler.Plan plan) {
             Insn[] ins = plan.ins();
-            int[] f = new int[1 + ins.length * 14];
+            int seen = 0;
+            for (Insn in : ins) {
+                if (in.seen != null) seen += in.seen.length;
+            }
+            int[] f = new int[1 + ins.length * 15 + seen];
             int i = 0;
             f[i++] = plan.head();
             for (int k = 0; k < ins.length; k++) {
@@ -46,6 +50,10 @@ final class CompiledBlocks {
                 f[i++] = in.scale;
                 f[i++] = in.disp;
                 f[i++] = in.imm;
+                f[i++] = in.seen == null ? 0 : in.seen.length;
+                if (in.seen != null) {
+                    for (int t : in.seen) f[i++] = t;
+                }
             }
             return new Shape(f);
         }

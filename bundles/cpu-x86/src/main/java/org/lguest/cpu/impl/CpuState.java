@@ -700,6 +700,63 @@ abstract class CpuState {
         return sz == 4 ? readLin32(a) : sz == 2 ? readLin16(a) : readLin8(a);
     }
 
+    // ---------------------------------------------------------------- memory access from compiled regions
+    // Small and static, so that the JIT inlines them into a region while its bytecode stays short: the region
+    // passes the soft TLB's arrays and the user/supervisor half from its locals, loaded once on entry.
+
+    /** The linear address of an access: the offset itself in a flat segment (unless it wraps past 4 GiB), else lin(). */
+    static int linearOf(CpuState cpu, int flat, int seg, int off, int n, int perm) {
+        if ((flat & (1 << seg)) != 0 && Integer.compareUnsigned(off, -n) <= 0) return off;
+        return cpu.lin(seg, off, n, perm);
+    }
+
+    static int load32(CpuState cpu, int a, int[] tags, byte[][] frames, int user) {
+        int i = ((a >>> 12) & TLB_MASK) | user;
+        if (tags[i] == a >>> 12 && (a & 0xFFF) <= 0xFFC) return (int) I32.get(frames[i], a & 0xFFF);
+        return cpu.readLinSlow(a, 4);
+    }
+
+    static int load16(CpuState cpu, int a, int[] tags, byte[][] frames, int user) {
+        int i = ((a >>> 12) & TLB_MASK) | user;
+        if (tags[i] == a >>> 12 && (a & 0xFFF) <= 0xFFE) return (short) I16.get(frames[i], a & 0xFFF) & 0xFFFF;
+        return cpu.readLinSlow(a, 2);
+    }
+
+    static int load8(CpuState cpu, int a, int[] tags, byte[][] frames, int user) {
+        int i = ((a >>> 12) & TLB_MASK) | user;
+        if (tags[i] == a >>> 12) return frames[i][a & 0xFFF] & 0xFF;
+        return cpu.readLin8(a);
+    }
+
+    /** The destination of a read-modify-write, read with write intent (the write after it cannot fault). */
+    static int loadForWrite(CpuState cpu, int a, int n, int[] wtags, byte[][] wframes, int user) {
+        int i = ((a >>> 12) & TLB_MASK) | user;
+        if (wtags[i] == a >>> 12 && (a & 0xFFF) <= 0x1000 - n) {
+            byte[] f = wframes[i];
+            int o = a & 0xFFF;
+            return n == 4 ? (int) I32.get(f, o) : n == 2 ? (short) I16.get(f, o) & 0xFFFF : f[o] & 0xFF;
+        }
+        return cpu.rmwLinear(a, n);
+    }
+
+    static void store32(CpuState cpu, int a, int v, int[] wtags, byte[][] wframes, int user) {
+        int i = ((a >>> 12) & TLB_MASK) | user;
+        if (wtags[i] == a >>> 12 && (a & 0xFFF) <= 0xFFC) I32.set(wframes[i], a & 0xFFF, v);
+        else cpu.writeLinSlow(a, 4, v);
+    }
+
+    static void store16(CpuState cpu, int a, int v, int[] wtags, byte[][] wframes, int user) {
+        int i = ((a >>> 12) & TLB_MASK) | user;
+        if (wtags[i] == a >>> 12 && (a & 0xFFF) <= 0xFFE) I16.set(wframes[i], a & 0xFFF, (short) v);
+        else cpu.writeLinSlow(a, 2, v);
+    }
+
+    static void store8(CpuState cpu, int a, int v, int[] wtags, byte[][] wframes, int user) {
+        int i = ((a >>> 12) & TLB_MASK) | user;
+        if (wtags[i] == a >>> 12) wframes[i][a & 0xFFF] = (byte) v;
+        else cpu.writeLinSlow(a, 1, v);
+    }
+
     /** {@link #rmwSz} after its segment check, at linear address a (compiled code's slow path). */
     final int rmwLinear(int a, int sz) {
         rmwProbe(a, sz);

@@ -51,6 +51,8 @@ abstract class Fast extends Interp {
 
     /** index in the running block of the instruction that may fault next (instructions before it retired) */
     int bpos;
+    /** Set by a region leaving through an indirect jump, call or return: the index of that instruction in it, else -1. */
+    int exitSite = -1;
     boolean inBlock;
 
     final void hRR(int k, int d, int s) {

@@ -53,12 +53,20 @@ final class Handlers {
         int call(Fast cpu);
     }
 
-    interface StaticIntOfFrame extends Serializable {
-        int call(byte[] frame, int offset);
+    interface StaticLinear extends Serializable {
+        int call(CpuState cpu, int flat, int seg, int off, int n, int perm);
     }
 
-    interface StaticVoidOfFrame extends Serializable {
-        void call(byte[] frame, int offset, int value);
+    interface StaticLoad extends Serializable {
+        int call(CpuState cpu, int a, int[] tags, byte[][] frames, int user);
+    }
+
+    interface StaticLoadForWrite extends Serializable {
+        int call(CpuState cpu, int a, int n, int[] tags, byte[][] frames, int user);
+    }
+
+    interface StaticStore extends Serializable {
+        void call(CpuState cpu, int a, int v, int[] tags, byte[][] frames, int user);
     }
 
     interface VoidOfInsn extends Serializable {
@@ -81,17 +89,15 @@ final class Handlers {
     static final Ref DEC = of((IntOf2) Fast::dec);
     static final Ref SHIFT = of((IntOf4) Fast::shift);
     static final Ref IMUL = of((IntOf3) Fast::imul2);
-    /** The linear address of a checked access (seg, offset, size, 1 read / 2 write). */
-    static final Ref LINEAR = of((IntOf4) Fast::lin);
-    /** The slow paths behind compiled code's own TLB lookups (linear address, size[, value]). */
-    static final Ref READ_SLOW = of((IntOf2) Fast::readLinSlow);
-    static final Ref READ8_SLOW = of((IntOf1) Fast::readLin8);
-    static final Ref WRITE_SLOW = of((VoidOf3) Fast::writeLinSlow);
-    static final Ref RMW_SLOW = of((IntOf2) Fast::rmwLinear);
-    static final Ref FRAME_GET32 = of((StaticIntOfFrame) CpuState::get32);
-    static final Ref FRAME_GET16 = of((StaticIntOfFrame) CpuState::get16);
-    static final Ref FRAME_PUT32 = of((StaticVoidOfFrame) CpuState::put32);
-    static final Ref FRAME_PUT16 = of((StaticVoidOfFrame) CpuState::put16);
+    /** Compiled code's memory access (see CpuState, "memory access from compiled regions"). */
+    static final Ref LINEAR = of((StaticLinear) CpuState::linearOf);
+    static final Ref LOAD32 = of((StaticLoad) CpuState::load32);
+    static final Ref LOAD16 = of((StaticLoad) CpuState::load16);
+    static final Ref LOAD8 = of((StaticLoad) CpuState::load8);
+    static final Ref LOAD_FOR_WRITE = of((StaticLoadForWrite) CpuState::loadForWrite);
+    static final Ref STORE32 = of((StaticStore) CpuState::store32);
+    static final Ref STORE16 = of((StaticStore) CpuState::store16);
+    static final Ref STORE8 = of((StaticStore) CpuState::store8);
     /** Any decoded instruction, interpreted (registers and flags in the processor's fields). */
     static final Ref EXEC = of((VoidOfInsn) Fast::exec);
 

@@ -81,12 +81,13 @@ final class RegionCompiler {
     private static final String F_LAUX = Handlers.field("laux", int.class);
     private static final String F_CODE_WRITTEN = Handlers.field("codeWritten", boolean.class);
     private static final String F_FLAT = Handlers.field("flatSegs", int.class);
+    private static final String F_EXIT_SITE = Handlers.field("exitSite", int.class);
     private static final String F_TLB_USER = Handlers.field("tlbUser", int.class);
     private static final String F_RTAG = Handlers.field("rTag", int[].class);
     private static final String F_WTAG = Handlers.field("wTag", int[].class);
     private static final String F_RPAGE = Handlers.field("rPage", byte[][].class);
     private static final String F_WPAGE = Handlers.field("wPage", byte[][].class);
-    private static final ClassDesc CD_FRAMES = java.lang.constant.ConstantDescs.CD_byte.arrayType().arrayType();
+    static final ClassDesc CD_FRAMES = java.lang.constant.ConstantDescs.CD_byte.arrayType().arrayType();
 
     private static final MethodHandles.Lookup LOOKUP = MethodHandles.lookup();
     /** resolves our own types through this bundle's class loader (not the system one), for the stack maps */
@@ -154,6 +155,9 @@ final class RegionCompiler {
                     work.add(next); // where its ret comes back
                 }
                 case Fast.K_RET, Fast.K_JMP_RM, Fast.K_CALL_RM -> {
+                    if (i.seen != null) {
+                        for (int t : i.seen) work.add(t);
+                    }
                 }
                 default -> work.add(next);
             }
@@ -244,7 +248,7 @@ final class RegionCompiler {
         // local variable slots
         static final int CPU = 1, INS = 2, BUDGET = 3, R0 = 4, EIP_BASE = 12, COUNT = 13, POS = 14, FLAG_OP = 15,
                 FLAG_A = 16, FLAG_B = 17, FLAG_R = 18, FLAG_AUX = 19, TARGET = 20, T0 = 21, T1 = 22, T2 = 23, T3 = 24,
-                THROWN = 25, RTAG = 26, RPAGE = 27, WTAG = 28, WPAGE = 29, TLB_USER = 30, FLAT = 31, LIN = 32, TLB_INDEX = 33;
+                THROWN = 25, RTAG = 26, RPAGE = 27, WTAG = 28, WPAGE = 29, TLB_USER = 30, FLAT = 31, LIN = 32;
         /** Static knowledge of the flags: in the fields, unknown (look at FLAG_OP), or pending in locals as this lazy op. */
         static final int IN_FIELDS = 0, UNKNOWN = -1;
 
@@ -286,7 +290,12 @@ final class RegionCompiler {
                         }
                         falls = false;
                     }
-                    case Fast.K_RET, Fast.K_JMP_RM, Fast.K_CALL_RM -> falls = false;
+                    case Fast.K_RET, Fast.K_JMP_RM, Fast.K_CALL_RM -> {
+                        falls = false;
+                        if (in.seen != null) {
+                            for (int t : in.seen) mark(t);
+                        }
+                    }
                     default -> {
                     }
                 }
@@ -311,7 +320,7 @@ final class RegionCompiler {
             c.aload(CPU).getfield(CD_FAST, F_WPAGE, CD_FRAMES).astore(WPAGE);
             c.aload(CPU).getfield(CD_FAST, F_TLB_USER, CD_int).istore(TLB_USER);
             c.aload(CPU).getfield(CD_FAST, F_FLAT, CD_int).istore(FLAT);
-            for (int slot : new int[] {COUNT, FLAG_OP, FLAG_A, FLAG_B, FLAG_R, FLAG_AUX, TARGET, T0, T1, T2, T3, LIN, TLB_INDEX}) {
+            for (int slot : new int[] {COUNT, FLAG_OP, FLAG_A, FLAG_B, FLAG_R, FLAG_AUX, TARGET, T0, T1, T2, T3, LIN}) {
                 c.iconst_0().istore(slot);
             }
             c.ldc(headOff).istore(POS);
@@ -423,22 +432,35 @@ final class RegionCompiler {
             }
         }
 
-        /** Continues at the EIP on the stack: a return point of the region, or out. */
-        void returnTo() {
+        /**
+         * Continues at the EIP on the stack after the indirect jump, call or
+         * return at index i: at a place in the region it may go to (for a
+         * return, the region's return points; for any, the targets it was
+         * seen to take), or out, telling the run loop which instruction left.
+         */
+        void indirect(int i, boolean isReturn) {
             c.istore(TARGET);
-            if (returnPoints.length == 0) {
-                c.goto_(exit);
-                return;
+            java.util.TreeSet<Integer> to = new java.util.TreeSet<>();
+            if (isReturn) {
+                for (int r : returnPoints) to.add(r);
             }
-            c.iload(COUNT).iload(BUDGET).if_icmpge(exit);
-            Label[] to = new Label[returnPoints.length];
-            java.util.List<java.lang.classfile.instruction.SwitchCase> cases = new java.util.ArrayList<>();
-            for (int k = 0; k < returnPoints.length; k++) {
-                to[k] = labels[p.indexOf(returnPoints[k])];
-                cases.add(java.lang.classfile.instruction.SwitchCase.of(returnPoints[k], to[k]));
+            Insn in = p.ins[i];
+            if (in.seen != null) {
+                for (int t : in.seen) {
+                    if (p.indexOf(t) >= 0) to.add(t);
+                }
             }
-            c.iload(TARGET).iload(EIP_BASE).isub();
-            c.lookupswitch(exit, cases);
+            Label out = c.newLabel();
+            if (!to.isEmpty()) {
+                c.iload(COUNT).iload(BUDGET).if_icmpge(exit);
+                java.util.List<java.lang.classfile.instruction.SwitchCase> cases = new java.util.ArrayList<>();
+                for (int t : to) cases.add(java.lang.classfile.instruction.SwitchCase.of(t, labels[p.indexOf(t)]));
+                c.iload(TARGET).iload(EIP_BASE).isub();
+                c.lookupswitch(out, cases);
+            }
+            c.labelBinding(out);
+            c.aload(CPU).ldc(i).putfield(CD_FAST, F_EXIT_SITE, CD_int);
+            c.goto_(exit);
         }
 
         /** Jumps to {@code yes} when condition cc holds. */
@@ -581,93 +603,42 @@ final class RegionCompiler {
             else if (in.disp != 0) c.ldc(in.disp).iadd();
         }
 
-        /**
-         * The linear address of an access of n bytes at the offset on the
-         * stack, into LIN: the offset itself in a flat segment (unless the
-         * access wraps past 4 GiB), else the processor's checked lin().
-         */
-        void linear(int seg, int n, int perm) {
-            c.istore(LIN);
-            Label slow = c.newLabel(), done = c.newLabel();
-            c.iload(FLAT).ldc(1 << seg).iand().ifeq(slow);
-            if (n > 1) c.iload(LIN).ldc(Integer.MIN_VALUE).ixor().ldc(-n ^ Integer.MIN_VALUE).if_icmpgt(slow);
-            c.goto_(done);
-            c.labelBinding(slow);
-            c.aload(CPU).ldc(seg).iload(LIN).ldc(n).ldc(perm);
+        /** The linear address of an access of n bytes at the offset {@code offset} pushes, into LIN (perm 1 read, 2 write). */
+        void linear(int seg, int n, int perm, Runnable offset) {
+            c.aload(CPU).iload(FLAT).ldc(seg);
+            offset.run();
+            c.ldc(n).ldc(perm);
             Handlers.LINEAR.invoke(c);
             c.istore(LIN);
-            c.labelBinding(done);
         }
 
-        /** The soft TLB's index for LIN, into TLB_INDEX; then jumps to miss unless tags[index] is LIN's page and n bytes fit in it. */
-        private void lookup(int tags, int n, Label miss) {
-            c.iload(LIN).ldc(12).iushr().ldc(CpuState.TLB_MASK).iand().iload(TLB_USER).ior().istore(TLB_INDEX);
-            c.aload(tags).iload(TLB_INDEX).iaload().iload(LIN).ldc(12).iushr().if_icmpne(miss);
-            if (n > 1) c.iload(LIN).ldc(0xFFF).iand().ldc(0x1000 - n).if_icmpgt(miss);
-        }
-
-        /** Reads n bytes at linear LIN onto the stack (zero-extended): the TLB's frame, or the processor's slow path. */
+        /** Reads n bytes at linear LIN onto the stack (zero-extended). */
         void readLinear(int n) {
-            Label slow = c.newLabel(), done = c.newLabel();
-            lookup(RTAG, n, slow);
-            frameAccess(RPAGE, n);
-            c.goto_(done);
-            c.labelBinding(slow);
-            c.aload(CPU).iload(LIN);
-            if (n == 1) {
-                Handlers.READ8_SLOW.invoke(c);
-            } else {
-                c.ldc(n);
-                Handlers.READ_SLOW.invoke(c);
-            }
-            c.labelBinding(done);
+            c.aload(CPU).iload(LIN).aload(RTAG).aload(RPAGE).iload(TLB_USER);
+            (n == 4 ? Handlers.LOAD32 : n == 2 ? Handlers.LOAD16 : Handlers.LOAD8).invoke(c);
         }
 
         /** Reads the destination of a read-modify-write (n bytes at LIN) with write intent onto the stack. */
         void readForWrite(int n) {
-            Label slow = c.newLabel(), done = c.newLabel();
-            lookup(WTAG, n, slow);
-            frameAccess(WPAGE, n);
-            c.goto_(done);
-            c.labelBinding(slow);
-            c.aload(CPU).iload(LIN).ldc(n);
-            Handlers.RMW_SLOW.invoke(c);
-            c.labelBinding(done);
+            c.aload(CPU).iload(LIN).ldc(n).aload(WTAG).aload(WPAGE).iload(TLB_USER);
+            Handlers.LOAD_FOR_WRITE.invoke(c);
         }
 
-        private void frameAccess(int frames, int n) {
-            c.aload(frames).iload(TLB_INDEX).aaload().iload(LIN).ldc(0xFFF).iand();
-            if (n == 4) Handlers.FRAME_GET32.invoke(c);
-            else if (n == 2) Handlers.FRAME_GET16.invoke(c);
-            else c.baload().ldc(0xFF).iand();
-        }
-
-        /** Writes slot v (n bytes) at linear LIN: into the TLB's frame (never a frame holding code), or the slow path. */
+        /** Writes slot v (n bytes) at linear LIN. */
         void writeLinear(int n, int v) {
-            Label slow = c.newLabel(), done = c.newLabel();
-            lookup(WTAG, n, slow);
-            c.aload(WPAGE).iload(TLB_INDEX).aaload().iload(LIN).ldc(0xFFF).iand().iload(v);
-            if (n == 4) Handlers.FRAME_PUT32.invoke(c);
-            else if (n == 2) Handlers.FRAME_PUT16.invoke(c);
-            else c.bastore();
-            c.goto_(done);
-            c.labelBinding(slow);
-            c.aload(CPU).iload(LIN).ldc(n).iload(v);
-            Handlers.WRITE_SLOW.invoke(c);
-            c.labelBinding(done);
+            c.aload(CPU).iload(LIN).iload(v).aload(WTAG).aload(WPAGE).iload(TLB_USER);
+            (n == 4 ? Handlers.STORE32 : n == 2 ? Handlers.STORE16 : Handlers.STORE8).invoke(c);
         }
 
         /** Reads the memory operand (size sz), zero-extended, onto the stack. */
         void load(Insn in, int sz) {
-            ea(in);
-            linear(in.seg, sz, 1);
+            linear(in.seg, sz, 1, () -> ea(in));
             readLinear(sz);
         }
 
         /** Writes slot v to the memory operand at the offset in slot off. */
         void store(Insn in, int sz, int off, int v) {
-            c.iload(off);
-            linear(in.seg, sz, 2);
+            linear(in.seg, sz, 2, () -> c.iload(off));
             writeLinear(sz, v);
         }
 
@@ -675,16 +646,15 @@ final class RegionCompiler {
         void push(int v) {
             reg(4);
             c.iconst_4().isub().istore(T2);
-            c.iload(T2);
-            linear(2, 4, 2);
+            linear(2, 4, 2, () -> c.iload(T2));
             writeLinear(4, v);
             c.iload(T2);
             setReg(4);
         }
 
-        /** Reads 32 bits at SS:offset (the offset on the stack) onto the stack. */
-        void pop32() {
-            linear(2, 4, 1);
+        /** Reads 32 bits at SS:(the value in register n) onto the stack. */
+        void pop32(int n) {
+            linear(2, 4, 1, () -> reg(n));
             readLinear(4);
         }
 
@@ -693,6 +663,15 @@ final class RegionCompiler {
             Label same = c.newLabel();
             c.aload(CPU).getfield(CD_FAST, F_CODE_WRITTEN, java.lang.constant.ConstantDescs.CD_boolean).ifeq(same);
             exitTo(next);
+            c.labelBinding(same);
+        }
+
+        /** After a call's push: leave for the EIP in slot target if the push changed code. */
+        void codeCheckToSlot(int target) {
+            Label same = c.newLabel();
+            c.aload(CPU).getfield(CD_FAST, F_CODE_WRITTEN, java.lang.constant.ConstantDescs.CD_boolean).ifeq(same);
+            c.iload(target);
+            exitWithEip();
             c.labelBinding(same);
         }
 
@@ -806,8 +785,7 @@ final class RegionCompiler {
                     }
                     case Fast.K_INCDEC_RM -> {
                         if (in.mem && in.sz == 4) {
-                            ea(in);
-                            linear(in.seg, 4, 2);
+                            linear(in.seg, 4, 2, () -> ea(in));
                             readForWrite(4);
                             c.istore(T0);
                             incDec(in.op == 0, () -> c.iload(T0));
@@ -837,8 +815,7 @@ final class RegionCompiler {
                         wrote = true;
                     }
                     case Fast.K_POP_R -> {
-                        reg(4);
-                        pop32();
+                        pop32(4);
                         c.istore(T1);
                         reg(4);
                         c.iconst_4().iadd();
@@ -847,8 +824,7 @@ final class RegionCompiler {
                         setReg(in.rm);
                     }
                     case Fast.K_LEAVE -> {
-                        reg(5);
-                        pop32();
+                        pop32(5);
                         c.istore(T1);
                         reg(5);
                         c.iconst_4().iadd();
@@ -1005,19 +981,20 @@ final class RegionCompiler {
                         c.iload(EIP_BASE).ldc(next).iadd().istore(T1);
                         push(T1);
                         c.iinc(COUNT, 1);
-                        codeCheckThenJump(next + in.imm, off);
+                        c.iload(EIP_BASE).ldc(next + in.imm).iadd().istore(T1);
+                        codeCheckToSlot(T1);
+                        jumpTo(next + in.imm, off);
                         return;
                     }
                     case Fast.K_RET -> {
-                        reg(4);
-                        pop32();
+                        pop32(4);
                         c.istore(T1);
                         reg(4);
                         c.ldc(4 + in.imm).iadd();
                         setReg(4);
                         c.iinc(COUNT, 1);
                         c.iload(T1);
-                        returnTo();
+                        indirect(i, true);
                         return;
                     }
                     case Fast.K_JMP_RM, Fast.K_CALL_RM -> {
@@ -1029,8 +1006,9 @@ final class RegionCompiler {
                             push(T0);
                         }
                         c.iinc(COUNT, 1);
+                        if (k == Fast.K_CALL_RM) codeCheckToSlot(T1);
                         c.iload(T1);
-                        exitWithEip();
+                        indirect(i, false);
                         return;
                     }
                     default -> {
@@ -1042,11 +1020,6 @@ final class RegionCompiler {
             c.iinc(COUNT, 1);
             if (wrote) codeCheck(next);
             fallThrough(i, next);
-        }
-
-        private void codeCheckThenJump(int to, int from) {
-            codeCheck(from + p.ins[p.indexOf(from)].len);
-            jumpTo(to, from);
         }
 
         private void fallThrough(int i, int next) {
@@ -1122,8 +1095,7 @@ final class RegionCompiler {
             boolean toMemory = in.mem && in.kind != Fast.K_ALU_R_RM;
             // operands a (destination) and b into T0 and T1; a memory destination's linear address in LIN
             if (toMemory) {
-                ea(in);
-                linear(in.seg, sz, k != 7 ? 2 : 1);
+                linear(in.seg, sz, k != 7 ? 2 : 1, () -> ea(in));
                 if (k != 7) readForWrite(sz);
                 else readLinear(sz);
             } else if (in.kind == Fast.K_ALU_R_RM) {

@@ -79,12 +79,16 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
                             Block b = in.block;
                             if (b != null) {
                                 long room = limit - icount;
+                                if (room <= b.n && !single && end - icount > b.n) {
+                                    room = b.n + 1; // the chunk's end is only a point to look at exits and interrupts: overrun it
+                                }
                                 if (room > b.n && ssB) {
                                     inBlock = true;
                                     codeWritten = false;
                                     int done = b.code.run(this, b.ins, (int) Math.min(room - b.n, 1 << 30));
                                     inBlock = false;
                                     icount += done;
+                                    if (exitSite >= 0) indirectExit(in, b, a & ~0xFFF);
                                     continue;
                                 }
                             } else if (blocksEnabled && in != Insn.GENERIC && ++in.hits == HOT) {
@@ -124,6 +128,8 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
     static final int HOT = 32;
     /** how many more entries make an instruction inside a compiled region the head of a region of its own */
     static final int RECOUNT = 1024;
+    /** exits through an indirect jump before its new targets make its region compile again */
+    static final int RECOMPILE_EXITS = 256;
     /** compiled blocks on (system property lguest.cpu.blocks=false turns them off) */
     private boolean blocksEnabled = !"false".equals(System.getProperty("lguest.cpu.blocks"));
 
@@ -136,10 +142,33 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
                 // the rest of the region turned hot with its head: entries there (exits of other regions) start counting again
                 if (in != head && in.block == null) in.hits = -RECOUNT;
             }
-            regionHeads.computeIfAbsent(fetchCode, k -> new java.util.ArrayList<>()).add(head);
+            java.util.ArrayList<Insn> heads = regionHeads.computeIfAbsent(fetchCode, k -> new java.util.ArrayList<>());
+            if (!heads.contains(head)) heads.add(head);
         } catch (RuntimeException | LinkageError e) {
             // the JVM refused to define the class (restricted environment): keep interpreting
             blocksEnabled = false;
+        }
+    }
+
+    /**
+     * A region left through the indirect jump, call or return at
+     * {@code exitSite}: a target in the region's own page is noted on that
+     * instruction; once it has left often enough (RECOMPILE_EXITS) and some
+     * of its targets were new, the region is dropped so that it compiles
+     * again, going there directly (up to Insn.SEEN_LIMIT targets per
+     * instruction). Waiting for several targets spares the JIT from
+     * compiling a large region again for each.
+     */
+    private void indirectExit(Insn head, Block b, int page) {
+        Insn site = b.ins[exitSite];
+        exitSite = -1;
+        int target = sbase[1] + eip;
+        if ((target & ~0xFFF) != page || fetchCode == null || head.block != b) return;
+        if (site.noteTarget(target & 0xFFF)) site.fresh++;
+        if (++site.exits >= RECOMPILE_EXITS && site.fresh > 0) {
+            site.exits = site.fresh = 0;
+            head.block = null;
+            head.hits = HOT - 2; // compiles again on its next entries
         }
     }
 

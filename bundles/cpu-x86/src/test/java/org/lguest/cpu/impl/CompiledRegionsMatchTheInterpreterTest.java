@@ -49,6 +49,40 @@ class CompiledRegionsMatchTheInterpreterTest {
         }
     }
 
+    @Test
+    void aSwitchThroughAJumpTableRunsTheSameOnceItsTargetsAreCompiledIn() throws Exception {
+        // top: mov eax,ebx; and eax,3; jmp [TABLE+eax*4]; four cases, each jumping to next:
+        // next: add ebx,7; dec dword [COUNTER]; jnz top; hlt  -- 3000 times: the region is compiled again with the
+        // cases once the jump has left it often enough (X86Cpu.RECOMPILE_EXITS)
+        int table = DATA + 0x300, c = TestMachine.CODE;
+        int[] code = {0x89, 0xD8, 0x83, 0xE0, 0x03, 0xFF, 0x24, 0x85, table & 0xFF, (table >> 8) & 0xFF, (table >> 16) & 0xFF, 0,
+                0x83, 0xC1, 0x01, 0xEB, 15,
+                0x83, 0xC2, 0x05, 0xEB, 10,
+                0x31, 0xD1, 0x90, 0xEB, 5,
+                0x83, 0xE9, 0x02, 0xEB, 0,
+                0x83, 0xC3, 0x07,
+                0xFF, 0x0D, COUNTER & 0xFF, (COUNTER >> 8) & 0xFF, (COUNTER >> 16) & 0xFF, 0,
+                0x0F, 0x85, (-47) & 0xFF, 0xFF, 0xFF, 0xFF, 0xF4};
+        String[] results = new String[2];
+        for (int compile = 0; compile < 2; compile++) {
+            TestMachine m = new TestMachine(4);
+            java.lang.reflect.Field f = X86Cpu.class.getDeclaredField("blocksEnabled");
+            f.setAccessible(true);
+            f.set(m.cpu, compile == 1);
+            m.hostVectors();
+            for (int k = 0; k < 4; k++) m.poke32(table + 4 * k, c + new int[] {12, 17, 22, 27}[k]);
+            m.poke32(COUNTER, 3000);
+            m.code(code);
+            m.cpu.setReg(Cpu.EBX, 1);
+            CpuExit x = m.cpu.run(1_000_000);
+            results[compile] = x.reason() + " eip=" + Integer.toHexString(m.cpu.eip()) + " ecx=" + m.cpu.reg(Cpu.ECX) + " edx="
+                    + m.cpu.reg(Cpu.EDX) + " ebx=" + m.cpu.reg(Cpu.EBX) + " fl=" + Integer.toHexString(m.cpu.eflags())
+                    + " retired=" + m.cpu.instructionsRetired();
+        }
+        assertEquals(results[0], results[1], "the jump-table loop compiled differs from the interpreter's");
+        org.junit.jupiter.api.Assertions.assertTrue(results[0].startsWith("HALT"), results[0]);
+    }
+
     private static void addRel32(List<Integer> code, int rel) {
         for (int k = 0; k < 4; k++) code.add((rel >> (8 * k)) & 0xFF);
     }
