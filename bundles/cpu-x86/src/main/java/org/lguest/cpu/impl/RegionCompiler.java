@@ -56,7 +56,7 @@ import java.util.BitSet;
  */
 final class RegionCompiler {
     /** Instructions in one region (a JVM method over 8000 bytecodes would never be compiled by HotSpot). */
-    static final int MAX_INSNS = 160;
+    static final int MAX_INSNS = 400;
     static final int MAX_CODE_BYTES = 7900;
 
     private static final ClassDesc CD_FAST = ClassDesc.of("org.lguest.cpu.impl.Fast");
@@ -328,6 +328,7 @@ final class RegionCompiler {
             c.labelBinding(start);
             c.goto_(labels[p.head]);
             for (int i = 0; i < p.ins.length; i++) {
+                if (target[i]) flushCount(); // every other way in arrives with the count written
                 c.labelBinding(labels[i]);
                 if (target[i]) known = UNKNOWN;
                 instruction(i);
@@ -417,8 +418,28 @@ final class RegionCompiler {
             exitWithEip();
         }
 
+        /** Instructions retired since COUNT was last written (counted at compile time, written where it matters). */
+        int pendingCount;
+
+        /** One more instruction retired. */
+        void retire() {
+            pendingCount++;
+        }
+
+        /** Writes the pending count into COUNT on the path being emitted, which goes on from here. */
+        void flushCount() {
+            if (pendingCount > 0) c.iinc(COUNT, pendingCount);
+            pendingCount = 0;
+        }
+
+        /** Writes the pending count on a side path that leaves (the path that goes on still owes it). */
+        void pendingOnSidePath() {
+            if (pendingCount > 0) c.iinc(COUNT, pendingCount);
+        }
+
         /** Continues at page offset {@code off} from the instruction at {@code from}: a goto, budget-checked when backwards. */
         void jumpTo(int off, int from) {
+            flushCount();
             int k = p.indexOf(off);
             if (k < 0) {
                 exitTo(off);
@@ -662,6 +683,7 @@ final class RegionCompiler {
         void codeCheck(int next) {
             Label same = c.newLabel();
             c.aload(CPU).getfield(CD_FAST, F_CODE_WRITTEN, java.lang.constant.ConstantDescs.CD_boolean).ifeq(same);
+            pendingOnSidePath();
             exitTo(next);
             c.labelBinding(same);
         }
@@ -670,6 +692,7 @@ final class RegionCompiler {
         void codeCheckToSlot(int target) {
             Label same = c.newLabel();
             c.aload(CPU).getfield(CD_FAST, F_CODE_WRITTEN, java.lang.constant.ConstantDescs.CD_boolean).ifeq(same);
+            pendingOnSidePath();
             c.iload(target);
             exitWithEip();
             c.labelBinding(same);
@@ -682,7 +705,10 @@ final class RegionCompiler {
             int off = p.offs[i];
             int next = off + in.len;
             int k = in.kind;
-            c.ldc(off).istore(POS);
+            if (mayFault(in)) {
+                flushCount(); // a fault reports the instructions retired before this one
+                c.ldc(off).istore(POS);
+            }
             boolean wrote = false;
             if (k >= Fast.K_RR && k < Fast.K_RR + 8) {
                 aluRegister(k - Fast.K_RR, in.rm, () -> reg(in.reg), R0 + in.reg);
@@ -956,7 +982,8 @@ final class RegionCompiler {
                         }
                     }
                     case Fast.K_JCC -> {
-                        c.iinc(COUNT, 1);
+                        retire();
+                        flushCount();
                         int to = next + in.imm;
                         int kt = p.indexOf(to);
                         if (kt >= 0 && to > off) {
@@ -973,14 +1000,16 @@ final class RegionCompiler {
                         return;
                     }
                     case Fast.K_JMP_REL -> {
-                        c.iinc(COUNT, 1);
+                        retire();
+                        flushCount();
                         jumpTo(next + in.imm, off);
                         return;
                     }
                     case Fast.K_CALL_REL -> {
                         c.iload(EIP_BASE).ldc(next).iadd().istore(T1);
                         push(T1);
-                        c.iinc(COUNT, 1);
+                        retire();
+                        flushCount();
                         c.iload(EIP_BASE).ldc(next + in.imm).iadd().istore(T1);
                         codeCheckToSlot(T1);
                         jumpTo(next + in.imm, off);
@@ -992,7 +1021,8 @@ final class RegionCompiler {
                         reg(4);
                         c.ldc(4 + in.imm).iadd();
                         setReg(4);
-                        c.iinc(COUNT, 1);
+                        retire();
+                        flushCount();
                         c.iload(T1);
                         indirect(i, true);
                         return;
@@ -1005,7 +1035,8 @@ final class RegionCompiler {
                             c.iload(EIP_BASE).ldc(next).iadd().istore(T0);
                             push(T0);
                         }
-                        c.iinc(COUNT, 1);
+                        retire();
+                        flushCount();
                         if (k == Fast.K_CALL_RM) codeCheckToSlot(T1);
                         c.iload(T1);
                         indirect(i, false);
@@ -1017,7 +1048,7 @@ final class RegionCompiler {
                     }
                 }
             }
-            c.iinc(COUNT, 1);
+            retire();
             if (wrote) codeCheck(next);
             fallThrough(i, next);
         }
@@ -1025,6 +1056,22 @@ final class RegionCompiler {
         private void fallThrough(int i, int next) {
             if (i + 1 < p.ins.length && p.offs[i + 1] == next) return;
             jumpTo(next, p.offs[i]);
+        }
+
+        /** Whether the instruction can fault (it touches memory, divides, or is interpreted). */
+        static boolean mayFault(Insn in) {
+            int k = in.kind;
+            if ((k >= Fast.K_RR && k < Fast.K_RR + 8) || (k >= Fast.K_RI && k < Fast.K_RI + 8)) return false;
+            return switch (k) {
+                case Fast.K_MOV_RR32, Fast.K_LEA, Fast.K_SHL_RI, Fast.K_SHR_RI, Fast.K_SAR_RI, Fast.K_CDQ, Fast.K_CWDE,
+                        Fast.K_NOP, Fast.K_JCC, Fast.K_JMP_REL -> false;
+                case Fast.K_MOV_R_IMM, Fast.K_INC_R, Fast.K_DEC_R -> in.sz != 4 && in.sz != 1 && in.kind != Fast.K_MOV_R_IMM;
+                case Fast.K_ALU_RM_R, Fast.K_ALU_R_RM, Fast.K_ALU_RM_IMM, Fast.K_TEST_RM_R, Fast.K_TEST_RM_IMM, Fast.K_MOV_RM_R,
+                        Fast.K_MOV_R_RM, Fast.K_MOV_RM_IMM, Fast.K_MOVX, Fast.K_CMOV, Fast.K_SETCC -> in.mem;
+                case Fast.K_XCHG, Fast.K_IMUL_RM, Fast.K_IMUL_RM_IMM, Fast.K_SHIFT -> in.mem || in.sz != 4;
+                case Fast.K_GRP3 -> in.mem || in.sz != 4 || in.op >= 4;
+                default -> true;
+            };
         }
 
         /** An interpreted instruction: registers and flags out, {@link Fast#exec}, registers back. */

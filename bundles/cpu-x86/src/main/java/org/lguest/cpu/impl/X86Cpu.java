@@ -78,14 +78,15 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
                         if (in != null) {
                             Block b = in.block;
                             if (b != null) {
+                                // A region retires fewer than its budget plus its length. Within the chunk it stops
+                                // short of the chunk's end; near that end it may run past it (the end is only where the
+                                // loop looks at exits and interrupts) by less than its length, never past the caller's.
                                 long room = limit - icount;
-                                if (room <= b.n && !single && end - icount > b.n) {
-                                    room = b.n + 1; // the chunk's end is only a point to look at exits and interrupts: overrun it
-                                }
-                                if (room > b.n && ssB) {
+                                long regionBudget = room > b.n ? room - b.n : !single && end - icount >= room + b.n ? Math.max(1, room) : 0;
+                                if (regionBudget > 0 && ssB) {
                                     inBlock = true;
                                     codeWritten = false;
-                                    int done = b.code.run(this, b.ins, (int) Math.min(room - b.n, 1 << 30));
+                                    int done = b.code.run(this, b.ins, (int) Math.min(regionBudget, 1 << 30));
                                     inBlock = false;
                                     icount += done;
                                     if (exitSite >= 0) indirectExit(in, b, a & ~0xFFF);
