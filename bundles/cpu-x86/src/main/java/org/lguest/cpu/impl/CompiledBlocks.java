@@ -37,7 +37,7 @@ final class CompiledBlocks {
             for (int k = 0; k < ins.length; k++) {
                 Insn in = ins[k];
                 f[i++] = plan.offs()[k];
-                f[i++] = in.kind;
+                f[i++] = in.kind.ordinal();
                 f[i++] = in.len;
                 f[i++] = in.op;
                 f[i++] = in.sz;

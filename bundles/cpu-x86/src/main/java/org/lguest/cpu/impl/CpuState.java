@@ -66,11 +66,14 @@ abstract class CpuState {
     int cpl;
     boolean csD = true, ssB = true;
     /**
-     * Bit s set: segment s is flat for data, base 0, limit 4 GiB, readable and
-     * writable, so an access at offset o of n bytes is at linear o and
-     * faults only if it wraps past 4 GiB (compiled code skips {@link #lin}).
+     * Per segment: its limit when the segment has base 0, is readable and
+     * writable, expands up and reaches at least a page, else 0. An access of
+     * n bytes at offset o with o + n - 1 within that limit is at linear o and
+     * cannot fault on the segment, so compiled code skips {@link #lin}: flat
+     * 4 GiB segments, and an lguest guest's segments, which end below the
+     * Switcher.
      */
-    int flatSegs;
+    final int[] fastLimit = new int[6];
 
     int gdtBase, gdtLimit, idtBase, idtLimit;
     int ldtSel, ldtBase, ldtLimit;
@@ -354,8 +357,8 @@ abstract class CpuState {
             slo[s] = 0;
             sspan[s] = (long) limit & 0xFFFFFFFFL;
         }
-        boolean flat = base == 0 && slo[s] == 0 && sspan[s] == 0xFFFFFFFFL && sperm[s] == 3;
-        flatSegs = flat ? flatSegs | (1 << s) : flatSegs & ~(1 << s);
+        boolean fast = base == 0 && slo[s] == 0 && sspan[s] >= 0xFFF && sperm[s] == 3;
+        fastLimit[s] = fast ? (int) sspan[s] : 0;
         if (s == 1) {
             csD = (access & 0x400000) != 0;
             fetchPage = 1;
@@ -704,9 +707,9 @@ abstract class CpuState {
     // Small and static, so that the JIT inlines them into a region while its bytecode stays short: the region
     // passes the soft TLB's arrays and the user/supervisor half from its locals, loaded once on entry.
 
-    /** The linear address of an access: the offset itself in a flat segment (unless it wraps past 4 GiB), else lin(). */
-    static int linearOf(CpuState cpu, int flat, int seg, int off, int n, int perm) {
-        if ((flat & (1 << seg)) != 0 && Integer.compareUnsigned(off, -n) <= 0) return off;
+    /** The linear address of an access: the offset itself within a segment's fast limit (see fastLimit), else lin(). */
+    static int linearOf(CpuState cpu, int[] fastLimit, int seg, int off, int n, int perm) {
+        if (Integer.compareUnsigned(off, fastLimit[seg] - (n - 1)) <= 0 && fastLimit[seg] != 0) return off;
         return cpu.lin(seg, off, n, perm);
     }
 

@@ -54,7 +54,7 @@ final class Handlers {
     }
 
     interface StaticLinear extends Serializable {
-        int call(CpuState cpu, int flat, int seg, int off, int n, int perm);
+        int call(CpuState cpu, int[] fastLimit, int seg, int off, int n, int perm);
     }
 
     interface StaticLoad extends Serializable {

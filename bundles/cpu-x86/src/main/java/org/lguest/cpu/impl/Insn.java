@@ -2,7 +2,7 @@ package org.lguest.cpu.impl;
 
 /** One pre-decoded instruction (32-bit code segment, 32-bit addressing), cached per code page. */
 final class Insn {
-    int kind;
+    Kind kind = Kind.GENERIC;
     int len;
     int op;
     int sz;

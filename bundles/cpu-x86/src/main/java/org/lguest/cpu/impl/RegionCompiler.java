@@ -80,7 +80,7 @@ final class RegionCompiler {
     private static final String F_LR = Handlers.field("lr", int.class);
     private static final String F_LAUX = Handlers.field("laux", int.class);
     private static final String F_CODE_WRITTEN = Handlers.field("codeWritten", boolean.class);
-    private static final String F_FLAT = Handlers.field("flatSegs", int.class);
+    private static final String F_FAST_LIMIT = Handlers.field("fastLimit", int[].class);
     private static final String F_EXIT_SITE = Handlers.field("exitSite", int.class);
     private static final String F_TLB_USER = Handlers.field("tlbUser", int.class);
     private static final String F_RTAG = Handlers.field("rTag", int[].class);
@@ -119,7 +119,7 @@ final class RegionCompiler {
 
     /** Whether the compiler can place this instruction in a region. */
     static boolean compilable(Insn in) {
-        return in != null && in.kind != Fast.K_GENERIC;
+        return in != null && in.kind != Kind.GENERIC;
     }
 
     /**
@@ -145,16 +145,16 @@ final class RegionCompiler {
             count++;
             int next = o + i.len;
             switch (i.kind) {
-                case Fast.K_JCC -> {
+                case JCC -> {
                     work.add(next);
                     work.add(next + i.imm);
                 }
-                case Fast.K_JMP_REL -> work.add(next + i.imm);
-                case Fast.K_CALL_REL -> {
+                case JMP_REL -> work.add(next + i.imm);
+                case CALL_REL -> {
                     work.add(next + i.imm);
                     work.add(next); // where its ret comes back
                 }
-                case Fast.K_RET, Fast.K_JMP_RM, Fast.K_CALL_RM -> {
+                case RET, JMP_RM, CALL_RM -> {
                     if (i.seen != null) {
                         for (int t : i.seen) work.add(t);
                     }
@@ -248,7 +248,7 @@ final class RegionCompiler {
         // local variable slots
         static final int CPU = 1, INS = 2, BUDGET = 3, R0 = 4, EIP_BASE = 12, COUNT = 13, POS = 14, FLAG_OP = 15,
                 FLAG_A = 16, FLAG_B = 17, FLAG_R = 18, FLAG_AUX = 19, TARGET = 20, T0 = 21, T1 = 22, T2 = 23, T3 = 24,
-                THROWN = 25, RTAG = 26, RPAGE = 27, WTAG = 28, WPAGE = 29, TLB_USER = 30, FLAT = 31, LIN = 32;
+                THROWN = 25, RTAG = 26, RPAGE = 27, WTAG = 28, WPAGE = 29, TLB_USER = 30, FAST_LIMIT = 31, LIN = 32;
         /** Static knowledge of the flags: in the fields, unknown (look at FLAG_OP), or pending in locals as this lazy op. */
         static final int IN_FIELDS = 0, UNKNOWN = -1;
 
@@ -277,12 +277,12 @@ final class RegionCompiler {
                 int next = p.offs[i] + in.len;
                 boolean falls = true;
                 switch (in.kind) {
-                    case Fast.K_JCC -> mark(next + in.imm);
-                    case Fast.K_JMP_REL -> {
+                    case JCC -> mark(next + in.imm);
+                    case JMP_REL -> {
                         mark(next + in.imm);
                         falls = false;
                     }
-                    case Fast.K_CALL_REL -> {
+                    case CALL_REL -> {
                         mark(next + in.imm);
                         if (p.indexOf(next) >= 0) {
                             rets.add(next);
@@ -290,7 +290,7 @@ final class RegionCompiler {
                         }
                         falls = false;
                     }
-                    case Fast.K_RET, Fast.K_JMP_RM, Fast.K_CALL_RM -> {
+                    case RET, JMP_RM, CALL_RM -> {
                         falls = false;
                         if (in.seen != null) {
                             for (int t : in.seen) mark(t);
@@ -313,13 +313,13 @@ final class RegionCompiler {
             int headOff = p.offs[p.head];
             c.aload(CPU).getfield(CD_FAST, F_EIP, CD_int).ldc(headOff).isub().istore(EIP_BASE);
             syncIn();
-            // the soft TLB and the flat segments: neither array nor mode changes while a region runs
+            // the soft TLB and the segments' fast limits: neither array nor mode changes while a region runs
             c.aload(CPU).getfield(CD_FAST, F_RTAG, CD_int.arrayType()).astore(RTAG);
             c.aload(CPU).getfield(CD_FAST, F_WTAG, CD_int.arrayType()).astore(WTAG);
             c.aload(CPU).getfield(CD_FAST, F_RPAGE, CD_FRAMES).astore(RPAGE);
             c.aload(CPU).getfield(CD_FAST, F_WPAGE, CD_FRAMES).astore(WPAGE);
             c.aload(CPU).getfield(CD_FAST, F_TLB_USER, CD_int).istore(TLB_USER);
-            c.aload(CPU).getfield(CD_FAST, F_FLAT, CD_int).istore(FLAT);
+            c.aload(CPU).getfield(CD_FAST, F_FAST_LIMIT, CD_int.arrayType()).astore(FAST_LIMIT);
             for (int slot : new int[] {COUNT, FLAG_OP, FLAG_A, FLAG_B, FLAG_R, FLAG_AUX, TARGET, T0, T1, T2, T3, LIN}) {
                 c.iconst_0().istore(slot);
             }
@@ -626,7 +626,7 @@ final class RegionCompiler {
 
         /** The linear address of an access of n bytes at the offset {@code offset} pushes, into LIN (perm 1 read, 2 write). */
         void linear(int seg, int n, int perm, Runnable offset) {
-            c.aload(CPU).iload(FLAT).ldc(seg);
+            c.aload(CPU).aload(FAST_LIMIT).ldc(seg);
             offset.run();
             c.ldc(n).ldc(perm);
             Handlers.LINEAR.invoke(c);
@@ -704,55 +704,55 @@ final class RegionCompiler {
             Insn in = p.ins[i];
             int off = p.offs[i];
             int next = off + in.len;
-            int k = in.kind;
+            Kind k = in.kind;
             if (mayFault(in)) {
                 flushCount(); // a fault reports the instructions retired before this one
                 c.ldc(off).istore(POS);
             }
             boolean wrote = false;
-            if (k >= Fast.K_RR && k < Fast.K_RR + 8) {
-                aluRegister(k - Fast.K_RR, in.rm, () -> reg(in.reg), R0 + in.reg);
-            } else if (k >= Fast.K_RI && k < Fast.K_RI + 8) {
+            if (k == Kind.RR) {
+                aluRegister(in.op, in.rm, () -> reg(in.reg), R0 + in.reg);
+            } else if (k == Kind.RI) {
                 c.ldc(in.imm).istore(T1);
-                aluRegister(k - Fast.K_RI, in.rm, () -> c.iload(T1), T1);
+                aluRegister(in.op, in.rm, () -> c.iload(T1), T1);
             } else {
                 switch (k) {
-                    case Fast.K_MOV_RR32 -> {
+                    case MOV_RR32 -> {
                         reg(in.reg);
                         setReg(in.rm);
                     }
-                    case Fast.K_LOAD32 -> {
+                    case LOAD32 -> {
                         load(in, 4);
                         setReg(in.reg);
                     }
-                    case Fast.K_STORE32 -> {
+                    case STORE32 -> {
                         ea(in);
                         c.istore(T0);
                         store(in, 4, T0, R0 + in.reg);
                         wrote = true;
                     }
-                    case Fast.K_LEA -> {
+                    case LEA -> {
                         ea(in);
                         setReg(in.reg);
                     }
-                    case Fast.K_SHL_RI, Fast.K_SHR_RI, Fast.K_SAR_RI -> {
+                    case SHL_RI, SHR_RI, SAR_RI -> {
                         reg(in.rm);
                         c.istore(T0);
                         c.ldc(in.imm).istore(T1);
                         c.iload(T0).iload(T1);
-                        if (k == Fast.K_SHL_RI) c.ishl();
-                        else if (k == Fast.K_SHR_RI) c.iushr();
+                        if (k == Kind.SHL_RI) c.ishl();
+                        else if (k == Kind.SHR_RI) c.iushr();
                         else c.ishr();
                         c.istore(T2);
-                        setFlags(k == Fast.K_SHL_RI ? CpuState.L_SHL : k == Fast.K_SHR_RI ? CpuState.L_SHR : CpuState.L_SAR, T0, T1, T2);
+                        setFlags(k == Kind.SHL_RI ? CpuState.L_SHL : k == Kind.SHR_RI ? CpuState.L_SHR : CpuState.L_SAR, T0, T1, T2);
                         c.iload(T2);
                         setReg(in.rm);
                     }
-                    case Fast.K_MOV_R_IMM -> {
+                    case MOV_R_IMM -> {
                         c.ldc(in.imm);
                         setReg(in.rm, in.sz);
                     }
-                    case Fast.K_MOV_RM_IMM -> {
+                    case MOV_RM_IMM -> {
                         if (in.mem) {
                             ea(in);
                             c.istore(T0);
@@ -764,7 +764,7 @@ final class RegionCompiler {
                             setReg(in.rm, in.sz);
                         }
                     }
-                    case Fast.K_MOV_RM_R -> {
+                    case MOV_RM_R -> {
                         reg(in.reg, in.sz);
                         c.istore(T1);
                         if (in.mem) {
@@ -777,17 +777,17 @@ final class RegionCompiler {
                             setReg(in.rm, in.sz);
                         }
                     }
-                    case Fast.K_MOV_R_RM -> {
+                    case MOV_R_RM -> {
                         if (in.mem) load(in, in.sz);
                         else reg(in.rm, in.sz);
                         setReg(in.reg, in.sz);
                     }
-                    case Fast.K_ALU_RM_R, Fast.K_ALU_R_RM, Fast.K_ALU_RM_IMM -> wrote = aluForm(in);
-                    case Fast.K_TEST_RM_R, Fast.K_TEST_RM_IMM -> {
+                    case ALU_RM_R, ALU_R_RM, ALU_RM_IMM -> wrote = aluForm(in);
+                    case TEST_RM_R, TEST_RM_IMM -> {
                         if (in.mem) load(in, in.sz);
                         else reg(in.rm, in.sz);
                         c.istore(T0);
-                        if (k == Fast.K_TEST_RM_R) reg(in.reg, in.sz);
+                        if (k == Kind.TEST_RM_R) reg(in.reg, in.sz);
                         else c.ldc(in.imm);
                         c.istore(T1);
                         if (in.sz == 4) {
@@ -800,16 +800,16 @@ final class RegionCompiler {
                             c.pop();
                         }
                     }
-                    case Fast.K_INC_R, Fast.K_DEC_R -> {
+                    case INC_R, DEC_R -> {
                         if (in.sz == 4) {
-                            incDec(k == Fast.K_INC_R, () -> reg(in.rm));
+                            incDec(k == Kind.INC_R, () -> reg(in.rm));
                             c.iload(T2);
                             setReg(in.rm);
                         } else {
                             generic(i, next);
                         }
                     }
-                    case Fast.K_INCDEC_RM -> {
+                    case INCDEC_RM -> {
                         if (in.mem && in.sz == 4) {
                             linear(in.seg, 4, 2, () -> ea(in));
                             readForWrite(4);
@@ -822,25 +822,25 @@ final class RegionCompiler {
                             generic(i, next);
                         }
                     }
-                    case Fast.K_PUSH_R -> {
+                    case PUSH_R -> {
                         reg(in.rm);
                         c.istore(T1);
                         push(T1);
                         wrote = true;
                     }
-                    case Fast.K_PUSH_IMM -> {
+                    case PUSH_IMM -> {
                         c.ldc(in.imm).istore(T1);
                         push(T1);
                         wrote = true;
                     }
-                    case Fast.K_PUSH_RM -> {
+                    case PUSH_RM -> {
                         if (in.mem) load(in, 4);
                         else reg(in.rm);
                         c.istore(T1);
                         push(T1);
                         wrote = true;
                     }
-                    case Fast.K_POP_R -> {
+                    case POP_R -> {
                         pop32(4);
                         c.istore(T1);
                         reg(4);
@@ -849,7 +849,7 @@ final class RegionCompiler {
                         c.iload(T1);
                         setReg(in.rm);
                     }
-                    case Fast.K_LEAVE -> {
+                    case LEAVE -> {
                         pop32(5);
                         c.istore(T1);
                         reg(5);
@@ -858,19 +858,19 @@ final class RegionCompiler {
                         c.iload(T1);
                         setReg(5);
                     }
-                    case Fast.K_CDQ -> {
+                    case CDQ -> {
                         reg(0);
                         c.ldc(31).ishr();
                         setReg(2);
                     }
-                    case Fast.K_CWDE -> {
+                    case CWDE -> {
                         reg(0);
                         c.i2s();
                         setReg(0);
                     }
-                    case Fast.K_NOP -> {
+                    case NOP -> {
                     }
-                    case Fast.K_XCHG -> {
+                    case XCHG -> {
                         if (!in.mem && in.sz == 4) {
                             reg(in.rm);
                             c.istore(T0);
@@ -883,7 +883,7 @@ final class RegionCompiler {
                             wrote = true;
                         }
                     }
-                    case Fast.K_MOVX -> {
+                    case MOVX -> {
                         int from = in.op == 0 || in.op == 2 ? 1 : 2;
                         if (in.mem) load(in, from);
                         else reg(in.rm, from);
@@ -891,14 +891,14 @@ final class RegionCompiler {
                         else if (in.op == 3) c.i2s();
                         setReg(in.reg, in.sz);
                     }
-                    case Fast.K_IMUL_RM, Fast.K_IMUL_RM_IMM -> {
+                    case IMUL_RM, IMUL_RM_IMM -> {
                         if (in.sz == 4) {
                             if (in.mem) load(in, 4);
                             else reg(in.rm);
                             c.istore(T1);
                             flush();
                             c.aload(CPU);
-                            if (k == Fast.K_IMUL_RM) reg(in.reg);
+                            if (k == Kind.IMUL_RM) reg(in.reg);
                             else c.ldc(in.imm);
                             c.iload(T1).iconst_4();
                             Handlers.IMUL.invoke(c);
@@ -907,7 +907,7 @@ final class RegionCompiler {
                             generic(i, next);
                         }
                     }
-                    case Fast.K_SHIFT -> {
+                    case SHIFT -> {
                         if (!in.mem && in.sz == 4) {
                             if (in.imm >= 0) c.ldc(in.imm);
                             else {
@@ -931,7 +931,7 @@ final class RegionCompiler {
                             wrote = in.mem;
                         }
                     }
-                    case Fast.K_GRP3 -> {
+                    case GRP3 -> {
                         if (!in.mem && in.sz == 4 && in.op == 2) {
                             reg(in.rm);
                             c.iconst_m1().ixor();
@@ -949,7 +949,7 @@ final class RegionCompiler {
                             wrote = in.mem;
                         }
                     }
-                    case Fast.K_CMOV -> {
+                    case CMOV -> {
                         if (in.sz == 4) {
                             if (in.mem) load(in, 4);
                             else reg(in.rm);
@@ -965,7 +965,7 @@ final class RegionCompiler {
                             generic(i, next);
                         }
                     }
-                    case Fast.K_SETCC -> {
+                    case SETCC -> {
                         if (!in.mem) {
                             c.iconst_0().istore(T1);
                             Label set = c.newLabel(), done = c.newLabel();
@@ -981,7 +981,7 @@ final class RegionCompiler {
                             wrote = true;
                         }
                     }
-                    case Fast.K_JCC -> {
+                    case JCC -> {
                         retire();
                         flushCount();
                         int to = next + in.imm;
@@ -999,13 +999,13 @@ final class RegionCompiler {
                         fallThrough(i, next);
                         return;
                     }
-                    case Fast.K_JMP_REL -> {
+                    case JMP_REL -> {
                         retire();
                         flushCount();
                         jumpTo(next + in.imm, off);
                         return;
                     }
-                    case Fast.K_CALL_REL -> {
+                    case CALL_REL -> {
                         c.iload(EIP_BASE).ldc(next).iadd().istore(T1);
                         push(T1);
                         retire();
@@ -1015,7 +1015,7 @@ final class RegionCompiler {
                         jumpTo(next + in.imm, off);
                         return;
                     }
-                    case Fast.K_RET -> {
+                    case RET -> {
                         pop32(4);
                         c.istore(T1);
                         reg(4);
@@ -1027,17 +1027,17 @@ final class RegionCompiler {
                         indirect(i, true);
                         return;
                     }
-                    case Fast.K_JMP_RM, Fast.K_CALL_RM -> {
+                    case JMP_RM, CALL_RM -> {
                         if (in.mem) load(in, 4);
                         else reg(in.rm);
                         c.istore(T1);
-                        if (k == Fast.K_CALL_RM) {
+                        if (k == Kind.CALL_RM) {
                             c.iload(EIP_BASE).ldc(next).iadd().istore(T0);
                             push(T0);
                         }
                         retire();
                         flushCount();
-                        if (k == Fast.K_CALL_RM) codeCheckToSlot(T1);
+                        if (k == Kind.CALL_RM) codeCheckToSlot(T1);
                         c.iload(T1);
                         indirect(i, false);
                         return;
@@ -1060,16 +1060,16 @@ final class RegionCompiler {
 
         /** Whether the instruction can fault (it touches memory, divides, or is interpreted). */
         static boolean mayFault(Insn in) {
-            int k = in.kind;
-            if ((k >= Fast.K_RR && k < Fast.K_RR + 8) || (k >= Fast.K_RI && k < Fast.K_RI + 8)) return false;
+            Kind k = in.kind;
+            if (k == Kind.RR || k == Kind.RI) return false;
             return switch (k) {
-                case Fast.K_MOV_RR32, Fast.K_LEA, Fast.K_SHL_RI, Fast.K_SHR_RI, Fast.K_SAR_RI, Fast.K_CDQ, Fast.K_CWDE,
-                        Fast.K_NOP, Fast.K_JCC, Fast.K_JMP_REL -> false;
-                case Fast.K_MOV_R_IMM, Fast.K_INC_R, Fast.K_DEC_R -> in.sz != 4 && in.sz != 1 && in.kind != Fast.K_MOV_R_IMM;
-                case Fast.K_ALU_RM_R, Fast.K_ALU_R_RM, Fast.K_ALU_RM_IMM, Fast.K_TEST_RM_R, Fast.K_TEST_RM_IMM, Fast.K_MOV_RM_R,
-                        Fast.K_MOV_R_RM, Fast.K_MOV_RM_IMM, Fast.K_MOVX, Fast.K_CMOV, Fast.K_SETCC -> in.mem;
-                case Fast.K_XCHG, Fast.K_IMUL_RM, Fast.K_IMUL_RM_IMM, Fast.K_SHIFT -> in.mem || in.sz != 4;
-                case Fast.K_GRP3 -> in.mem || in.sz != 4 || in.op >= 4;
+                case MOV_RR32, LEA, SHL_RI, SHR_RI, SAR_RI, CDQ, CWDE,
+                        NOP, JCC, JMP_REL -> false;
+                case MOV_R_IMM, INC_R, DEC_R -> in.sz != 4 && in.sz != 1 && k != Kind.MOV_R_IMM;
+                case ALU_RM_R, ALU_R_RM, ALU_RM_IMM, TEST_RM_R, TEST_RM_IMM, MOV_RM_R,
+                        MOV_R_RM, MOV_RM_IMM, MOVX, CMOV, SETCC -> in.mem;
+                case XCHG, IMUL_RM, IMUL_RM_IMM, SHIFT -> in.mem || in.sz != 4;
+                case GRP3 -> in.mem || in.sz != 4 || in.op >= 4;
                 default -> true;
             };
         }
@@ -1139,20 +1139,20 @@ final class RegionCompiler {
         /** The general ALU forms (any size, register or memory); returns whether memory was written. */
         private boolean aluForm(Insn in) {
             int k = in.op, sz = in.sz;
-            boolean toMemory = in.mem && in.kind != Fast.K_ALU_R_RM;
+            boolean toMemory = in.mem && in.kind != Kind.ALU_R_RM;
             // operands a (destination) and b into T0 and T1; a memory destination's linear address in LIN
             if (toMemory) {
                 linear(in.seg, sz, k != 7 ? 2 : 1, () -> ea(in));
                 if (k != 7) readForWrite(sz);
                 else readLinear(sz);
-            } else if (in.kind == Fast.K_ALU_R_RM) {
+            } else if (in.kind == Kind.ALU_R_RM) {
                 reg(in.reg, sz);
             } else {
                 reg(in.rm, sz);
             }
             c.istore(T0);
-            if (in.kind == Fast.K_ALU_RM_IMM) c.ldc(in.imm);
-            else if (in.kind == Fast.K_ALU_R_RM) {
+            if (in.kind == Kind.ALU_RM_IMM) c.ldc(in.imm);
+            else if (in.kind == Kind.ALU_R_RM) {
                 if (in.mem) load(in, sz);
                 else reg(in.rm, sz);
             } else reg(in.reg, sz);
@@ -1178,7 +1178,7 @@ final class RegionCompiler {
                     writeLinear(sz, T2); // checked for writing first: it cannot fault after the flags changed
                 } else {
                     c.iload(T2);
-                    setReg(in.kind == Fast.K_ALU_R_RM ? in.reg : in.rm, sz);
+                    setReg(in.kind == Kind.ALU_R_RM ? in.reg : in.rm, sz);
                 }
             }
             if (sz == 4 && k != 2 && k != 3) {
