@@ -870,6 +870,28 @@ abstract class CpuState {
         return (int) I32.get(fetchBuf, a & 0xFFF);
     }
 
+    /**
+     * Moves the fetch window to linear address a's page when the read TLB
+     * already maps it and the page lies wholly inside CS, as fetch8Slow
+     * would (nothing here can fault): the run loop calls it when execution
+     * moved to another page, so that a region there runs at once instead of
+     * one instruction being interpreted first (a loop across a page boundary
+     * changes page twice an iteration).
+     */
+    final void moveFetchWindow(int a) {
+        int ti = ((a >>> 12) & TLB_MASK) | tlbUser;
+        if (rTag[ti] != a >>> 12) return;
+        byte[] f = rPage[ti];
+        int pageStart = a & ~0xFFF;
+        int offStart = pageStart - sbase[1];
+        if (f != null && Integer.compareUnsigned(offStart + 0xFFF, slimit[1]) <= 0
+                && Integer.compareUnsigned(offStart, offStart + 0xFFF) < 0) {
+            fetchPage = pageStart;
+            fetchBuf = f;
+            fetchCode = codeOf(f);
+        }
+    }
+
     final int fetch8Slow() {
         // CS limit check for this byte
         if (Integer.compareUnsigned(eip, slimit[1]) > 0) throw fault(GP, 0);

@@ -73,6 +73,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
             try {
                 while (icount < limit) {
                     int a = sbase[1] + eip;
+                    if ((a & ~0xFFF) != fetchPage && csD) moveFetchWindow(a);
                     if ((a & ~0xFFF) == fetchPage && csD) {
                         Insn in = fetchCode[a & 0xFFF];
                         if (in != null) {
