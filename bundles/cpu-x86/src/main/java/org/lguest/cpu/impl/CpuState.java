@@ -44,7 +44,9 @@ abstract class CpuState {
 
     // lazy flag kinds
     static final int L_EAGER = 0, L_ADD = 1, L_ADC = 2, L_SUB = 3, L_SBB = 4, L_LOGIC = 5, L_INC = 6, L_DEC = 7,
-            L_SHL = 8, L_SHR = 9, L_SAR = 10;
+            L_SHL = 8, L_SHR = 9, L_SAR = 10,
+            /** a 32-bit IMUL from compiled code: lr the result, laux non-zero when it overflowed (CF = OF) */
+            L_IMUL = 11;
 
     final PhysicalMemory mem;
     final IoPorts io;
@@ -149,6 +151,7 @@ abstract class CpuState {
             case L_SHL: return (int) ((((long) la & 0xFFFFFFFFL) << lb) >>> lsz) & 1;
             case L_SHR: return (la >>> (lb - 1)) & 1;
             case L_SAR: return (sext(la) >> Math.min(lb - 1, 31)) & 1;
+            case L_IMUL: return laux != 0 ? 1 : 0;
             default: return 0;
         }
     }
@@ -180,6 +183,7 @@ abstract class CpuState {
             case L_SHL: return (((lr & signBit()) != 0 ? 1 : 0) ^ getCF()) != 0;
             case L_SHR: return (la & signBit()) != 0 && lb == 1;
             case L_SAR: return false;
+            case L_IMUL: return laux != 0;
             default: return false;
         }
     }

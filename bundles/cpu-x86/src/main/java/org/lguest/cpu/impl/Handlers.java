@@ -33,10 +33,6 @@ final class Handlers {
         int call(Fast cpu, int a, int b);
     }
 
-    interface IntOf3 extends Serializable {
-        int call(Fast cpu, int a, int b, int c);
-    }
-
     interface IntOf4 extends Serializable {
         int call(Fast cpu, int a, int b, int c, int d);
     }
@@ -88,7 +84,6 @@ final class Handlers {
     static final Ref INC = of((IntOf2) Fast::inc);
     static final Ref DEC = of((IntOf2) Fast::dec);
     static final Ref SHIFT = of((IntOf4) Fast::shift);
-    static final Ref IMUL = of((IntOf3) Fast::imul2);
     /** Compiled code's memory access (see CpuState, "memory access from compiled regions"). */
     static final Ref LINEAR = of((StaticLinear) CpuState::linearOf);
     static final Ref LOAD32 = of((StaticLoad) CpuState::load32);

@@ -248,7 +248,8 @@ final class RegionCompiler {
         // local variable slots
         static final int CPU = 1, INS = 2, BUDGET = 3, R0 = 4, EIP_BASE = 12, COUNT = 13, POS = 14, FLAG_OP = 15,
                 FLAG_A = 16, FLAG_B = 17, FLAG_R = 18, FLAG_AUX = 19, TARGET = 20, T0 = 21, T1 = 22, T2 = 23, T3 = 24,
-                THROWN = 25, RTAG = 26, RPAGE = 27, WTAG = 28, WPAGE = 29, TLB_USER = 30, FAST_LIMIT = 31, LIN = 32;
+                THROWN = 25, RTAG = 26, RPAGE = 27, WTAG = 28, WPAGE = 29, TLB_USER = 30, FAST_LIMIT = 31, LIN = 32,
+                PRODUCT = 33; // a long: 33 and 34
         /** Static knowledge of the flags: in the fields, unknown (look at FLAG_OP), or pending in locals as this lazy op. */
         static final int IN_FIELDS = 0, UNKNOWN = -1;
 
@@ -516,6 +517,16 @@ final class RegionCompiler {
                     case 0xF -> c.iload(FLAG_R).ifgt(yes);
                     default -> viaFields(cc, yes);
                 }
+            } else if (op == CpuState.L_IMUL) {
+                switch (cc) {
+                    case 0, 2 -> c.iload(FLAG_AUX).ifne(yes);
+                    case 1, 3 -> c.iload(FLAG_AUX).ifeq(yes);
+                    case 4 -> c.iload(FLAG_R).ifeq(yes);
+                    case 5 -> c.iload(FLAG_R).ifne(yes);
+                    case 8 -> c.iload(FLAG_R).iflt(yes);
+                    case 9 -> c.iload(FLAG_R).ifge(yes);
+                    default -> viaFields(cc, yes);
+                }
             } else if (op == CpuState.L_ADD || op == CpuState.L_INC || op == CpuState.L_DEC) {
                 switch (cc) {
                     case 4 -> c.iload(FLAG_R).ifeq(yes);
@@ -556,6 +567,7 @@ final class RegionCompiler {
                 case CpuState.L_ADD -> unsigned(FLAG_R, FLAG_A).ldc(31).iushr();
                 case CpuState.L_LOGIC -> c.iconst_0();
                 case CpuState.L_INC, CpuState.L_DEC -> c.iload(FLAG_AUX);
+                case CpuState.L_IMUL -> c.iload(FLAG_AUX).dup().ineg().ior().ldc(31).iushr();
                 default -> {
                     flush();
                     c.aload(CPU);
@@ -893,15 +905,21 @@ final class RegionCompiler {
                     }
                     case IMUL_RM, IMUL_RM_IMM -> {
                         if (in.sz == 4) {
+                            // the 64-bit product; CF = OF = it does not fit 32 bits (lazily, as L_IMUL)
                             if (in.mem) load(in, 4);
                             else reg(in.rm);
                             c.istore(T1);
-                            flush();
-                            c.aload(CPU);
                             if (k == Kind.IMUL_RM) reg(in.reg);
                             else c.ldc(in.imm);
-                            c.iload(T1).iconst_4();
-                            Handlers.IMUL.invoke(c);
+                            c.istore(T0);
+                            c.iload(T0).i2l().iload(T1).i2l().lmul().lstore(PRODUCT);
+                            c.lload(PRODUCT).l2i().istore(T2);
+                            c.lload(PRODUCT).ldc(0x80000000L).ladd().ldc(32).lushr().l2i().istore(T3);
+                            c.ldc(CpuState.L_IMUL).istore(FLAG_OP);
+                            c.iload(T2).istore(FLAG_R);
+                            c.iload(T3).istore(FLAG_AUX);
+                            known = CpuState.L_IMUL;
+                            c.iload(T2);
                             setReg(in.reg);
                         } else {
                             generic(i, next);
