@@ -16,23 +16,6 @@ abstract class CpuState {
     static final VarHandle I16 = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
     static final VarHandle I32 = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
-    /** Little-endian loads and stores in a frame, for compiled code. */
-    static int get32(byte[] frame, int offset) {
-        return (int) I32.get(frame, offset);
-    }
-
-    static void put32(byte[] frame, int offset, int value) {
-        I32.set(frame, offset, value);
-    }
-
-    static int get16(byte[] frame, int offset) {
-        return (short) I16.get(frame, offset) & 0xFFFF;
-    }
-
-    static void put16(byte[] frame, int offset, int value) {
-        I16.set(frame, offset, (short) value);
-    }
-
     // EFLAGS bits
     static final int CF = 1, PF = 4, AF = 0x10, ZF = 0x40, SF = 0x80, TF = 0x100, IF = 0x200, DF = 0x400,
             OF = 0x800, IOPL = 0x3000, NT = 0x4000, RF = 0x10000, VM = 0x20000, AC = 0x40000, ID = 0x200000;

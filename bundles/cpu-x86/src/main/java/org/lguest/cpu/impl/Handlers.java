@@ -25,20 +25,8 @@ final class Handlers {
     }
 
     // the shapes of the handlers (Serializable, so that their target can be read back)
-    interface IntOf1 extends Serializable {
-        int call(Fast cpu, int a);
-    }
-
-    interface IntOf2 extends Serializable {
-        int call(Fast cpu, int a, int b);
-    }
-
     interface IntOf4 extends Serializable {
         int call(Fast cpu, int a, int b, int c, int d);
-    }
-
-    interface VoidOf3 extends Serializable {
-        void call(Fast cpu, int a, int b, int c);
     }
 
     interface BoolOf1 extends Serializable {
@@ -81,8 +69,6 @@ final class Handlers {
     static final Ref CARRY = of((IntOf0) Fast::getCF);
     /** The sized ALU with its lazy flags (op, a, b, size). */
     static final Ref ALU = of((IntOf4) Fast::alu);
-    static final Ref INC = of((IntOf2) Fast::inc);
-    static final Ref DEC = of((IntOf2) Fast::dec);
     static final Ref SHIFT = of((IntOf4) Fast::shift);
     /** Compiled code's memory access (see CpuState, "memory access from compiled regions"). */
     static final Ref LINEAR = of((StaticLinear) CpuState::linearOf);

@@ -691,21 +691,16 @@ final class RegionCompiler {
             readLinear(4);
         }
 
-        /** After a store: leave (at next) if it changed code, so that the next instruction is decoded again. */
-        void codeCheck(int next) {
+        /**
+         * After a store: if it changed code, leave for the EIP {@code eip}
+         * pushes (the next instruction, or a call's target), so that it is
+         * decoded again.
+         */
+        void codeCheck(Runnable eip) {
             Label same = c.newLabel();
             c.aload(CPU).getfield(CD_FAST, F_CODE_WRITTEN, java.lang.constant.ConstantDescs.CD_boolean).ifeq(same);
             pendingOnSidePath();
-            exitTo(next);
-            c.labelBinding(same);
-        }
-
-        /** After a call's push: leave for the EIP in slot target if the push changed code. */
-        void codeCheckToSlot(int target) {
-            Label same = c.newLabel();
-            c.aload(CPU).getfield(CD_FAST, F_CODE_WRITTEN, java.lang.constant.ConstantDescs.CD_boolean).ifeq(same);
-            pendingOnSidePath();
-            c.iload(target);
+            eip.run();
             exitWithEip();
             c.labelBinding(same);
         }
@@ -723,10 +718,10 @@ final class RegionCompiler {
             }
             boolean wrote = false;
             if (k == Kind.RR) {
-                aluRegister(in.op, in.rm, () -> reg(in.reg), R0 + in.reg);
+                aluRegister(in.op, in.rm, () -> reg(in.reg));
             } else if (k == Kind.RI) {
                 c.ldc(in.imm).istore(T1);
-                aluRegister(in.op, in.rm, () -> c.iload(T1), T1);
+                aluRegister(in.op, in.rm, () -> c.iload(T1));
             } else {
                 switch (k) {
                     case MOV_RR32 -> {
@@ -1029,7 +1024,7 @@ final class RegionCompiler {
                         retire();
                         flushCount();
                         c.iload(EIP_BASE).ldc(next + in.imm).iadd().istore(T1);
-                        codeCheckToSlot(T1);
+                        codeCheck(() -> c.iload(T1));
                         jumpTo(next + in.imm, off);
                         return;
                     }
@@ -1055,7 +1050,7 @@ final class RegionCompiler {
                         }
                         retire();
                         flushCount();
-                        if (k == Kind.CALL_RM) codeCheckToSlot(T1);
+                        if (k == Kind.CALL_RM) codeCheck(() -> c.iload(T1));
                         c.iload(T1);
                         indirect(i, false);
                         return;
@@ -1067,7 +1062,7 @@ final class RegionCompiler {
                 }
             }
             retire();
-            if (wrote) codeCheck(next);
+            if (wrote) codeCheck(() -> c.iload(EIP_BASE).ldc(next).iadd());
             fallThrough(i, next);
         }
 
@@ -1083,7 +1078,8 @@ final class RegionCompiler {
             return switch (k) {
                 case MOV_RR32, LEA, SHL_RI, SHR_RI, SAR_RI, CDQ, CWDE,
                         NOP, JCC, JMP_REL -> false;
-                case MOV_R_IMM, INC_R, DEC_R -> in.sz != 4 && in.sz != 1 && k != Kind.MOV_R_IMM;
+                case MOV_R_IMM -> false;
+                case INC_R, DEC_R -> in.sz != 4; // the 16-bit forms are interpreted
                 case ALU_RM_R, ALU_R_RM, ALU_RM_IMM, TEST_RM_R, TEST_RM_IMM, MOV_RM_R,
                         MOV_R_RM, MOV_RM_IMM, MOVX, CMOV, SETCC -> in.mem;
                 case XCHG, IMUL_RM, IMUL_RM_IMM, SHIFT -> in.mem || in.sz != 4;
@@ -1122,8 +1118,24 @@ final class RegionCompiler {
             known = inc ? CpuState.L_INC : CpuState.L_DEC;
         }
 
-        /** 32-bit ALU op k on register d and the value {@code source} pushes (also in slot srcSlot). */
-        private void aluRegister(int k, int d, Runnable source, int srcSlot) {
+        /** The JVM instruction of 32-bit ALU operation k (not ADC or SBB) on the two ints on the stack. */
+        private void aluInstruction(int k) {
+            switch (k) {
+                case 0 -> c.iadd();
+                case 1 -> c.ior();
+                case 4 -> c.iand();
+                case 6 -> c.ixor();
+                default -> c.isub();
+            }
+        }
+
+        /** The lazy flags kind of ALU operation k (not ADC or SBB). */
+        private static int lazyOp(int k) {
+            return k == 0 ? CpuState.L_ADD : k == 5 || k == 7 ? CpuState.L_SUB : CpuState.L_LOGIC;
+        }
+
+        /** 32-bit ALU op k on register d and the value {@code source} pushes. */
+        private void aluRegister(int k, int d, Runnable source) {
             if (k == 2 || k == 3) {
                 flush();
                 c.aload(CPU).ldc(k);
@@ -1139,15 +1151,9 @@ final class RegionCompiler {
             source.run();
             c.istore(T1);
             c.iload(T0).iload(T1);
-            switch (k) {
-                case 0 -> c.iadd();
-                case 1 -> c.ior();
-                case 4 -> c.iand();
-                case 6 -> c.ixor();
-                default -> c.isub();
-            }
+            aluInstruction(k);
             c.istore(T2);
-            setFlags(k == 0 ? CpuState.L_ADD : k == 5 || k == 7 ? CpuState.L_SUB : CpuState.L_LOGIC, T0, T1, T2);
+            setFlags(lazyOp(k), T0, T1, T2);
             if (k != 7) {
                 c.iload(T2);
                 setReg(d);
@@ -1177,13 +1183,7 @@ final class RegionCompiler {
             c.istore(T1);
             if (sz == 4 && k != 2 && k != 3) {
                 c.iload(T0).iload(T1);
-                switch (k) {
-                    case 0 -> c.iadd();
-                    case 1 -> c.ior();
-                    case 4 -> c.iand();
-                    case 6 -> c.ixor();
-                    default -> c.isub();
-                }
+                aluInstruction(k);
                 c.istore(T2);
             } else {
                 flush();
@@ -1200,7 +1200,7 @@ final class RegionCompiler {
                 }
             }
             if (sz == 4 && k != 2 && k != 3) {
-                setFlags(k == 0 ? CpuState.L_ADD : k == 5 || k == 7 ? CpuState.L_SUB : CpuState.L_LOGIC, T0, T1, T2);
+                setFlags(lazyOp(k), T0, T1, T2);
             }
             return toMemory && k != 7;
         }

@@ -12,15 +12,7 @@ class CompiledCodeTest {
     void selfModifyingCodeSeesItsOwnStoresAfterTheCodeWasCompiled() {
         TestMachine m = new TestMachine();
         m.hostVectors();
-        // L: mov eax,1 (imm at CODE+1); add ebx,eax; dec ecx; jnz L
-        //    mov byte [CODE+1],5 ; dec edx ; jnz L ; hlt
-        m.code(0xB8, 1, 0, 0, 0, 0x01, 0xC3, 0x49, 0x75, 0xF6,
-                0xC6, 0x05, 0x01, 0x00, 0x01, 0x00, 0x05, 0xB9, 100, 0, 0, 0, 0x4A, 0x75, 0xE7, 0xF4);
-        m.cpu.setReg(Cpu.ECX, 100);
-        m.cpu.setReg(Cpu.EDX, 2);
-        CpuExit x = m.cpu.run(100_000);
-        assertEquals(CpuExit.Reason.HALT, x.reason(), "" + x);
-        assertEquals(100 * 1 + 100 * 5, m.cpu.reg(Cpu.EBX), "the second pass must run the patched immediate");
+        runLoopPatchingItsImmediateThrough(m, TestMachine.CODE + 1, "the second pass must run the patched immediate");
     }
 
     @Test
@@ -29,15 +21,23 @@ class CompiledCodeTest {
         m.hostVectors();
         m.identityPaging(0x7);
         m.poke32(0x21000 + 0x300 * 4, TestMachine.CODE | 0x7); // linear 0x300000 is the code's frame too
-        // L: mov eax,1 (imm at CODE+1); add ebx,eax; dec ecx; jnz L
-        //    mov byte [0x300001],5 (the immediate, through the alias); mov ecx,100; dec edx; jnz L; hlt
+        runLoopPatchingItsImmediateThrough(m, 0x300001, "the second pass must run the immediate patched through the alias");
+    }
+
+    /**
+     * L: mov eax,1 (imm at CODE+1); add ebx,eax; dec ecx; jnz L;
+     * mov byte [patch],5; mov ecx,100; dec edx; jnz L; hlt -- 100 passes with the
+     * loop compiled, then 100 that must add the patched immediate.
+     */
+    private static void runLoopPatchingItsImmediateThrough(TestMachine m, int patch, String what) {
         m.code(0xB8, 1, 0, 0, 0, 0x01, 0xC3, 0x49, 0x75, 0xF6,
-                0xC6, 0x05, 0x01, 0x00, 0x30, 0x00, 0x05, 0xB9, 100, 0, 0, 0, 0x4A, 0x75, 0xE7, 0xF4);
+                0xC6, 0x05, patch & 0xFF, (patch >> 8) & 0xFF, (patch >> 16) & 0xFF, patch >>> 24, 0x05,
+                0xB9, 100, 0, 0, 0, 0x4A, 0x75, 0xE7, 0xF4);
         m.cpu.setReg(Cpu.ECX, 100);
         m.cpu.setReg(Cpu.EDX, 2);
         CpuExit x = m.cpu.run(100_000);
         assertEquals(CpuExit.Reason.HALT, x.reason(), "" + x);
-        assertEquals(100 * 1 + 100 * 5, m.cpu.reg(Cpu.EBX), "the second pass must run the immediate patched through the alias");
+        assertEquals(100 * 1 + 100 * 5, m.cpu.reg(Cpu.EBX), what);
     }
 
     @Test
