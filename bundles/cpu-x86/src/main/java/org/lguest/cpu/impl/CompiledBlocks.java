@@ -71,13 +71,13 @@ final class CompiledBlocks {
 
     private static final class Entry extends WeakReference<BlockCode> {
         final Shape shape;
-        /** see {@link RegionCompiler.Compiled#shrinks} */
-        final int shrinks;
+        /** see {@link RegionCompiler.Compiled#kept} */
+        final int kept;
 
         Entry(RegionCompiler.Compiled compiled, Shape shape, ReferenceQueue<BlockCode> queue) {
             super(compiled.code(), queue);
             this.shape = shape;
-            this.shrinks = compiled.shrinks();
+            this.kept = compiled.kept();
         }
     }
 
@@ -89,7 +89,7 @@ final class CompiledBlocks {
         BlockCode code = e == null ? null : e.get();
         if (code != null) {
             shared.incrementAndGet();
-            return new Block(code, new RegionCompiler.Compiled(code, e.shrinks).plan(plan));
+            return new Block(code, new RegionCompiler.Compiled(code, e.kept).plan(plan));
         }
         RegionCompiler.Compiled c = RegionCompiler.define(plan);
         compiled.incrementAndGet();

@@ -718,6 +718,32 @@ abstract class CpuState {
         return cpu.readLin8(a);
     }
 
+    // the segment check and the access in one call: one call site per access in a region's bytecode
+
+    static int loadAt32(CpuState cpu, int[] fastLimit, int seg, int off, int[] tags, byte[][] frames, int user) {
+        return load32(cpu, linearOf(cpu, fastLimit, seg, off, 4, 1), tags, frames, user);
+    }
+
+    static int loadAt16(CpuState cpu, int[] fastLimit, int seg, int off, int[] tags, byte[][] frames, int user) {
+        return load16(cpu, linearOf(cpu, fastLimit, seg, off, 2, 1), tags, frames, user);
+    }
+
+    static int loadAt8(CpuState cpu, int[] fastLimit, int seg, int off, int[] tags, byte[][] frames, int user) {
+        return load8(cpu, linearOf(cpu, fastLimit, seg, off, 1, 1), tags, frames, user);
+    }
+
+    static void storeAt32(CpuState cpu, int[] fastLimit, int seg, int off, int v, int[] wtags, byte[][] wframes, int user) {
+        store32(cpu, linearOf(cpu, fastLimit, seg, off, 4, 2), v, wtags, wframes, user);
+    }
+
+    static void storeAt16(CpuState cpu, int[] fastLimit, int seg, int off, int v, int[] wtags, byte[][] wframes, int user) {
+        store16(cpu, linearOf(cpu, fastLimit, seg, off, 2, 2), v, wtags, wframes, user);
+    }
+
+    static void storeAt8(CpuState cpu, int[] fastLimit, int seg, int off, int v, int[] wtags, byte[][] wframes, int user) {
+        store8(cpu, linearOf(cpu, fastLimit, seg, off, 1, 2), v, wtags, wframes, user);
+    }
+
     /** The destination of a read-modify-write, read with write intent (the write after it cannot fault). */
     static int loadForWrite(CpuState cpu, int a, int n, int[] wtags, byte[][] wframes, int user) {
         int i = ((a >>> 12) & TLB_MASK) | user;

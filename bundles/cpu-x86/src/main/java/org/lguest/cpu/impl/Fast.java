@@ -46,6 +46,15 @@ abstract class Fast extends Interp {
     /** Set by a region leaving through an indirect jump, call or return: the index of that instruction in it, else -1. */
     int exitSite = -1;
 
+    /**
+     * A running region whose budget ran out at a back edge asks for more
+     * ({@code retired}: what it retired so far): the new budget, or
+     * {@code retired} when it must leave (the caller's budget is near, or an
+     * exit was requested). So a long loop leaves only when the run loop has
+     * something to do, not every chunk.
+     */
+    abstract int extendBudget(int retired);
+
     final int ea(Insn in) {
         int a = in.disp;
         if (in.base >= 0) a += r[in.base];

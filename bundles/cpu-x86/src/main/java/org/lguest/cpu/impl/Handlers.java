@@ -33,6 +33,10 @@ final class Handlers {
         boolean call(Fast cpu, int a);
     }
 
+    interface IntOf1 extends Serializable {
+        int call(Fast cpu, int a);
+    }
+
     interface IntOf0 extends Serializable {
         int call(Fast cpu);
     }
@@ -53,6 +57,14 @@ final class Handlers {
         void call(CpuState cpu, int a, int v, int[] tags, byte[][] frames, int user);
     }
 
+    interface StaticLoadAt extends Serializable {
+        int call(CpuState cpu, int[] fastLimit, int seg, int off, int[] tags, byte[][] frames, int user);
+    }
+
+    interface StaticStoreAt extends Serializable {
+        void call(CpuState cpu, int[] fastLimit, int seg, int off, int v, int[] tags, byte[][] frames, int user);
+    }
+
     interface VoidOfInsn extends Serializable {
         void call(Fast cpu, Insn in);
     }
@@ -67,6 +79,8 @@ final class Handlers {
 
     static final Ref CONDITION = of((BoolOf1) Fast::condFast);
     static final Ref CARRY = of((IntOf0) Fast::getCF);
+    /** More budget for a region at a back edge (see Fast.extendBudget). */
+    static final Ref EXTEND = of((IntOf1) Fast::extendBudget);
     /** The sized ALU with its lazy flags (op, a, b, size). */
     static final Ref ALU = of((IntOf4) Fast::alu);
     static final Ref SHIFT = of((IntOf4) Fast::shift);
@@ -79,6 +93,13 @@ final class Handlers {
     static final Ref STORE32 = of((StaticStore) CpuState::store32);
     static final Ref STORE16 = of((StaticStore) CpuState::store16);
     static final Ref STORE8 = of((StaticStore) CpuState::store8);
+    /** The segment check and the access in one call (a segment, an offset in it). */
+    static final Ref LOAD_AT32 = of((StaticLoadAt) CpuState::loadAt32);
+    static final Ref LOAD_AT16 = of((StaticLoadAt) CpuState::loadAt16);
+    static final Ref LOAD_AT8 = of((StaticLoadAt) CpuState::loadAt8);
+    static final Ref STORE_AT32 = of((StaticStoreAt) CpuState::storeAt32);
+    static final Ref STORE_AT16 = of((StaticStoreAt) CpuState::storeAt16);
+    static final Ref STORE_AT8 = of((StaticStoreAt) CpuState::storeAt8);
     /** Any decoded instruction, interpreted (registers and flags in the processor's fields). */
     static final Ref EXEC = of((VoidOfInsn) Fast::exec);
 

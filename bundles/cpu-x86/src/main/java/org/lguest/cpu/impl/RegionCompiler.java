@@ -98,8 +98,13 @@ final class RegionCompiler {
     private RegionCompiler() {
     }
 
-    /** What a region is made of: its instructions in page order, their page offsets, and the index of its entry. */
-    record Plan(Insn[] ins, int[] offs, int head) {
+    /**
+     * What a region is made of: its instructions in page order, their page
+     * offsets, the index of its entry, and for each instruction the order in
+     * which {@link #plan} reached it from the entry (0 for the entry), which
+     * is the order {@link #cut} keeps them in.
+     */
+    record Plan(Insn[] ins, int[] offs, int head, int[] reached) {
         int lo() {
             return offs[0];
         }
@@ -129,12 +134,22 @@ final class RegionCompiler {
      */
     static Plan plan(Fast f, byte[] page, Insn[] code, int head, int max) {
         BitSet in = new BitSet(0x1000);
-        ArrayDeque<Integer> work = new ArrayDeque<>();
-        work.add(head);
+        int[] reachedAt = new int[0x1000];
+        // Three tiers, each taken only when the ones before it are done: the code of the entry's own function
+        // (fall-throughs, jumps, the targets its indirect jumps were seen to take, the return points of its
+        // calls), then the functions it calls, then the callers its returns were seen to go back to. A region
+        // holds a function whole (its loops, its switch, its recursive calls and their returns) before its
+        // callees, and those before its callers; what follows from an instruction stays in its tier.
+        ArrayDeque<Integer>[] tiers = new ArrayDeque[] {new ArrayDeque<Integer>(), new ArrayDeque<Integer>(), new ArrayDeque<Integer>()};
+        tiers[0].add(head);
         int count = 0;
-        while (!work.isEmpty() && count < max) {
-            int o = work.poll();
-            if (in.get(o)) continue;
+        for (int tier = 0; tier < 3 && count < max; ) {
+            if (tiers[tier].isEmpty()) {
+                tier++;
+                continue;
+            }
+            int o = tiers[tier].poll();
+            if (o < 0 || o >= 0x1000 || in.get(o)) continue;
             Insn i = code[o];
             if (i == null) {
                 i = f.decodeAt(page, o);
@@ -142,53 +157,64 @@ final class RegionCompiler {
             }
             if (!compilable(i)) continue;
             in.set(o);
-            count++;
+            reachedAt[o] = count++;
             int next = o + i.len;
+            ArrayDeque<Integer> same = tiers[tier], callee = tiers[Math.max(tier, 1)], caller = tiers[2];
             switch (i.kind) {
                 case JCC -> {
-                    work.add(next);
-                    work.add(next + i.imm);
+                    same.add(next);
+                    same.add(next + i.imm);
                 }
-                case JMP_REL -> work.add(next + i.imm);
+                case JMP_REL -> same.add(next + i.imm);
                 case CALL_REL -> {
-                    work.add(next + i.imm);
-                    work.add(next); // where its ret comes back
+                    same.add(next); // where its ret comes back
+                    callee.add(next + i.imm);
                 }
-                case RET, JMP_RM, CALL_RM -> {
+                case JMP_RM -> {
                     if (i.seen != null) {
-                        for (int t : i.seen) work.add(t);
+                        for (int t : i.seen) same.add(t);
                     }
                 }
-                default -> work.add(next);
+                case CALL_RM -> {
+                    same.add(next);
+                    if (i.seen != null) {
+                        for (int t : i.seen) callee.add(t);
+                    }
+                }
+                case RET -> {
+                    if (i.seen != null) {
+                        for (int t : i.seen) caller.add(t);
+                    }
+                }
+                default -> same.add(next);
             }
-            work.removeIf(t -> t < 0 || t >= 0x1000);
         }
         if (count == 0) return null;
         int[] offs = in.stream().toArray();
         Insn[] ins = new Insn[offs.length];
+        int[] reached = new int[offs.length];
         for (int k = 0; k < offs.length; k++) {
             ins[k] = code[offs[k]];
+            reached[k] = reachedAt[offs[k]];
         }
-        return new Plan(ins, offs, Arrays.binarySearch(offs, head));
+        return new Plan(ins, offs, Arrays.binarySearch(offs, head), reached);
     }
 
     /**
-     * The code of a region, and how many times {@link #shrink} cut its plan
-     * to fit one JVM method: the code runs the plan shrunk that many times,
-     * whose instructions it is handed. A hidden class made from the
+     * The code of a region, and how many of its planned instructions it
+     * holds: a plan too big for one JVM method is cut to the instructions
+     * {@link #plan} reached first ({@link #cut}), and the code runs that cut
+     * plan, whose instructions it is handed. A hidden class made from the
      * instructions' decoded fields and offsets only (see {@link CompiledBlocks}).
      */
-    record Compiled(BlockCode code, int shrinks) {
+    record Compiled(BlockCode code, int kept) {
         Plan plan(Plan planned) {
-            Plan p = planned;
-            for (int k = 0; k < shrinks; k++) p = shrink(p);
-            return p;
+            return kept == planned.ins.length ? planned : cut(planned, kept);
         }
     }
 
     static Compiled define(Plan p) {
         Plan plan = p;
-        int shrinks = 0;
         while (true) {
             Plan current = plan;
             byte[] cls = CLASSFILE.build(ClassDesc.of("org.lguest.cpu.impl.Region"), cb -> {
@@ -201,14 +227,15 @@ final class RegionCompiler {
                 });
                 cb.withMethodBody("run", MT_RUN, ClassFile.ACC_PUBLIC, code -> new Emitter(code, current).emit());
             });
-            if (codeLength(cls) > MAX_CODE_BYTES && plan.ins.length > 8) {
-                plan = shrink(plan);
-                shrinks++;
+            int n = plan.ins.length, bytes = codeLength(cls);
+            if (bytes > MAX_CODE_BYTES && n > 8) {
+                // keep as many as should fit at this region's bytes per instruction, and try again
+                plan = cut(plan, Math.max(8, Math.min(n - 1, (int) (n * 0.97 * MAX_CODE_BYTES / bytes))));
                 continue;
             }
             try {
                 MethodHandles.Lookup l = LOOKUP.defineHiddenClass(cls, true);
-                return new Compiled((BlockCode) l.findConstructor(l.lookupClass(), MethodType.methodType(void.class)).invoke(), shrinks);
+                return new Compiled((BlockCode) l.findConstructor(l.lookupClass(), MethodType.methodType(void.class)).invoke(), plan.ins.length);
             } catch (Throwable t) {
                 throw new IllegalStateException("region compilation failed", t);
             }
@@ -221,26 +248,29 @@ final class RegionCompiler {
                 .max().orElse(0);
     }
 
-    /** The same region with its instructions farthest from the entry left out (they become exits). */
-    static Plan shrink(Plan p) {
-        int keep = p.ins.length * 2 / 3;
-        Integer[] order = new Integer[p.ins.length];
-        for (int i = 0; i < order.length; i++) order[i] = i;
-        int headOff = p.offs[p.head];
-        Arrays.sort(order, (a, b) -> Integer.compare(Math.abs(p.offs[a] - headOff), Math.abs(p.offs[b] - headOff)));
-        boolean[] kept = new boolean[p.ins.length];
-        for (int i = 0; i < keep; i++) kept[order[i]] = true;
-        int n = 0;
+    /**
+     * The same region with only the {@code keep} instructions that
+     * {@link #plan} reached first (the others become exits): the code
+     * nearest the entry along its branches stays, whatever its address.
+     */
+    static Plan cut(Plan p, int keep) {
+        int n = 0, head = 0;
         Insn[] ins = new Insn[keep];
-        int[] offs = new int[keep];
-        int head = 0;
+        int[] offs = new int[keep], reached = new int[keep];
+        // the ranks are 0..length-1 in some order: keep those below the cut, renumbered in the same order
+        int[] byRank = new int[p.ins.length];
+        for (int i = 0; i < p.ins.length; i++) byRank[p.reached[i]] = i;
+        int[] newRank = new int[p.ins.length];
+        Arrays.fill(newRank, -1);
+        for (int r = 0; r < keep; r++) newRank[byRank[r]] = r;
         for (int i = 0; i < p.ins.length; i++) {
-            if (!kept[i]) continue;
+            if (newRank[i] < 0) continue;
             if (i == p.head) head = n;
             ins[n] = p.ins[i];
-            offs[n++] = p.offs[i];
+            offs[n] = p.offs[i];
+            reached[n++] = newRank[i];
         }
-        return new Plan(ins, offs, head);
+        return new Plan(ins, offs, head, reached);
     }
 
     /** Generates one region's {@code run(Fast cpu, Insn[] ins, int budget)}. */
@@ -258,7 +288,7 @@ final class RegionCompiler {
         final Label[] labels;
         /** instructions reached other than by falling through from the previous one in page order */
         final boolean[] target;
-        /** the region's return points (the instruction after each direct call) */
+        /** the region's return points (the instruction after each call) */
         final int[] returnPoints;
         final Label exit;
         int known;
@@ -296,6 +326,10 @@ final class RegionCompiler {
                         if (in.seen != null) {
                             for (int t : in.seen) mark(t);
                         }
+                        if (in.kind == Kind.CALL_RM && p.indexOf(next) >= 0) {
+                            rets.add(next);
+                            mark(next);
+                        }
                     }
                     default -> {
                     }
@@ -312,7 +346,7 @@ final class RegionCompiler {
 
         void emit() {
             int headOff = p.offs[p.head];
-            c.aload(CPU).getfield(CD_FAST, F_EIP, CD_int).ldc(headOff).isub().istore(EIP_BASE);
+            c.aload(CPU).getfield(CD_FAST, F_EIP, CD_int).loadConstant(headOff).isub().istore(EIP_BASE);
             syncIn();
             // the soft TLB and the segments' fast limits: neither array nor mode changes while a region runs
             c.aload(CPU).getfield(CD_FAST, F_RTAG, CD_int.arrayType()).astore(RTAG);
@@ -324,7 +358,7 @@ final class RegionCompiler {
             for (int slot : new int[] {COUNT, FLAG_OP, FLAG_A, FLAG_B, FLAG_R, FLAG_AUX, TARGET, T0, T1, T2, T3, LIN}) {
                 c.iconst_0().istore(slot);
             }
-            c.ldc(headOff).istore(POS);
+            c.loadConstant(headOff).istore(POS);
             Label start = c.newLabel(), end = c.newLabel(), handler = c.newLabel();
             c.labelBinding(start);
             c.goto_(labels[p.head]);
@@ -358,13 +392,13 @@ final class RegionCompiler {
 
         void syncIn() {
             for (int n = 0; n < 8; n++) {
-                c.aload(CPU).getfield(CD_FAST, F_R, CD_int.arrayType()).ldc(n).iaload().istore(R0 + n);
+                c.aload(CPU).getfield(CD_FAST, F_R, CD_int.arrayType()).loadConstant(n).iaload().istore(R0 + n);
             }
         }
 
         void syncOut() {
             for (int n = 0; n < 8; n++) {
-                c.aload(CPU).getfield(CD_FAST, F_R, CD_int.arrayType()).ldc(n).iload(R0 + n).iastore();
+                c.aload(CPU).getfield(CD_FAST, F_R, CD_int.arrayType()).loadConstant(n).iload(R0 + n).iastore();
             }
         }
 
@@ -378,7 +412,7 @@ final class RegionCompiler {
         }
 
         private void storeFlagFields() {
-            c.aload(CPU).ldc(32).putfield(CD_FAST, F_LSZ, CD_int);
+            c.aload(CPU).loadConstant(32).putfield(CD_FAST, F_LSZ, CD_int);
             c.aload(CPU).iload(FLAG_A).putfield(CD_FAST, F_LA, CD_int);
             c.aload(CPU).iload(FLAG_B).putfield(CD_FAST, F_LB, CD_int);
             c.aload(CPU).iload(FLAG_R).putfield(CD_FAST, F_LR, CD_int);
@@ -392,7 +426,7 @@ final class RegionCompiler {
             if (known == UNKNOWN) {
                 dynamicFlush();
             } else {
-                c.aload(CPU).ldc(known).putfield(CD_FAST, F_LOP, CD_int);
+                c.aload(CPU).loadConstant(known).putfield(CD_FAST, F_LOP, CD_int);
                 storeFlagFields();
             }
             known = IN_FIELDS;
@@ -400,7 +434,7 @@ final class RegionCompiler {
 
         /** The lazy flags of a 32-bit operation, from the values in slots a, b and r (-1: not needed). */
         void setFlags(int op, int a, int b, int r) {
-            c.ldc(op).istore(FLAG_OP);
+            c.loadConstant(op).istore(FLAG_OP);
             if (a >= 0) c.iload(a).istore(FLAG_A);
             if (b >= 0) c.iload(b).istore(FLAG_B);
             c.iload(r).istore(FLAG_R);
@@ -415,7 +449,7 @@ final class RegionCompiler {
         }
 
         void exitTo(int off) {
-            c.iload(EIP_BASE).ldc(off).iadd();
+            c.iload(EIP_BASE).loadConstant(off).iadd();
             exitWithEip();
         }
 
@@ -447,11 +481,24 @@ final class RegionCompiler {
                 return;
             }
             if (off <= from) {
-                c.iload(COUNT).iload(BUDGET).if_icmplt(labels[k]);
+                budgetCheck(labels[k]);
                 exitTo(off);
             } else {
                 c.goto_(labels[k]);
             }
+        }
+
+        /**
+         * Goes to {@code go} while the budget lasts, asking the processor for
+         * more when it has run out (a back edge: every endless path has one);
+         * falls through when the region must leave.
+         */
+        void budgetCheck(Label go) {
+            c.iload(COUNT).iload(BUDGET).if_icmplt(go);
+            c.aload(CPU).iload(COUNT);
+            Handlers.EXTEND.invoke(c);
+            c.dup().istore(BUDGET);
+            c.iload(COUNT).if_icmpgt(go);
         }
 
         /**
@@ -474,14 +521,17 @@ final class RegionCompiler {
             }
             Label out = c.newLabel();
             if (!to.isEmpty()) {
-                c.iload(COUNT).iload(BUDGET).if_icmpge(exit);
+                Label go = c.newLabel();
+                budgetCheck(go);
+                c.goto_(exit);
+                c.labelBinding(go);
                 java.util.List<java.lang.classfile.instruction.SwitchCase> cases = new java.util.ArrayList<>();
                 for (int t : to) cases.add(java.lang.classfile.instruction.SwitchCase.of(t, labels[p.indexOf(t)]));
                 c.iload(TARGET).iload(EIP_BASE).isub();
                 c.lookupswitch(out, cases);
             }
             c.labelBinding(out);
-            c.aload(CPU).ldc(i).putfield(CD_FAST, F_EXIT_SITE, CD_int);
+            c.aload(CPU).loadConstant(i).putfield(CD_FAST, F_EXIT_SITE, CD_int);
             c.goto_(exit);
         }
 
@@ -555,7 +605,7 @@ final class RegionCompiler {
 
         private void viaFields(int cc, Label yes) {
             flush();
-            c.aload(CPU).ldc(cc);
+            c.aload(CPU).loadConstant(cc);
             Handlers.CONDITION.invoke(c);
             c.ifne(yes);
         }
@@ -563,11 +613,11 @@ final class RegionCompiler {
         /** CF as it is before an instruction that keeps it (inc, dec): 0 or 1 on the stack. */
         void carry() {
             switch (known) {
-                case CpuState.L_SUB -> unsigned(FLAG_A, FLAG_B).ldc(31).iushr();
-                case CpuState.L_ADD -> unsigned(FLAG_R, FLAG_A).ldc(31).iushr();
+                case CpuState.L_SUB -> unsigned(FLAG_A, FLAG_B).loadConstant(31).iushr();
+                case CpuState.L_ADD -> unsigned(FLAG_R, FLAG_A).loadConstant(31).iushr();
                 case CpuState.L_LOGIC -> c.iconst_0();
                 case CpuState.L_INC, CpuState.L_DEC -> c.iload(FLAG_AUX);
-                case CpuState.L_IMUL -> c.iload(FLAG_AUX).dup().ineg().ior().ldc(31).iushr();
+                case CpuState.L_IMUL -> c.iload(FLAG_AUX).dup().ineg().ior().loadConstant(31).iushr();
                 default -> {
                     flush();
                     c.aload(CPU);
@@ -592,13 +642,13 @@ final class RegionCompiler {
                 reg(n);
             } else if (sz == 2) {
                 reg(n);
-                c.ldc(0xFFFF).iand();
+                c.loadConstant(0xFFFF).iand();
             } else if (n < 4) {
                 reg(n);
-                c.ldc(0xFF).iand();
+                c.loadConstant(0xFF).iand();
             } else {
                 reg(n - 4);
-                c.ldc(8).iushr().ldc(0xFF).iand();
+                c.loadConstant(8).iushr().loadConstant(0xFF).iand();
             }
         }
 
@@ -612,10 +662,10 @@ final class RegionCompiler {
             int whole = sz == 1 && n >= 4 ? n - 4 : n;
             int mask = sz == 2 ? 0xFFFF : n >= 4 ? 0xFF00 : 0xFF;
             reg(whole);
-            c.ldc(~mask).iand();
+            c.loadConstant(~mask).iand();
             c.iload(T3);
-            if (sz == 1 && n >= 4) c.ldc(8).ishl();
-            c.ldc(mask).iand().ior();
+            if (sz == 1 && n >= 4) c.loadConstant(8).ishl();
+            c.loadConstant(mask).iand().ior();
             setReg(whole);
         }
 
@@ -628,19 +678,19 @@ final class RegionCompiler {
             }
             if (in.index >= 0) {
                 reg(in.index);
-                if (in.scale != 0) c.ldc(in.scale).ishl();
+                if (in.scale != 0) c.loadConstant(in.scale).ishl();
                 if (any) c.iadd();
                 any = true;
             }
-            if (!any) c.ldc(in.disp);
-            else if (in.disp != 0) c.ldc(in.disp).iadd();
+            if (!any) c.loadConstant(in.disp);
+            else if (in.disp != 0) c.loadConstant(in.disp).iadd();
         }
 
         /** The linear address of an access of n bytes at the offset {@code offset} pushes, into LIN (perm 1 read, 2 write). */
         void linear(int seg, int n, int perm, Runnable offset) {
-            c.aload(CPU).aload(FAST_LIMIT).ldc(seg);
+            c.aload(CPU).aload(FAST_LIMIT).loadConstant(seg);
             offset.run();
-            c.ldc(n).ldc(perm);
+            c.loadConstant(n).loadConstant(perm);
             Handlers.LINEAR.invoke(c);
             c.istore(LIN);
         }
@@ -653,7 +703,7 @@ final class RegionCompiler {
 
         /** Reads the destination of a read-modify-write (n bytes at LIN) with write intent onto the stack. */
         void readForWrite(int n) {
-            c.aload(CPU).iload(LIN).ldc(n).aload(WTAG).aload(WPAGE).iload(TLB_USER);
+            c.aload(CPU).iload(LIN).loadConstant(n).aload(WTAG).aload(WPAGE).iload(TLB_USER);
             Handlers.LOAD_FOR_WRITE.invoke(c);
         }
 
@@ -663,32 +713,44 @@ final class RegionCompiler {
             (n == 4 ? Handlers.STORE32 : n == 2 ? Handlers.STORE16 : Handlers.STORE8).invoke(c);
         }
 
-        /** Reads the memory operand (size sz), zero-extended, onto the stack. */
-        void load(Insn in, int sz) {
-            linear(in.seg, sz, 1, () -> ea(in));
-            readLinear(sz);
+        /** Reads n bytes at the offset {@code offset} pushes in segment seg onto the stack (zero-extended). */
+        void loadAt(int seg, int n, Runnable offset) {
+            c.aload(CPU).aload(FAST_LIMIT).loadConstant(seg);
+            offset.run();
+            c.aload(RTAG).aload(RPAGE).iload(TLB_USER);
+            (n == 4 ? Handlers.LOAD_AT32 : n == 2 ? Handlers.LOAD_AT16 : Handlers.LOAD_AT8).invoke(c);
         }
 
-        /** Writes slot v to the memory operand at the offset in slot off. */
-        void store(Insn in, int sz, int off, int v) {
-            linear(in.seg, sz, 2, () -> c.iload(off));
-            writeLinear(sz, v);
+        /** Writes slot v (n bytes) at the offset {@code offset} pushes in segment seg. */
+        void storeAt(int seg, int n, Runnable offset, int v) {
+            c.aload(CPU).aload(FAST_LIMIT).loadConstant(seg);
+            offset.run();
+            c.iload(v).aload(WTAG).aload(WPAGE).iload(TLB_USER);
+            (n == 4 ? Handlers.STORE_AT32 : n == 2 ? Handlers.STORE_AT16 : Handlers.STORE_AT8).invoke(c);
+        }
+
+        /** Reads the memory operand (size sz), zero-extended, onto the stack. */
+        void load(Insn in, int sz) {
+            loadAt(in.seg, sz, () -> ea(in));
+        }
+
+        /** Writes slot v to the memory operand (size sz). */
+        void store(Insn in, int sz, int v) {
+            storeAt(in.seg, sz, () -> ea(in), v);
         }
 
         /** Pushes slot v (32 bits) onto the stack. */
         void push(int v) {
             reg(4);
             c.iconst_4().isub().istore(T2);
-            linear(2, 4, 2, () -> c.iload(T2));
-            writeLinear(4, v);
+            storeAt(2, 4, () -> c.iload(T2), v);
             c.iload(T2);
             setReg(4);
         }
 
         /** Reads 32 bits at SS:(the value in register n) onto the stack. */
         void pop32(int n) {
-            linear(2, 4, 1, () -> reg(n));
-            readLinear(4);
+            loadAt(2, 4, () -> reg(n));
         }
 
         /**
@@ -714,14 +776,13 @@ final class RegionCompiler {
             Kind k = in.kind;
             if (mayFault(in)) {
                 flushCount(); // a fault reports the instructions retired before this one
-                c.ldc(off).istore(POS);
+                c.loadConstant(off).istore(POS);
             }
             boolean wrote = false;
             if (k == Kind.RR) {
-                aluRegister(in.op, in.rm, () -> reg(in.reg));
+                aluRegister(i, in.op, in.rm, () -> reg(in.reg));
             } else if (k == Kind.RI) {
-                c.ldc(in.imm).istore(T1);
-                aluRegister(in.op, in.rm, () -> c.iload(T1));
+                aluRegister(i, in.op, in.rm, () -> c.loadConstant(in.imm));
             } else {
                 switch (k) {
                     case MOV_RR32 -> {
@@ -733,9 +794,7 @@ final class RegionCompiler {
                         setReg(in.reg);
                     }
                     case STORE32 -> {
-                        ea(in);
-                        c.istore(T0);
-                        store(in, 4, T0, R0 + in.reg);
+                        store(in, 4, R0 + in.reg);
                         wrote = true;
                     }
                     case LEA -> {
@@ -745,7 +804,7 @@ final class RegionCompiler {
                     case SHL_RI, SHR_RI, SAR_RI -> {
                         reg(in.rm);
                         c.istore(T0);
-                        c.ldc(in.imm).istore(T1);
+                        c.loadConstant(in.imm).istore(T1);
                         c.iload(T0).iload(T1);
                         if (k == Kind.SHL_RI) c.ishl();
                         else if (k == Kind.SHR_RI) c.iushr();
@@ -756,18 +815,16 @@ final class RegionCompiler {
                         setReg(in.rm);
                     }
                     case MOV_R_IMM -> {
-                        c.ldc(in.imm);
+                        c.loadConstant(in.imm);
                         setReg(in.rm, in.sz);
                     }
                     case MOV_RM_IMM -> {
                         if (in.mem) {
-                            ea(in);
-                            c.istore(T0);
-                            c.ldc(in.imm).istore(T1);
-                            store(in, in.sz, T0, T1);
+                            c.loadConstant(in.imm).istore(T1);
+                            store(in, in.sz, T1);
                             wrote = true;
                         } else {
-                            c.ldc(in.imm);
+                            c.loadConstant(in.imm);
                             setReg(in.rm, in.sz);
                         }
                     }
@@ -775,9 +832,7 @@ final class RegionCompiler {
                         reg(in.reg, in.sz);
                         c.istore(T1);
                         if (in.mem) {
-                            ea(in);
-                            c.istore(T0);
-                            store(in, in.sz, T0, T1);
+                            store(in, in.sz, T1);
                             wrote = true;
                         } else {
                             c.iload(T1);
@@ -789,20 +844,32 @@ final class RegionCompiler {
                         else reg(in.rm, in.sz);
                         setReg(in.reg, in.sz);
                     }
-                    case ALU_RM_R, ALU_R_RM, ALU_RM_IMM -> wrote = aluForm(in);
+                    case ALU_RM_R, ALU_R_RM, ALU_RM_IMM -> wrote = aluForm(i);
                     case TEST_RM_R, TEST_RM_IMM -> {
+                        if (in.sz == 4) {
+                            boolean dead = flagsDead(i);
+                            if (in.mem) load(in, 4); // first: it may fault
+                            else if (!dead) reg(in.rm);
+                            if (dead) {
+                                if (in.mem) c.pop();
+                                break;
+                            }
+                            if (k == Kind.TEST_RM_R) reg(in.reg);
+                            else c.loadConstant(in.imm);
+                            c.iand().istore(FLAG_R);
+                            if (known != CpuState.L_LOGIC) c.loadConstant(CpuState.L_LOGIC).istore(FLAG_OP);
+                            known = CpuState.L_LOGIC;
+                            break;
+                        }
                         if (in.mem) load(in, in.sz);
                         else reg(in.rm, in.sz);
                         c.istore(T0);
                         if (k == Kind.TEST_RM_R) reg(in.reg, in.sz);
-                        else c.ldc(in.imm);
+                        else c.loadConstant(in.imm);
                         c.istore(T1);
-                        if (in.sz == 4) {
-                            c.iload(T0).iload(T1).iand().istore(T2);
-                            setFlags(CpuState.L_LOGIC, -1, -1, T2);
-                        } else {
+                        {
                             flush();
-                            c.aload(CPU).iconst_4().iload(T0).iload(T1).ldc(in.sz);
+                            c.aload(CPU).iconst_4().iload(T0).iload(T1).loadConstant(in.sz);
                             Handlers.ALU.invoke(c);
                             c.pop();
                         }
@@ -836,7 +903,7 @@ final class RegionCompiler {
                         wrote = true;
                     }
                     case PUSH_IMM -> {
-                        c.ldc(in.imm).istore(T1);
+                        c.loadConstant(in.imm).istore(T1);
                         push(T1);
                         wrote = true;
                     }
@@ -867,7 +934,7 @@ final class RegionCompiler {
                     }
                     case CDQ -> {
                         reg(0);
-                        c.ldc(31).ishr();
+                        c.loadConstant(31).ishr();
                         setReg(2);
                     }
                     case CWDE -> {
@@ -905,12 +972,12 @@ final class RegionCompiler {
                             else reg(in.rm);
                             c.istore(T1);
                             if (k == Kind.IMUL_RM) reg(in.reg);
-                            else c.ldc(in.imm);
+                            else c.loadConstant(in.imm);
                             c.istore(T0);
                             c.iload(T0).i2l().iload(T1).i2l().lmul().lstore(PRODUCT);
                             c.lload(PRODUCT).l2i().istore(T2);
-                            c.lload(PRODUCT).ldc(0x80000000L).ladd().ldc(32).lushr().l2i().istore(T3);
-                            c.ldc(CpuState.L_IMUL).istore(FLAG_OP);
+                            c.lload(PRODUCT).loadConstant(0x80000000L).ladd().loadConstant(32).lushr().l2i().istore(T3);
+                            c.loadConstant(CpuState.L_IMUL).istore(FLAG_OP);
                             c.iload(T2).istore(FLAG_R);
                             c.iload(T3).istore(FLAG_AUX);
                             known = CpuState.L_IMUL;
@@ -922,20 +989,20 @@ final class RegionCompiler {
                     }
                     case SHIFT -> {
                         if (!in.mem && in.sz == 4) {
-                            if (in.imm >= 0) c.ldc(in.imm);
+                            if (in.imm >= 0) c.loadConstant(in.imm);
                             else {
                                 reg(1);
-                                c.ldc(0xFF).iand();
+                                c.loadConstant(0xFF).iand();
                             }
                             c.istore(T1);
                             flush();
-                            c.aload(CPU).ldc(in.op);
+                            c.aload(CPU).loadConstant(in.op);
                             reg(in.rm);
                             c.iload(T1).iconst_4();
                             Handlers.SHIFT.invoke(c);
                             c.istore(T2);
                             Label keep = c.newLabel();
-                            c.iload(T1).ldc(31).iand().ifeq(keep);
+                            c.iload(T1).loadConstant(31).iand().ifeq(keep);
                             c.iload(T2);
                             setReg(in.rm);
                             c.labelBinding(keep);
@@ -1019,11 +1086,11 @@ final class RegionCompiler {
                         return;
                     }
                     case CALL_REL -> {
-                        c.iload(EIP_BASE).ldc(next).iadd().istore(T1);
+                        c.iload(EIP_BASE).loadConstant(next).iadd().istore(T1);
                         push(T1);
                         retire();
                         flushCount();
-                        c.iload(EIP_BASE).ldc(next + in.imm).iadd().istore(T1);
+                        c.iload(EIP_BASE).loadConstant(next + in.imm).iadd().istore(T1);
                         codeCheck(() -> c.iload(T1));
                         jumpTo(next + in.imm, off);
                         return;
@@ -1032,7 +1099,7 @@ final class RegionCompiler {
                         pop32(4);
                         c.istore(T1);
                         reg(4);
-                        c.ldc(4 + in.imm).iadd();
+                        c.loadConstant(4 + in.imm).iadd();
                         setReg(4);
                         retire();
                         flushCount();
@@ -1045,7 +1112,7 @@ final class RegionCompiler {
                         else reg(in.rm);
                         c.istore(T1);
                         if (k == Kind.CALL_RM) {
-                            c.iload(EIP_BASE).ldc(next).iadd().istore(T0);
+                            c.iload(EIP_BASE).loadConstant(next).iadd().istore(T0);
                             push(T0);
                         }
                         retire();
@@ -1062,7 +1129,7 @@ final class RegionCompiler {
                 }
             }
             retire();
-            if (wrote) codeCheck(() -> c.iload(EIP_BASE).ldc(next).iadd());
+            if (wrote) codeCheck(() -> c.iload(EIP_BASE).loadConstant(next).iadd());
             fallThrough(i, next);
         }
 
@@ -1092,10 +1159,10 @@ final class RegionCompiler {
         private void generic(int i, int next) {
             flush();
             syncOut();
-            c.aload(CPU).iload(EIP_BASE).ldc(p.offs[i]).iadd().putfield(CD_FAST, F_START_EIP, CD_int);
+            c.aload(CPU).iload(EIP_BASE).loadConstant(p.offs[i]).iadd().putfield(CD_FAST, F_START_EIP, CD_int);
             c.aload(CPU).iload(R0 + 4).putfield(CD_FAST, F_START_ESP, CD_int);
-            c.aload(CPU).iload(EIP_BASE).ldc(next).iadd().putfield(CD_FAST, F_EIP, CD_int);
-            c.aload(CPU).aload(INS).ldc(i).aaload();
+            c.aload(CPU).iload(EIP_BASE).loadConstant(next).iadd().putfield(CD_FAST, F_EIP, CD_int);
+            c.aload(CPU).aload(INS).loadConstant(i).aaload();
             Handlers.EXEC.invoke(c);
             syncIn();
             known = IN_FIELDS;
@@ -1113,7 +1180,7 @@ final class RegionCompiler {
             else c.isub();
             c.istore(T2);
             c.iconst_1().istore(FLAG_B);
-            c.ldc(inc ? CpuState.L_INC : CpuState.L_DEC).istore(FLAG_OP);
+            c.loadConstant(inc ? CpuState.L_INC : CpuState.L_DEC).istore(FLAG_OP);
             c.iload(T2).istore(FLAG_R);
             known = inc ? CpuState.L_INC : CpuState.L_DEC;
         }
@@ -1134,11 +1201,17 @@ final class RegionCompiler {
             return k == 0 ? CpuState.L_ADD : k == 5 || k == 7 ? CpuState.L_SUB : CpuState.L_LOGIC;
         }
 
-        /** 32-bit ALU op k on register d and the value {@code source} pushes. */
-        private void aluRegister(int k, int d, Runnable source) {
+        /**
+         * 32-bit ALU op k of instruction i on register d and the value
+         * {@code source} pushes (which may fault: a memory operand). The
+         * flags go to the lazy-flag locals only if something can read them
+         * ({@link #flagsDead}); a compare whose flags nothing reads is no
+         * code at all.
+         */
+        private void aluRegister(int i, int k, int d, Runnable source) {
             if (k == 2 || k == 3) {
                 flush();
-                c.aload(CPU).ldc(k);
+                c.aload(CPU).loadConstant(k);
                 reg(d);
                 source.run();
                 c.iconst_4();
@@ -1146,24 +1219,91 @@ final class RegionCompiler {
                 setReg(d);
                 return;
             }
-            reg(d);
-            c.istore(T0);
-            source.run();
-            c.istore(T1);
-            c.iload(T0).iload(T1);
-            aluInstruction(k);
-            c.istore(T2);
-            setFlags(lazyOp(k), T0, T1, T2);
-            if (k != 7) {
-                c.iload(T2);
+            if (flagsDead(i)) {
+                if (k == 7) {
+                    if (mayFault(p.ins[i])) { // the read still happens, and may fault
+                        source.run();
+                        c.pop();
+                    }
+                    return;
+                }
+                reg(d);
+                source.run();
+                aluInstruction(k);
                 setReg(d);
+                return;
             }
+            int op = lazyOp(k);
+            Runnable b = source;
+            if (mayFault(p.ins[i])) {
+                // read first: a fault must find the flag locals as they were before this instruction
+                source.run();
+                c.istore(T1);
+                b = () -> c.iload(T1);
+            }
+            reg(d);
+            if (op != CpuState.L_LOGIC) c.dup().istore(FLAG_A); // a logic op's flags come from its result alone
+            b.run();
+            if (op != CpuState.L_LOGIC) c.dup().istore(FLAG_B);
+            aluInstruction(k);
+            c.dup().istore(FLAG_R);
+            if (k != 7) setReg(d);
+            else c.pop();
+            if (known != op) c.loadConstant(op).istore(FLAG_OP);
+            known = op;
+        }
+
+        /**
+         * Whether the flags instruction i sets are dead: on its one way on
+         * (it falls through), an instruction that sets every flag without
+         * reading any comes before anything that reads them, can fault (a
+         * fault hands the flags to the processor) or leaves.
+         */
+        boolean flagsDead(int i) {
+            int next = p.offs[i] + p.ins[i].len;
+            for (int j = i + 1; j < p.ins.length && p.offs[j] == next; j++) {
+                Insn n = p.ins[j];
+                if (mayFault(n)) return false;
+                if (setsEveryFlag(n)) return true;
+                if (!flagNeutral(n)) return false;
+                next = p.offs[j] + n.len;
+            }
+            return false;
+        }
+
+        /** A register-only instruction that sets every arithmetic flag from its operands alone (compiled inline, 32-bit). */
+        static boolean setsEveryFlag(Insn n) {
+            return switch (n.kind) {
+                case RR, RI -> n.op != 2 && n.op != 3;
+                case ALU_RM_R, ALU_R_RM, ALU_RM_IMM -> !n.mem && n.sz == 4 && n.op != 2 && n.op != 3;
+                case TEST_RM_R, TEST_RM_IMM -> !n.mem && n.sz == 4;
+                default -> false;
+            };
+        }
+
+        /** A register-only instruction compiled inline that neither reads nor writes flags and does not branch. */
+        static boolean flagNeutral(Insn n) {
+            return switch (n.kind) {
+                case MOV_RR32, LEA, MOV_R_IMM, CDQ, CWDE, NOP -> true;
+                case MOV_RM_IMM, MOV_RM_R, MOV_R_RM, MOVX -> !n.mem;
+                case XCHG -> !n.mem && n.sz == 4;
+                case GRP3 -> !n.mem && n.sz == 4 && n.op == 2;
+                default -> false;
+            };
         }
 
         /** The general ALU forms (any size, register or memory); returns whether memory was written. */
-        private boolean aluForm(Insn in) {
+        private boolean aluForm(int i) {
+            Insn in = p.ins[i];
             int k = in.op, sz = in.sz;
             boolean toMemory = in.mem && in.kind != Kind.ALU_R_RM;
+            if (sz == 4 && !toMemory && k != 2 && k != 3) {
+                // a register destination: as the register forms
+                if (in.kind == Kind.ALU_R_RM) aluRegister(i, k, in.reg, in.mem ? () -> load(in, 4) : () -> reg(in.rm));
+                else if (in.kind == Kind.ALU_RM_IMM) aluRegister(i, k, in.rm, () -> c.loadConstant(in.imm));
+                else aluRegister(i, k, in.rm, () -> reg(in.reg));
+                return false;
+            }
             // operands a (destination) and b into T0 and T1; a memory destination's linear address in LIN
             if (toMemory) {
                 linear(in.seg, sz, k != 7 ? 2 : 1, () -> ea(in));
@@ -1175,7 +1315,7 @@ final class RegionCompiler {
                 reg(in.rm, sz);
             }
             c.istore(T0);
-            if (in.kind == Kind.ALU_RM_IMM) c.ldc(in.imm);
+            if (in.kind == Kind.ALU_RM_IMM) c.loadConstant(in.imm);
             else if (in.kind == Kind.ALU_R_RM) {
                 if (in.mem) load(in, sz);
                 else reg(in.rm, sz);
@@ -1187,7 +1327,7 @@ final class RegionCompiler {
                 c.istore(T2);
             } else {
                 flush();
-                c.aload(CPU).ldc(k).iload(T0).iload(T1).ldc(sz);
+                c.aload(CPU).loadConstant(k).iload(T0).iload(T1).loadConstant(sz);
                 Handlers.ALU.invoke(c);
                 c.istore(T2);
             }

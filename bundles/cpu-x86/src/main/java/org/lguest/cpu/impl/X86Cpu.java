@@ -68,7 +68,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
             }
             if (icount >= end) return CpuExit.of(CpuExit.Reason.BUDGET);
             boolean single = (flags & TF) != 0;
-            limit = single ? icount + 1 : Math.min(end, icount + 16384);
+            limit = single ? icount + 1 : Math.min(end, icount + CHUNK);
             noStepTrap = false;
             try {
                 while (icount < limit) {
@@ -87,12 +87,22 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
                                 if (regionBudget > 0 && ssB) {
                                     inBlock = true;
                                     codeWritten = false;
+                                    runEnd = single ? icount + regionBudget : end;
+                                    regionLength = b.n;
                                     int done = b.code.run(this, b.ins, (int) Math.min(regionBudget, 1 << 30));
                                     inBlock = false;
                                     icount += done;
                                     if (exitSite >= 0) indirectExit(in, b, a & ~0xFFF);
+                                    if (budgetSpent) {
+                                        // it left at a back edge inside it, for the run loop: where it stopped is no
+                                        // new way in, so the steps back to a region's head are not counted
+                                        budgetSpent = false;
+                                        uncounted = UNCOUNTED_STEPS;
+                                    }
                                     continue;
                                 }
+                            } else if (uncounted > 0) {
+                                uncounted--;
                             } else if (blocksEnabled && in != Insn.GENERIC && ++in.hits == HOT) {
                                 compileBlock(in, a & 0xFFF);
                             }
@@ -125,6 +135,27 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
                 return CpuExit.of(CpuExit.Reason.HALT);
             }
         }
+    }
+
+    /** the caller's end and the running region's length, for {@link #extendBudget} */
+    private long runEnd;
+    private int regionLength;
+    /** set when a region left because its budget ran out */
+    private boolean budgetSpent;
+    /** interpreted steps not counted toward making a region (after a region left for its budget) */
+    private int uncounted;
+    static final int UNCOUNTED_STEPS = 256;
+    /** instructions between the run loop's looks at requested exits (a region asks again after as many) */
+    static final int CHUNK = 16384;
+
+    @Override
+    int extendBudget(int retired) {
+        long room = runEnd - (icount + retired);
+        if (exitRequested || room <= 2L * regionLength) {
+            budgetSpent = true;
+            return retired;
+        }
+        return retired + (int) Math.min(room - regionLength, CHUNK);
     }
 
     static final int HOT = 32;
