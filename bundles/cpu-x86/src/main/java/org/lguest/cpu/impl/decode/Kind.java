@@ -1,4 +1,8 @@
-package org.lguest.cpu.impl;
+package org.lguest.cpu.impl.decode;
+
+import org.lguest.cpu.impl.compile.RegionCompiler;
+import org.lguest.cpu.impl.interpret.Fast;
+import org.lguest.cpu.impl.interpret.Interp;
 
 /**
  * What a pre-decoded instruction ({@link Insn}) is: the forms the
@@ -13,7 +17,7 @@ package org.lguest.cpu.impl;
  * {@code rm} (register numbers), a memory operand ({@code mem}, segment,
  * base, index, scale, displacement) and {@code imm}.
  */
-enum Kind {
+public enum Kind {
     /** interpreted: not a form below, 16-bit code, or crossing the page's end */
     GENERIC,
     /** op r/m, reg; op reg, r/m; op r/m, imm (any size) */

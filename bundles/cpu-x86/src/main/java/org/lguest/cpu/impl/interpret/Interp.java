@@ -1,44 +1,45 @@
-package org.lguest.cpu.impl;
+package org.lguest.cpu.impl.interpret;
 
 import org.lguest.cpu.IoPorts;
 import org.lguest.cpu.PhysicalMemory;
+import org.lguest.cpu.impl.system.SysOps;
 
 /**
  * The integer instruction set: prefix decoding, ModRM/SIB addressing and the
  * execution of one instruction per {@link #step()}. The big opcode switches
  * are split so every method stays below HotSpot's 8000-byte JIT limit.
  */
-abstract class Interp extends SysOps {
+public abstract class Interp extends SysOps {
     int segOvr, rep;
-    boolean o32, a32, lock;
-    int eaSeg, eaOff;
-    int startEip, startEsp;
+    public boolean o32, a32, lock;
+    public int eaSeg, eaOff;
+    public int startEip, startEsp;
     /** the run loop stops its chunk when icount reaches this; HLT etc. set it to 0 */
-    long limit;
-    boolean halted;
-    final int[] dr = new int[8];
-    long tscOffset;
+    public long limit;
+    public boolean halted;
+    public final int[] dr = new int[8];
+    public long tscOffset;
     /**
      * Set by an instruction after which no single-step #DB is taken: INT n/INT3/INTO (delivery clears TF;
      * stepping resumes after the handler's IRET) and MOV SS/POP SS (the trap waits for the next instruction).
      */
-    boolean noStepTrap;
+    public boolean noStepTrap;
 
     Interp(PhysicalMemory mem, IoPorts io) {
         super(mem, io);
     }
 
-    abstract void fpu(int op, int modrm);
+    public abstract void fpu(int op, int modrm);
 
-    abstract void fwait();
+    public abstract void fwait();
 
-    abstract void grp15(int modrm);
+    public abstract void grp15(int modrm);
 
-    abstract void cpuid();
+    public abstract void cpuid();
 
-    abstract void rdmsr();
+    public abstract void rdmsr();
 
-    abstract void wrmsr();
+    public abstract void wrmsr();
 
     // ---------------------------------------------------------------- decode
 
@@ -132,7 +133,7 @@ abstract class Interp extends SysOps {
         }
     }
 
-    final int alu(int k, int a, int b, int sz) {
+    public final int alu(int k, int a, int b, int sz) {
         if (sz == 4) return alu32(k, a, b);
         int m = sz == 2 ? 0xFFFF : 0xFF;
         a &= m;
@@ -183,7 +184,7 @@ abstract class Interp extends SysOps {
     }
 
     /** Group 2 shifts and rotates; count already read. */
-    final int shift(int k, int a, int cnt, int sz) {
+    public final int shift(int k, int a, int cnt, int sz) {
         cnt &= 31;
         int bits = sz * 8, m = maskOf(sz);
         a &= m;
@@ -1416,7 +1417,7 @@ abstract class Interp extends SysOps {
         }
     }
 
-    final void needCpl0() {
+    public final void needCpl0() {
         if (cpl != 0) throw fault(GP, 0);
     }
 

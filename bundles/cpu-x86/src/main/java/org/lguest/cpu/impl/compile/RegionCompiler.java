@@ -1,4 +1,4 @@
-package org.lguest.cpu.impl;
+package org.lguest.cpu.impl.compile;
 
 import static java.lang.constant.ConstantDescs.CD_Object;
 import static java.lang.constant.ConstantDescs.CD_int;
@@ -14,6 +14,12 @@ import java.lang.invoke.MethodType;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.BitSet;
+
+import org.lguest.cpu.impl.CpuState;
+import org.lguest.cpu.impl.Fault;
+import org.lguest.cpu.impl.decode.Insn;
+import org.lguest.cpu.impl.decode.Kind;
+import org.lguest.cpu.impl.interpret.Fast;
 
 /**
  * The compiler: turns the hot code of one page into one JVM method.
@@ -54,15 +60,15 @@ import java.util.BitSet;
  * interpreter's handler for a decoded instruction, with the registers and
  * flags written back around it.
  */
-final class RegionCompiler {
+public final class RegionCompiler {
     /** Instructions in one region (a JVM method over 8000 bytecodes would never be compiled by HotSpot). */
-    static final int MAX_INSNS = 400;
+    public static final int MAX_INSNS = 400;
     static final int MAX_CODE_BYTES = 7900;
 
-    private static final ClassDesc CD_FAST = ClassDesc.of("org.lguest.cpu.impl.Fast");
-    private static final ClassDesc CD_INSN = ClassDesc.of("org.lguest.cpu.impl.Insn");
+    private static final ClassDesc CD_FAST = ClassDesc.of("org.lguest.cpu.impl.interpret.Fast");
+    private static final ClassDesc CD_INSN = ClassDesc.of("org.lguest.cpu.impl.decode.Insn");
     private static final ClassDesc CD_FAULT = ClassDesc.of("org.lguest.cpu.impl.Fault");
-    private static final ClassDesc CD_CODE = ClassDesc.of("org.lguest.cpu.impl.BlockCode");
+    private static final ClassDesc CD_CODE = ClassDesc.of("org.lguest.cpu.impl.compile.BlockCode");
     private static final ClassDesc CD_INTEGER = ClassDesc.of("java.lang.Integer");
     private static final MethodTypeDesc MT_RUN = MethodTypeDesc.of(CD_int, CD_FAST, CD_INSN.arrayType(), CD_int);
     private static final MethodTypeDesc MT_COMPARE = MethodTypeDesc.of(CD_int, CD_int, CD_int);
@@ -99,7 +105,7 @@ final class RegionCompiler {
     }
 
     /** What a region is made of: its instructions in page order, their page offsets, and the index of its entry. */
-    record Plan(Insn[] ins, int[] offs, int head) {
+    public record Plan(Insn[] ins, int[] offs, int head) {
         int lo() {
             return offs[0];
         }
@@ -127,7 +133,7 @@ final class RegionCompiler {
      * {@code page} and decoded instructions {@code code} (filled in as it
      * goes); null if the instruction there cannot be compiled.
      */
-    static Plan plan(Fast f, byte[] page, Insn[] code, int head, int max) {
+    public static Plan plan(Fast f, byte[] page, Insn[] code, int head, int max) {
         BitSet in = new BitSet(0x1000);
         ArrayDeque<Integer> work = new ArrayDeque<>();
         work.add(head);
@@ -179,7 +185,7 @@ final class RegionCompiler {
      * instructions' decoded fields and offsets only (see {@link CompiledBlocks}).
      */
     record Compiled(BlockCode code, int shrinks) {
-        Plan plan(Plan planned) {
+        public Plan plan(Plan planned) {
             Plan p = planned;
             for (int k = 0; k < shrinks; k++) p = shrink(p);
             return p;
@@ -191,7 +197,7 @@ final class RegionCompiler {
         int shrinks = 0;
         while (true) {
             Plan current = plan;
-            byte[] cls = CLASSFILE.build(ClassDesc.of("org.lguest.cpu.impl.Region"), cb -> {
+            byte[] cls = CLASSFILE.build(ClassDesc.of("org.lguest.cpu.impl.compile.Region"), cb -> {
                 cb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SUPER);
                 cb.withInterfaceSymbols(CD_CODE);
                 cb.withMethodBody("<init>", MethodTypeDesc.of(CD_void), ClassFile.ACC_PUBLIC, code -> {

@@ -1,7 +1,9 @@
-package org.lguest.cpu.impl;
+package org.lguest.cpu.impl.interpret;
 
 import org.lguest.cpu.IoPorts;
 import org.lguest.cpu.PhysicalMemory;
+import org.lguest.cpu.impl.decode.Insn;
+import org.lguest.cpu.impl.decode.Kind;
 
 /**
  * The fast path: instructions pre-decoded once per code page (keyed by the
@@ -10,13 +12,13 @@ import org.lguest.cpu.PhysicalMemory;
  * (and every instruction in a 16-bit code segment, or crossing a page) is a
  * GENERIC record that runs through {@link #step()}.
  */
-abstract class Fast extends Interp {
-    Fast(PhysicalMemory mem, IoPorts io) {
+public abstract class Fast extends Interp {
+    public Fast(PhysicalMemory mem, IoPorts io) {
         super(mem, io);
     }
 
     /** Executes one instruction, from its decoded record when possible. */
-    final void stepFast() {
+    public final void stepFast() {
         int a = sbase[1] + eip;
         if ((a & ~0xFFF) != fetchPage || !csD) {
             step();
@@ -40,11 +42,11 @@ abstract class Fast extends Interp {
     // ---------------------------------------------------------------- state a running region reports
 
     /** instructions a faulting region retired before the faulting one */
-    int bpos;
+    public int bpos;
     /** a compiled region is running (its fault handler has set bpos) */
-    boolean inBlock;
+    public boolean inBlock;
     /** Set by a region leaving through an indirect jump, call or return: the index of that instruction in it, else -1. */
-    int exitSite = -1;
+    public int exitSite = -1;
 
     final int ea(Insn in) {
         int a = in.disp;
@@ -66,7 +68,7 @@ abstract class Fast extends Interp {
         }
     }
 
-    final void exec(Insn in) {
+    public final void exec(Insn in) {
         int sz = in.sz;
         switch (in.kind) {
             case RR: aluInto(in.op, in.rm, r[in.reg]); return;
@@ -310,7 +312,7 @@ abstract class Fast extends Interp {
     }
 
     /** Decodes the instruction at offset off of page p (32-bit code segment). */
-    final Insn decodeAt(byte[] p, int off) {
+    public final Insn decodeAt(byte[] p, int off) {
         dp = p;
         dpos = off;
         int seg = -1;

@@ -1,4 +1,4 @@
-package org.lguest.cpu.impl;
+package org.lguest.cpu.impl.compile;
 
 import java.io.Serializable;
 import java.lang.classfile.CodeBuilder;
@@ -7,6 +7,10 @@ import java.lang.constant.MethodTypeDesc;
 import java.lang.invoke.MethodHandleInfo;
 import java.lang.invoke.SerializedLambda;
 import java.lang.reflect.Method;
+
+import org.lguest.cpu.impl.CpuState;
+import org.lguest.cpu.impl.decode.Insn;
+import org.lguest.cpu.impl.interpret.Fast;
 
 /**
  * The processor methods that compiled regions call, each named by a Java
