@@ -6,7 +6,7 @@ import org.lguest.cpu.impl.interpret.Interp;
 
 /**
  * What a pre-decoded instruction ({@link Insn}) is: the forms the
- * pre-decoder ({@link Fast#decodeAt}) recognises, each executed by
+ * pre-decoder ({@link PreDecoder}) recognises, each executed by
  * {@link Fast#exec} and, in a compiled region, inlined by
  * {@link RegionCompiler} or handed back to {@code exec}. Anything else is
  * {@link #GENERIC}: the interpreter ({@link Interp#step}) runs it.
@@ -48,7 +48,7 @@ public enum Kind {
     CMOV, SETCC,
     CDQ, CWDE, XCHG, LEAVE, NOP,
 
-    // specialised 32-bit forms (Fast.specialize), the hottest ones
+    // specialised 32-bit forms (PreDecoder.specialize), the hottest ones
     /** op r32, r32: the ALU operation in op, destination rm, source reg */
     RR,
     /** op r32, imm: the ALU operation in op, destination rm */

@@ -4,13 +4,15 @@ import org.lguest.cpu.IoPorts;
 import org.lguest.cpu.PhysicalMemory;
 import org.lguest.cpu.impl.decode.Insn;
 import org.lguest.cpu.impl.decode.Kind;
+import org.lguest.cpu.impl.decode.PreDecoder;
 
 /**
  * The fast path: instructions pre-decoded once per code page (keyed by the
- * frame, so it works with and without paging) and executed from their
- * {@link Insn} records. Only the common forms are pre-decoded; anything else
- * (and every instruction in a 16-bit code segment, or crossing a page) is a
- * GENERIC record that runs through {@link #step()}.
+ * frame, so it works with and without paging) by the {@link PreDecoder},
+ * and executed from their {@link Insn} records. Only the common forms are
+ * pre-decoded; anything else (and every instruction in a 16-bit code
+ * segment, or crossing a page) is a GENERIC record that runs through
+ * {@link #step()}.
  */
 public abstract class Fast extends Interp {
     public Fast(PhysicalMemory mem, IoPorts io) {
@@ -267,245 +269,10 @@ public abstract class Fast extends Interp {
 
     // ---------------------------------------------------------------- decoder
 
-    private byte[] dp;
-    private int dpos;
+    private final PreDecoder preDecoder = new PreDecoder();
 
-    private int db() {
-        return dpos < 0x1000 ? dp[dpos++] & 0xFF : (dpos++ & 0) ;
-    }
-
-    private int dd() {
-        return db() | db() << 8 | db() << 16 | db() << 24;
-    }
-
-    private void modrmInto(Insn in, int seg) {
-        int m = db();
-        in.reg = (m >> 3) & 7;
-        if (m >= 0xC0) {
-            in.rm = m & 7;
-            return;
-        }
-        in.mem = true;
-        int mod = m >> 6, rm = m & 7;
-        int def = 3;
-        if (rm == 4) {
-            int sib = db();
-            int base = sib & 7, idx = (sib >> 3) & 7;
-            if (base == 5 && mod == 0) in.disp = dd();
-            else {
-                in.base = base;
-                if (base == 4 || base == 5) def = 2;
-            }
-            if (idx != 4) {
-                in.index = idx;
-                in.scale = sib >> 6;
-            }
-        } else if (rm == 5 && mod == 0) {
-            in.disp = dd();
-        } else {
-            in.base = rm;
-            if (rm == 5) def = 2;
-        }
-        if (mod == 1) in.disp += (byte) db();
-        else if (mod == 2) in.disp += dd();
-        in.seg = seg >= 0 ? seg : def;
-    }
-
-    /** Decodes the instruction at offset off of page p (32-bit code segment). */
+    /** Decodes the instruction at offset off of page p (32-bit code segment): see {@link PreDecoder}. */
     public final Insn decodeAt(byte[] p, int off) {
-        dp = p;
-        dpos = off;
-        int seg = -1;
-        boolean o16 = false;
-        int op;
-        for (int n = 0;; n++) {
-            if (n > 4) return Insn.GENERIC;
-            op = db();
-            switch (op) {
-                case 0x26: seg = 0; continue;
-                case 0x2E: seg = 1; continue;
-                case 0x36: seg = 2; continue;
-                case 0x3E: seg = 3; continue;
-                case 0x64: seg = 4; continue;
-                case 0x65: seg = 5; continue;
-                case 0x66: o16 = true; continue;
-                default: break;
-            }
-            break;
-        }
-        Insn in = new Insn();
-        int sz = o16 ? 2 : 4;
-        in.sz = sz;
-        if (op < 0x40 && (op & 7) < 6) {
-            in.op = op >> 3;
-            switch (op & 7) {
-                case 0: in.kind = Kind.ALU_RM_R; in.sz = 1; modrmInto(in, seg); break;
-                case 1: in.kind = Kind.ALU_RM_R; modrmInto(in, seg); break;
-                case 2: in.kind = Kind.ALU_R_RM; in.sz = 1; modrmInto(in, seg); break;
-                case 3: in.kind = Kind.ALU_R_RM; modrmInto(in, seg); break;
-                case 4: in.kind = Kind.ALU_RM_IMM; in.sz = 1; in.rm = 0; in.imm = db(); break;
-                default: in.kind = Kind.ALU_RM_IMM; in.rm = 0; in.imm = o16 ? db() | db() << 8 : dd(); break;
-            }
-        } else if (op >= 0x40 && op < 0x60) {
-            in.rm = op & 7;
-            if (op < 0x48) in.kind = Kind.INC_R;
-            else if (op < 0x50) in.kind = Kind.DEC_R;
-            else if (o16) return Insn.GENERIC;
-            else in.kind = op < 0x58 ? Kind.PUSH_R : Kind.POP_R;
-        } else if (op >= 0x70 && op < 0x80) {
-            in.kind = Kind.JCC;
-            in.op = op & 15;
-            in.imm = (byte) db();
-            if (o16) return Insn.GENERIC;
-        } else if (op >= 0xB0 && op < 0xC0) {
-            in.kind = Kind.MOV_R_IMM;
-            in.rm = op & 7;
-            if (op < 0xB8) {
-                in.sz = 1;
-                in.imm = db();
-            } else in.imm = o16 ? db() | db() << 8 : dd();
-        } else {
-            if (!decodeRest(in, op, seg, o16)) return Insn.GENERIC;
-        }
-        in.len = dpos - off;
-        if (dpos > 0x1000) return Insn.GENERIC;
-        dp = null;
-        specialize(in);
-        return in;
-    }
-
-    private static void specialize(Insn in) {
-        if (in.sz != 4) return;
-        switch (in.kind) {
-            case ALU_RM_R: if (!in.mem) in.kind = Kind.RR; break;
-            case ALU_RM_IMM: if (!in.mem) in.kind = Kind.RI; break;
-            case ALU_R_RM:
-                if (!in.mem) { // op r32, r/m32 with a register source: same as the RM_R form with operands swapped
-                    int t = in.rm; in.rm = in.reg; in.reg = t; in.kind = Kind.RR;
-                }
-                break;
-            case MOV_RM_R: in.kind = in.mem ? Kind.STORE32 : Kind.MOV_RR32; break;
-            case MOV_R_RM:
-                if (in.mem) in.kind = Kind.LOAD32;
-                else { int t = in.rm; in.rm = in.reg; in.reg = t; in.kind = Kind.MOV_RR32; }
-                break;
-            case SHIFT:
-                if (!in.mem && in.imm > 0 && (in.imm & 31) != 0 && (in.op == 4 || in.op == 5 || in.op == 6 || in.op == 7)) {
-                    in.imm &= 31;
-                    in.kind = in.op == 5 ? Kind.SHR_RI : in.op == 7 ? Kind.SAR_RI : Kind.SHL_RI;
-                }
-                break;
-            default: break;
-        }
-    }
-
-    private boolean decodeRest(Insn in, int op, int seg, boolean o16) {
-        int sz = in.sz;
-        switch (op) {
-            case 0x0F: return decode0F(in, db(), seg, o16);
-            case 0x68: if (o16) return false; in.kind = Kind.PUSH_IMM; in.imm = dd(); return true;
-            case 0x6A: if (o16) return false; in.kind = Kind.PUSH_IMM; in.imm = (byte) db(); return true;
-            case 0x69: in.kind = Kind.IMUL_RM_IMM; modrmInto(in, seg); in.imm = o16 ? (short) (db() | db() << 8) : dd(); return true;
-            case 0x6B: in.kind = Kind.IMUL_RM_IMM; modrmInto(in, seg); in.imm = (byte) db(); return true;
-            case 0x80: case 0x81: case 0x83:
-                in.kind = Kind.ALU_RM_IMM;
-                modrmInto(in, seg);
-                in.op = in.reg;
-                if (op == 0x80) { in.sz = 1; in.imm = db(); }
-                else if (op == 0x81) in.imm = o16 ? db() | db() << 8 : dd();
-                else in.imm = (byte) db() & (o16 ? 0xFFFF : -1);
-                return true;
-            case 0x84: in.sz = 1; in.kind = Kind.TEST_RM_R; modrmInto(in, seg); return true;
-            case 0x85: in.kind = Kind.TEST_RM_R; modrmInto(in, seg); return true;
-            case 0x86: in.sz = 1; in.kind = Kind.XCHG; modrmInto(in, seg); return true;
-            case 0x87: in.kind = Kind.XCHG; modrmInto(in, seg); return true;
-            case 0x88: in.sz = 1; in.kind = Kind.MOV_RM_R; modrmInto(in, seg); return true;
-            case 0x89: in.kind = Kind.MOV_RM_R; modrmInto(in, seg); return true;
-            case 0x8A: in.sz = 1; in.kind = Kind.MOV_R_RM; modrmInto(in, seg); return true;
-            case 0x8B: in.kind = Kind.MOV_R_RM; modrmInto(in, seg); return true;
-            case 0x8D:
-                if (o16) return false;
-                in.kind = Kind.LEA;
-                modrmInto(in, seg);
-                return in.mem;
-            case 0x90: in.kind = Kind.NOP; return true;
-            case 0x98: if (o16) return false; in.kind = Kind.CWDE; return true;
-            case 0x99: if (o16) return false; in.kind = Kind.CDQ; return true;
-            case 0xA8: in.sz = 1; in.kind = Kind.TEST_RM_IMM; in.rm = 0; in.imm = db(); return true;
-            case 0xA9: in.kind = Kind.TEST_RM_IMM; in.rm = 0; in.imm = o16 ? db() | db() << 8 : dd(); return true;
-            case 0xC0: case 0xC1: case 0xD0: case 0xD1: case 0xD2: case 0xD3:
-                in.kind = Kind.SHIFT;
-                if ((op & 1) == 0) in.sz = 1;
-                modrmInto(in, seg);
-                in.op = in.reg;
-                in.imm = op < 0xD0 ? db() : op < 0xD2 ? 1 : -1;
-                return true;
-            case 0xC2: if (o16) return false; in.kind = Kind.RET; in.imm = db() | db() << 8; return true;
-            case 0xC3: if (o16) return false; in.kind = Kind.RET; in.imm = 0; return true;
-            case 0xC6: case 0xC7:
-                in.kind = Kind.MOV_RM_IMM;
-                if (op == 0xC6) in.sz = 1;
-                modrmInto(in, seg);
-                if (in.reg != 0) return false;
-                in.imm = in.sz == 1 ? db() : in.sz == 2 ? db() | db() << 8 : dd();
-                return true;
-            case 0xC9: if (o16) return false; in.kind = Kind.LEAVE; return true;
-            case 0xE8: if (o16) return false; in.kind = Kind.CALL_REL; in.imm = dd(); return true;
-            case 0xE9: if (o16) return false; in.kind = Kind.JMP_REL; in.imm = dd(); return true;
-            case 0xEB: if (o16) return false; in.kind = Kind.JMP_REL; in.imm = (byte) db(); return true;
-            case 0xF6: case 0xF7:
-                if (op == 0xF6) in.sz = 1;
-                modrmInto(in, seg);
-                if (in.reg < 2) {
-                    in.kind = Kind.TEST_RM_IMM;
-                    in.imm = in.sz == 1 ? db() : in.sz == 2 ? db() | db() << 8 : dd();
-                } else {
-                    in.kind = Kind.GRP3;
-                    in.op = in.reg;
-                }
-                return true;
-            case 0xFE: case 0xFF:
-                if (op == 0xFE) in.sz = 1;
-                modrmInto(in, seg);
-                switch (in.reg) {
-                    case 0: case 1: in.kind = Kind.INCDEC_RM; in.op = in.reg; return true;
-                    case 2: if (o16 || op == 0xFE) return false; in.kind = Kind.CALL_RM; return true;
-                    case 4: if (o16 || op == 0xFE) return false; in.kind = Kind.JMP_RM; return true;
-                    case 6: if (o16 || op == 0xFE) return false; in.kind = Kind.PUSH_RM; return true;
-                    default: return false;
-                }
-            default:
-                return false;
-        }
-    }
-
-    private boolean decode0F(Insn in, int op, int seg, boolean o16) {
-        if (op >= 0x80 && op < 0x90) {
-            if (o16) return false;
-            in.kind = Kind.JCC;
-            in.op = op & 15;
-            in.imm = dd();
-            return true;
-        }
-        if (op >= 0x40 && op < 0x50) {
-            in.kind = Kind.CMOV;
-            in.op = op & 15;
-            modrmInto(in, seg);
-            return true;
-        }
-        if (op >= 0x90 && op < 0xA0) {
-            in.kind = Kind.SETCC;
-            in.op = op & 15;
-            modrmInto(in, seg);
-            return true;
-        }
-        switch (op) {
-            case 0xAF: in.kind = Kind.IMUL_RM; modrmInto(in, seg); return true;
-            case 0xB6: in.kind = Kind.MOVX; in.op = 0; modrmInto(in, seg); return true;
-            case 0xB7: in.kind = Kind.MOVX; in.op = 1; modrmInto(in, seg); return true;
-            case 0xBE: in.kind = Kind.MOVX; in.op = 2; modrmInto(in, seg); return true;
-            case 0xBF: in.kind = Kind.MOVX; in.op = 3; modrmInto(in, seg); return true;
-            default: return false;
-        }
+        return preDecoder.decodeAt(p, off);
     }
 }
