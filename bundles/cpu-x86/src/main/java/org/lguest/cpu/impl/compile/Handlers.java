@@ -22,7 +22,9 @@ import org.lguest.cpu.impl.interpret.Fast;
  * <p>The fields generated code reads and writes ({@code r}, {@code eip},
  * the lazy-flag fields) cannot be named that way; {@link #field} looks each
  * one up when this class is initialised, so a renamed field fails the first
- * compilation, with its name, in any test that runs hot code.
+ * compilation, with its name, in any test that runs hot code. So does a
+ * field that is not public: the generated classes are hidden classes of
+ * this package, and the processor's fields are declared in others.
  */
 final class Handlers {
     private Handlers() {
@@ -111,6 +113,9 @@ final class Handlers {
                 java.lang.reflect.Field f = c.getDeclaredField(name);
                 if (f.getType() != type) {
                     throw new IllegalStateException("processor field " + name + " is " + f.getType() + ", compiled code expects " + type);
+                }
+                if (!java.lang.reflect.Modifier.isPublic(f.getModifiers())) {
+                    throw new IllegalStateException("processor field " + name + " is not public: compiled code, in another package, cannot reach it");
                 }
                 return name;
             } catch (NoSuchFieldException e) {
