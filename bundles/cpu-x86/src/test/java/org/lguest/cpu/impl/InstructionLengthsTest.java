@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.HexFormat;
 import java.util.SplittableRandom;
 
+import org.junit.jupiter.api.Test;
 import org.lguest.cpu.Cpu;
 import org.lguest.cpu.impl.decode.Opcodes;
-import org.junit.jupiter.api.Test;
 
 /**
  * The opcode table's instruction lengths against what the interpreter
