@@ -4,6 +4,7 @@ import org.lguest.cpu.Cpu;
 import org.lguest.cpu.CpuFactory;
 import org.lguest.cpu.IoPorts;
 import org.lguest.cpu.PhysicalMemory;
+import org.lguest.cpu.impl.compile.CompiledBlocks;
 import org.osgi.service.component.annotations.Component;
 
 /** The CPU service: one new {@link X86Cpu} per call; the processors it makes share their compiled blocks. */

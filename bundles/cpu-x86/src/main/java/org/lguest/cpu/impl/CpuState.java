@@ -6,50 +6,52 @@ import java.nio.ByteOrder;
 
 import org.lguest.cpu.IoPorts;
 import org.lguest.cpu.PhysicalMemory;
+import org.lguest.cpu.impl.compile.Block;
+import org.lguest.cpu.impl.decode.Insn;
 
 /**
  * Register file, lazy flags, segment caches, the soft TLB and every memory
  * access path (segmentation, then paging). Guest faults are raised by
  * {@link #fault} which throws the processor's one preallocated {@link Fault}.
  */
-abstract class CpuState {
+public abstract class CpuState {
     static final VarHandle I16 = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
-    static final VarHandle I32 = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    public static final VarHandle I32 = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
     // EFLAGS bits
-    static final int CF = 1, PF = 4, AF = 0x10, ZF = 0x40, SF = 0x80, TF = 0x100, IF = 0x200, DF = 0x400,
+    public static final int CF = 1, PF = 4, AF = 0x10, ZF = 0x40, SF = 0x80, TF = 0x100, IF = 0x200, DF = 0x400,
             OF = 0x800, IOPL = 0x3000, NT = 0x4000, RF = 0x10000, VM = 0x20000, AC = 0x40000, ID = 0x200000;
-    static final int ARITH = CF | PF | AF | ZF | SF | OF;
+    public static final int ARITH = CF | PF | AF | ZF | SF | OF;
 
     // exception vectors
-    static final int DE = 0, DB = 1, BP = 3, OFV = 4, BR = 5, UD = 6, NM = 7, DF_V = 8, TS = 10, NP = 11, SS_V = 12,
+    public static final int DE = 0, DB = 1, BP = 3, OFV = 4, BR = 5, UD = 6, NM = 7, DF_V = 8, TS = 10, NP = 11, SS_V = 12,
             GP = 13, PF_V = 14, MF = 16, AC_V = 17;
 
     // lazy flag kinds
-    static final int L_EAGER = 0, L_ADD = 1, L_ADC = 2, L_SUB = 3, L_SBB = 4, L_LOGIC = 5, L_INC = 6, L_DEC = 7,
+    public static final int L_EAGER = 0, L_ADD = 1, L_ADC = 2, L_SUB = 3, L_SBB = 4, L_LOGIC = 5, L_INC = 6, L_DEC = 7,
             L_SHL = 8, L_SHR = 9, L_SAR = 10,
             /** a 32-bit IMUL from compiled code: lr the result, laux non-zero when it overflowed (CF = OF) */
             L_IMUL = 11;
 
-    final PhysicalMemory mem;
-    final IoPorts io;
+    public final PhysicalMemory mem;
+    public final IoPorts io;
     final Fault fault = new Fault();
 
-    final int[] r = new int[8];
-    int eip;
+    public final int[] r = new int[8];
+    public int eip;
     /** EFLAGS; the arithmetic bits are valid only when lop == L_EAGER. */
-    int flags = 2;
-    int lop, lsz = 32, la, lb, lr, laux;
+    public int flags = 2;
+    public int lop, lsz = 32, la, lb, lr, laux;
 
     // segment registers and their hidden caches
-    final int[] sel = new int[6], sbase = new int[6], slimit = new int[6], sacc = new int[6];
+    public final int[] sel = new int[6], sbase = new int[6], slimit = new int[6], sacc = new int[6];
     /** lowest valid offset, and (highest - lowest) as unsigned, per segment */
     final int[] slo = new int[6];
     final long[] sspan = new long[6];
     /** 1 = readable, 2 = writable, 0 = unusable */
-    final int[] sperm = new int[6];
-    int cpl;
-    boolean csD = true, ssB = true;
+    public final int[] sperm = new int[6];
+    public int cpl;
+    public boolean csD = true, ssB = true;
     /**
      * Per segment: its limit when the segment has base 0, is readable and
      * writable, expands up and reaches at least a page, else 0. An access of
@@ -58,46 +60,46 @@ abstract class CpuState {
      * 4 GiB segments, and an lguest guest's segments, which end below the
      * Switcher.
      */
-    final int[] fastLimit = new int[6];
+    public final int[] fastLimit = new int[6];
 
-    int gdtBase, gdtLimit, idtBase, idtLimit;
-    int ldtSel, ldtBase, ldtLimit;
-    int trSel, trBase, trLimit, trAcc;
-    int cr0 = 0x11, cr2, cr3, cr4;
+    public int gdtBase, gdtLimit, idtBase, idtLimit;
+    public int ldtSel, ldtBase, ldtLimit;
+    public int trSel, trBase, trLimit, trAcc;
+    public int cr0 = 0x11, cr2, cr3, cr4;
     long tsc;
-    long icount;
+    public long icount;
 
     // fault in flight
-    int fVector, fError;
-    boolean fHasError;
+    public int fVector, fError;
+    public boolean fHasError;
 
     // soft TLB: direct mapped, supervisor half then user half
-    static final int TLB_BITS = 10, TLB_N = 1 << TLB_BITS, TLB_MASK = TLB_N - 1;
+    public static final int TLB_BITS = 10, TLB_N = 1 << TLB_BITS, TLB_MASK = TLB_N - 1;
     /**
      * The tlbUser value while alignment checking is on (CPL 3, CR0.AM, EFLAGS.AC): a third TLB region that is
      * never filled, so every data access takes the slow path, where misalignment raises #AC(0).
      */
-    static final int TLB_AC = 2 * TLB_N;
-    final int[] rTag = new int[3 * TLB_N], wTag = new int[3 * TLB_N];
-    final byte[][] rPage = new byte[3 * TLB_N][], wPage = new byte[3 * TLB_N][];
+    public static final int TLB_AC = 2 * TLB_N;
+    public final int[] rTag = new int[3 * TLB_N], wTag = new int[3 * TLB_N];
+    public final byte[][] rPage = new byte[3 * TLB_N][], wPage = new byte[3 * TLB_N][];
     final boolean[] tGlobal = new boolean[3 * TLB_N];
     /** Entries (either of rTag/wTag at the index) that may come from a 4 MiB page; anyLarge: some ever did. */
     final boolean[] tLarge = new boolean[3 * TLB_N];
     boolean anyLarge;
     /** 0 for supervisor accesses, TLB_N for user (CPL 3) */
-    int tlbUser;
+    public int tlbUser;
     /** whether the slow path treats the access as a user access */
-    boolean userAccess;
+    public boolean userAccess;
 
     // instruction fetch window
-    int fetchPage = 1;
-    byte[] fetchBuf;
+    public int fetchPage = 1;
+    public byte[] fetchBuf;
     /** decoded instructions of the frame in the fetch window, by page offset */
-    Insn[] fetchCode;
+    public Insn[] fetchCode;
     /** frames holding decoded code: writes to them take the slow path and drop what they overlap */
-    final java.util.IdentityHashMap<byte[], Insn[]> code = new java.util.IdentityHashMap<>();
+    public final java.util.IdentityHashMap<byte[], Insn[]> code = new java.util.IdentityHashMap<>();
 
-    CpuState(PhysicalMemory mem, IoPorts io) {
+    public CpuState(PhysicalMemory mem, IoPorts io) {
         this.mem = mem;
         this.io = io;
         java.util.Arrays.fill(rTag, -1);
@@ -106,14 +108,14 @@ abstract class CpuState {
 
     // ---------------------------------------------------------------- faults
 
-    final RuntimeException fault(int vector) {
+    public final RuntimeException fault(int vector) {
         fVector = vector;
         fError = 0;
         fHasError = false;
         throw fault;
     }
 
-    final RuntimeException fault(int vector, int error) {
+    public final RuntimeException fault(int vector, int error) {
         fVector = vector;
         fError = error;
         fHasError = true;
@@ -122,7 +124,7 @@ abstract class CpuState {
 
     // ---------------------------------------------------------------- flags
 
-    final int getCF() {
+    public final int getCF() {
         switch (lop) {
             case L_EAGER: return flags & 1;
             case L_ADD: return Integer.compareUnsigned(lr, la) < 0 ? 1 : 0;
@@ -147,7 +149,7 @@ abstract class CpuState {
         return 1 << (lsz - 1);
     }
 
-    final boolean getZF() {
+    public final boolean getZF() {
         return lop == L_EAGER ? (flags & ZF) != 0 : lr == 0;
     }
 
@@ -155,7 +157,7 @@ abstract class CpuState {
         return lop == L_EAGER ? (flags & SF) != 0 : (lr & signBit()) != 0;
     }
 
-    final boolean getOF() {
+    public final boolean getOF() {
         switch (lop) {
             case L_EAGER: return (flags & OF) != 0;
             case L_ADD: case L_ADC: return ((la ^ lr) & (lb ^ lr) & signBit()) != 0;
@@ -185,7 +187,7 @@ abstract class CpuState {
     }
 
     /** EFLAGS with every arithmetic flag computed. */
-    final int getFlags() {
+    public final int getFlags() {
         if (lop == L_EAGER) return flags;
         int f = flags & ~ARITH;
         f |= getCF();
@@ -205,14 +207,14 @@ abstract class CpuState {
         }
     }
 
-    final void setArith(int f) {
+    public final void setArith(int f) {
         // every arithmetic flag is replaced, and the others are always current in flags: nothing to materialize
         // every arithmetic flag is replaced, and the others are always current in flags: nothing to materialize
         lop = L_EAGER;
         flags = (flags & ~ARITH) | (f & ARITH);
     }
 
-    final void setFlag(int bit, boolean v) {
+    public final void setFlag(int bit, boolean v) {
         materialize();
         flags = v ? flags | bit : flags & ~bit;
     }
@@ -233,7 +235,7 @@ abstract class CpuState {
     }
 
     /** Conditions from the lazy state without building flags where that is cheap. */
-    final boolean condFast(int cc) {
+    public final boolean condFast(int cc) {
         int op = lop;
         if (op == L_SUB && lsz == 32) {
             int a = la, b = lb;
@@ -275,7 +277,7 @@ abstract class CpuState {
     }
 
     /** Writes EFLAGS bits given by mask (arith bits included). */
-    final void writeFlags(int value, int mask) {
+    public final void writeFlags(int value, int mask) {
         materialize();
         flags = (flags & ~mask) | (value & mask);
         flags = (flags & ~0x8028 & ~0xFFC00000) | 2;
@@ -283,35 +285,35 @@ abstract class CpuState {
     }
 
     /** #AC(0) when alignment checking is on and linear a is not a multiple of n (a power of two). */
-    final void alignCheck(int a, int n) {
+    public final void alignCheck(int a, int n) {
         if (tlbUser == TLB_AC && (a & (n - 1)) != 0) throw fault(AC_V, 0);
     }
 
     /** Re-derives the TLB region from CPL, CR0.AM and EFLAGS.AC (call after any of them changes). */
-    final void updateAc() {
+    public final void updateAc() {
         if (cpl == 3) tlbUser = (cr0 & flags & 0x40000) != 0 ? TLB_AC : TLB_N;
     }
 
     // ---------------------------------------------------------------- registers
 
-    final int reg8(int n) {
+    public final int reg8(int n) {
         return n < 4 ? r[n] & 0xFF : (r[n - 4] >>> 8) & 0xFF;
     }
 
-    final void setReg8(int n, int v) {
+    public final void setReg8(int n, int v) {
         if (n < 4) r[n] = (r[n] & ~0xFF) | (v & 0xFF);
         else r[n - 4] = (r[n - 4] & ~0xFF00) | ((v & 0xFF) << 8);
     }
 
-    final void setReg16(int n, int v) {
+    public final void setReg16(int n, int v) {
         r[n] = (r[n] & 0xFFFF0000) | (v & 0xFFFF);
     }
 
-    final int getReg(int n, int sz) {
+    public final int getReg(int n, int sz) {
         return sz == 4 ? r[n] : sz == 2 ? r[n] & 0xFFFF : reg8(n);
     }
 
-    final void setReg(int n, int sz, int v) {
+    public final void setReg(int n, int sz, int v) {
         if (sz == 4) r[n] = v;
         else if (sz == 2) setReg16(n, v);
         else setReg8(n, v);
@@ -320,7 +322,7 @@ abstract class CpuState {
     // ---------------------------------------------------------------- segments
 
     /** Fills the hidden cache of a segment register from LAR-form access rights. */
-    final void cacheSegment(int s, int selector, int base, int limit, int access) {
+    public final void cacheSegment(int s, int selector, int base, int limit, int access) {
         sel[s] = selector & 0xFFFF;
         sbase[s] = base;
         slimit[s] = limit;
@@ -361,16 +363,16 @@ abstract class CpuState {
 
     /** Linear address of a checked access of n bytes; perm 1 = read, 2 = write. */
     /** Whether {@link #lin} would pass (no fault) for these arguments. */
-    final boolean linFits(int s, int off, int n, int perm) {
+    public final boolean linFits(int s, int off, int n, int perm) {
         return (sperm[s] & perm) != 0 && (((long) (off - slo[s])) & 0xFFFFFFFFL) <= sspan[s] - (n - 1);
     }
 
-    final int lin(int s, int off, int n, int perm) {
+    public final int lin(int s, int off, int n, int perm) {
         if ((sperm[s] & perm) == 0 || (((long) (off - slo[s])) & 0xFFFFFFFFL) > sspan[s] - (n - 1)) segFault(s);
         return sbase[s] + off;
     }
 
-    final void setCpl(int c) {
+    public final void setCpl(int c) {
         cpl = c;
         tlbUser = c == 3 ? TLB_N : 0;
         updateAc();
@@ -380,7 +382,7 @@ abstract class CpuState {
 
     // ---------------------------------------------------------------- TLB / paging
 
-    final void flushTlbAll() {
+    public final void flushTlbAll() {
         java.util.Arrays.fill(rTag, -1);
         java.util.Arrays.fill(wTag, -1);
         java.util.Arrays.fill(rPage, null);
@@ -391,7 +393,7 @@ abstract class CpuState {
         fetchPage = 1;
     }
 
-    final void flushTlbNonGlobal() {
+    public final void flushTlbNonGlobal() {
         for (int i = 0; i < 2 * TLB_N; i++) {
             if (!tGlobal[i]) {
                 rTag[i] = -1;
@@ -403,7 +405,7 @@ abstract class CpuState {
         fetchPage = 1;
     }
 
-    final void flushTlbPage(int linear) {
+    public final void flushTlbPage(int linear) {
         int vpn = linear >>> 12;
         int i = vpn & TLB_MASK;
         for (int k = 0; k < 2; k++, i += TLB_N) {
@@ -430,7 +432,7 @@ abstract class CpuState {
     boolean walkLarge; // set by translate: the mapping is a 4 MiB page
 
     /** Walks the page tables; returns the physical address or raises #PF. */
-    final int translate(int linear, boolean write, boolean user) {
+    public final int translate(int linear, boolean write, boolean user) {
         walkGlobal = 0;
         walkLarge = false;
         if (!pagingOn()) return linear;
@@ -515,12 +517,12 @@ abstract class CpuState {
     }
 
     /** Compiled regions by decoded page (their entry instructions), for dropping those a store overlaps. */
-    final java.util.IdentityHashMap<Insn[], java.util.ArrayList<Insn>> regionHeads = new java.util.IdentityHashMap<>();
+    public final java.util.IdentityHashMap<Insn[], java.util.ArrayList<Insn>> regionHeads = new java.util.IdentityHashMap<>();
     /** Set when a store dropped decoded code: a running region leaves after the store (self-modifying code). */
-    boolean codeWritten;
+    public boolean codeWritten;
 
     /** Drops decoded instructions that may overlap bytes [o, o+n) of their page, and the compiled regions that cover them. */
-    final void dropCode(Insn[] d, int o, int n) {
+    public final void dropCode(Insn[] d, int o, int n) {
         int from = Math.max(0, o - 15), to = Math.min(0x1000, o + n);
         for (int i = from; i < to; i++) {
             if (d[i] != null) {
@@ -673,7 +675,7 @@ abstract class CpuState {
     }
 
     /** Checks that n bytes at linear a are writable (faults as a write would), without writing. */
-    final void probeWrite(int a, int n) {
+    public final void probeWrite(int a, int n) {
         translate(a, true, userAccess);
         if (((a & 0xFFF) + n) > 0x1000) translate((a + n - 1) & ~0xFFF, true, userAccess);
     }
@@ -683,7 +685,7 @@ abstract class CpuState {
      * page translated with write intent before the read (as the processor does), so a fault carries the W
      * bit and happens before any register or flag changes.
      */
-    final int rmwSz(int s, int off, int sz) {
+    public final int rmwSz(int s, int off, int sz) {
         int a = lin(s, off, sz, 2);
         int i = ((a >>> 12) & TLB_MASK) | tlbUser;
         if (wTag[i] != a >>> 12 || (a & 0xFFF) > 0x1000 - sz) rmwProbe(a, sz);
@@ -695,24 +697,24 @@ abstract class CpuState {
     // passes the soft TLB's arrays and the user/supervisor half from its locals, loaded once on entry.
 
     /** The linear address of an access: the offset itself within a segment's fast limit (see fastLimit), else lin(). */
-    static int linearOf(CpuState cpu, int[] fastLimit, int seg, int off, int n, int perm) {
+    public static int linearOf(CpuState cpu, int[] fastLimit, int seg, int off, int n, int perm) {
         if (Integer.compareUnsigned(off, fastLimit[seg] - (n - 1)) <= 0 && fastLimit[seg] != 0) return off;
         return cpu.lin(seg, off, n, perm);
     }
 
-    static int load32(CpuState cpu, int a, int[] tags, byte[][] frames, int user) {
+    public static int load32(CpuState cpu, int a, int[] tags, byte[][] frames, int user) {
         int i = ((a >>> 12) & TLB_MASK) | user;
         if (tags[i] == a >>> 12 && (a & 0xFFF) <= 0xFFC) return (int) I32.get(frames[i], a & 0xFFF);
         return cpu.readLinSlow(a, 4);
     }
 
-    static int load16(CpuState cpu, int a, int[] tags, byte[][] frames, int user) {
+    public static int load16(CpuState cpu, int a, int[] tags, byte[][] frames, int user) {
         int i = ((a >>> 12) & TLB_MASK) | user;
         if (tags[i] == a >>> 12 && (a & 0xFFF) <= 0xFFE) return (short) I16.get(frames[i], a & 0xFFF) & 0xFFFF;
         return cpu.readLinSlow(a, 2);
     }
 
-    static int load8(CpuState cpu, int a, int[] tags, byte[][] frames, int user) {
+    public static int load8(CpuState cpu, int a, int[] tags, byte[][] frames, int user) {
         int i = ((a >>> 12) & TLB_MASK) | user;
         if (tags[i] == a >>> 12) return frames[i][a & 0xFFF] & 0xFF;
         return cpu.readLin8(a);
@@ -720,32 +722,32 @@ abstract class CpuState {
 
     // the segment check and the access in one call: one call site per access in a region's bytecode
 
-    static int loadAt32(CpuState cpu, int[] fastLimit, int seg, int off, int[] tags, byte[][] frames, int user) {
+    public static int loadAt32(CpuState cpu, int[] fastLimit, int seg, int off, int[] tags, byte[][] frames, int user) {
         return load32(cpu, linearOf(cpu, fastLimit, seg, off, 4, 1), tags, frames, user);
     }
 
-    static int loadAt16(CpuState cpu, int[] fastLimit, int seg, int off, int[] tags, byte[][] frames, int user) {
+    public static int loadAt16(CpuState cpu, int[] fastLimit, int seg, int off, int[] tags, byte[][] frames, int user) {
         return load16(cpu, linearOf(cpu, fastLimit, seg, off, 2, 1), tags, frames, user);
     }
 
-    static int loadAt8(CpuState cpu, int[] fastLimit, int seg, int off, int[] tags, byte[][] frames, int user) {
+    public static int loadAt8(CpuState cpu, int[] fastLimit, int seg, int off, int[] tags, byte[][] frames, int user) {
         return load8(cpu, linearOf(cpu, fastLimit, seg, off, 1, 1), tags, frames, user);
     }
 
-    static void storeAt32(CpuState cpu, int[] fastLimit, int seg, int off, int v, int[] wtags, byte[][] wframes, int user) {
+    public static void storeAt32(CpuState cpu, int[] fastLimit, int seg, int off, int v, int[] wtags, byte[][] wframes, int user) {
         store32(cpu, linearOf(cpu, fastLimit, seg, off, 4, 2), v, wtags, wframes, user);
     }
 
-    static void storeAt16(CpuState cpu, int[] fastLimit, int seg, int off, int v, int[] wtags, byte[][] wframes, int user) {
+    public static void storeAt16(CpuState cpu, int[] fastLimit, int seg, int off, int v, int[] wtags, byte[][] wframes, int user) {
         store16(cpu, linearOf(cpu, fastLimit, seg, off, 2, 2), v, wtags, wframes, user);
     }
 
-    static void storeAt8(CpuState cpu, int[] fastLimit, int seg, int off, int v, int[] wtags, byte[][] wframes, int user) {
+    public static void storeAt8(CpuState cpu, int[] fastLimit, int seg, int off, int v, int[] wtags, byte[][] wframes, int user) {
         store8(cpu, linearOf(cpu, fastLimit, seg, off, 1, 2), v, wtags, wframes, user);
     }
 
     /** The destination of a read-modify-write, read with write intent (the write after it cannot fault). */
-    static int loadForWrite(CpuState cpu, int a, int n, int[] wtags, byte[][] wframes, int user) {
+    public static int loadForWrite(CpuState cpu, int a, int n, int[] wtags, byte[][] wframes, int user) {
         int i = ((a >>> 12) & TLB_MASK) | user;
         if (wtags[i] == a >>> 12 && (a & 0xFFF) <= 0x1000 - n) {
             byte[] f = wframes[i];
@@ -755,19 +757,19 @@ abstract class CpuState {
         return cpu.rmwLinear(a, n);
     }
 
-    static void store32(CpuState cpu, int a, int v, int[] wtags, byte[][] wframes, int user) {
+    public static void store32(CpuState cpu, int a, int v, int[] wtags, byte[][] wframes, int user) {
         int i = ((a >>> 12) & TLB_MASK) | user;
         if (wtags[i] == a >>> 12 && (a & 0xFFF) <= 0xFFC) I32.set(wframes[i], a & 0xFFF, v);
         else cpu.writeLinSlow(a, 4, v);
     }
 
-    static void store16(CpuState cpu, int a, int v, int[] wtags, byte[][] wframes, int user) {
+    public static void store16(CpuState cpu, int a, int v, int[] wtags, byte[][] wframes, int user) {
         int i = ((a >>> 12) & TLB_MASK) | user;
         if (wtags[i] == a >>> 12 && (a & 0xFFF) <= 0xFFE) I16.set(wframes[i], a & 0xFFF, (short) v);
         else cpu.writeLinSlow(a, 2, v);
     }
 
-    static void store8(CpuState cpu, int a, int v, int[] wtags, byte[][] wframes, int user) {
+    public static void store8(CpuState cpu, int a, int v, int[] wtags, byte[][] wframes, int user) {
         int i = ((a >>> 12) & TLB_MASK) | user;
         if (wtags[i] == a >>> 12) wframes[i][a & 0xFFF] = (byte) v;
         else cpu.writeLinSlow(a, 1, v);
@@ -786,7 +788,7 @@ abstract class CpuState {
     }
 
     // supervisor (implicit) accesses: descriptor tables, TSS
-    final int sysRead32(int a) {
+    public final int sysRead32(int a) {
         boolean u = userAccess;
         int t = tlbUser;
         userAccess = false;
@@ -799,7 +801,7 @@ abstract class CpuState {
         }
     }
 
-    final int sysRead16(int a) {
+    public final int sysRead16(int a) {
         boolean u = userAccess;
         int t = tlbUser;
         userAccess = false;
@@ -812,7 +814,7 @@ abstract class CpuState {
         }
     }
 
-    final void sysWrite8(int a, int v) {
+    public final void sysWrite8(int a, int v) {
         boolean u = userAccess;
         int t = tlbUser;
         userAccess = false;
@@ -826,35 +828,35 @@ abstract class CpuState {
     }
 
     // segmented accesses
-    final int read8(int s, int off) {
+    public final int read8(int s, int off) {
         return readLin8(lin(s, off, 1, 1));
     }
 
-    final int read16(int s, int off) {
+    public final int read16(int s, int off) {
         return readLin16(lin(s, off, 2, 1));
     }
 
-    final int read32(int s, int off) {
+    public final int read32(int s, int off) {
         return readLin32(lin(s, off, 4, 1));
     }
 
-    final void write8(int s, int off, int v) {
+    public final void write8(int s, int off, int v) {
         writeLin8(lin(s, off, 1, 2), v);
     }
 
-    final void write16(int s, int off, int v) {
+    public final void write16(int s, int off, int v) {
         writeLin16(lin(s, off, 2, 2), v);
     }
 
-    final void write32(int s, int off, int v) {
+    public final void write32(int s, int off, int v) {
         writeLin32(lin(s, off, 4, 2), v);
     }
 
-    final int readSz(int s, int off, int sz) {
+    public final int readSz(int s, int off, int sz) {
         return sz == 4 ? read32(s, off) : sz == 2 ? read16(s, off) : read8(s, off);
     }
 
-    final void writeSz(int s, int off, int sz, int v) {
+    public final void writeSz(int s, int off, int sz, int v) {
         if (sz == 4) write32(s, off, v);
         else if (sz == 2) write16(s, off, v);
         else write8(s, off, v);
@@ -862,21 +864,21 @@ abstract class CpuState {
 
     // ---------------------------------------------------------------- instruction fetch
 
-    final int fetch8() {
+    public final int fetch8() {
         int a = sbase[1] + eip;
         if ((a & ~0xFFF) != fetchPage) return fetch8Slow();
         eip++;
         return fetchBuf[a & 0xFFF] & 0xFF;
     }
 
-    final int fetch16() {
+    public final int fetch16() {
         int a = sbase[1] + eip;
         if ((a & ~0xFFF) != fetchPage || (a & 0xFFF) == 0xFFF) return fetch8() | fetch8() << 8;
         eip += 2;
         return (short) I16.get(fetchBuf, a & 0xFFF) & 0xFFFF;
     }
 
-    final int fetch32() {
+    public final int fetch32() {
         int a = sbase[1] + eip;
         if ((a & ~0xFFF) != fetchPage || (a & 0xFFF) > 0xFFC) return fetch16() | fetch16() << 16;
         eip += 4;
@@ -891,7 +893,7 @@ abstract class CpuState {
      * one instruction being interpreted first (a loop across a page boundary
      * changes page twice an iteration).
      */
-    final void moveFetchWindow(int a) {
+    public final void moveFetchWindow(int a) {
         int ti = ((a >>> 12) & TLB_MASK) | tlbUser;
         if (rTag[ti] != a >>> 12) return;
         byte[] f = rPage[ti];

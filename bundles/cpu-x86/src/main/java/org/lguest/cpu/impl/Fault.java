@@ -1,7 +1,7 @@
 package org.lguest.cpu.impl;
 
 /** A guest fault in flight. One preallocated instance per processor; no stack trace. */
-final class Fault extends RuntimeException {
+public final class Fault extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     Fault() {

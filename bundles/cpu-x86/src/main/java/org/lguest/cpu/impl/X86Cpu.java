@@ -4,6 +4,11 @@ import org.lguest.cpu.Cpu;
 import org.lguest.cpu.CpuExit;
 import org.lguest.cpu.IoPorts;
 import org.lguest.cpu.PhysicalMemory;
+import org.lguest.cpu.impl.compile.Block;
+import org.lguest.cpu.impl.compile.CompiledBlocks;
+import org.lguest.cpu.impl.compile.RegionCompiler;
+import org.lguest.cpu.impl.decode.Insn;
+import org.lguest.cpu.impl.interpret.Fast;
 import org.lguest.cpu.impl.x87.FpuHost;
 import org.lguest.cpu.impl.x87.FpuUnit;
 
@@ -149,7 +154,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
     static final int CHUNK = 16384;
 
     @Override
-    int extendBudget(int retired) {
+    public int extendBudget(int retired) {
         long room = runEnd - (icount + retired);
         if (exitRequested || room <= 2L * regionLength) {
             budgetSpent = true;
@@ -239,7 +244,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
     // ---------------------------------------------------------------- CPUID, MSR
 
     @Override
-    void cpuid() {
+    public void cpuid() {
         int leaf = r[0];
         if (leaf == 0) {
             r[0] = 1;
@@ -255,7 +260,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
     }
 
     @Override
-    void rdmsr() {
+    public void rdmsr() {
         needCpl0();
         if (r[1] == 0x10) {
             long t = icount + tscOffset;
@@ -267,7 +272,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
     }
 
     @Override
-    void wrmsr() {
+    public void wrmsr() {
         needCpl0();
         if (r[1] == 0x10) {
             long t = (r[0] & 0xFFFFFFFFL) | ((long) r[2] << 32);
@@ -280,7 +285,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
     // ---------------------------------------------------------------- x87 hookup
 
     @Override
-    void fpu(int op, int modrm) {
+    public void fpu(int op, int modrm) {
         if (!FpuUnit.isDefined(op, modrm)) throw fault(UD); // the x87 README: #UD before #NM, as the hardware does
         if ((cr0 & 0xC) != 0) throw fault(NM); // EM or TS
         if (FpuUnit.isWaiting(op, modrm) && fpu.hasPendingException() && (cr0 & 0x20) != 0) throw fault(MF);
@@ -325,13 +330,13 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
     }
 
     @Override
-    void fwait() {
+    public void fwait() {
         if ((cr0 & 0xA) == 0xA) throw fault(NM); // MP and TS
         if (fpu.present() && fpu.hasPendingException() && (cr0 & 0x20) != 0) throw fault(MF);
     }
 
     @Override
-    void grp15(int modrm) {
+    public void grp15(int modrm) {
         int k = (modrm >> 3) & 7;
         if (modrm >= 0xC0 || k > 1 || !fpu.hasFxsr()) throw fault(UD);
         if ((cr0 & 0xC) != 0) throw fault(NM);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import org.junit.jupiter.api.Test;
 import org.lguest.cpu.Cpu;
 import org.lguest.cpu.CpuExit;
+import org.lguest.cpu.impl.compile.CompiledBlocks;
 
 /** Hot code runs from pre-decoded and compiled blocks; these behaviours must not change when it does. */
 class CompiledCodeTest {

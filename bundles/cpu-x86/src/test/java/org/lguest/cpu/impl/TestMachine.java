@@ -7,6 +7,7 @@ import org.lguest.cpu.Cpu;
 import org.lguest.cpu.CpuExit;
 import org.lguest.cpu.IoPorts;
 import org.lguest.cpu.PhysicalMemory;
+import org.lguest.cpu.impl.compile.CompiledBlocks;
 
 /**
  * A small machine for specification tests: RAM, a port log, and a protected

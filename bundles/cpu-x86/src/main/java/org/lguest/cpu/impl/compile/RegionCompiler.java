@@ -1,4 +1,4 @@
-package org.lguest.cpu.impl;
+package org.lguest.cpu.impl.compile;
 
 import static java.lang.constant.ConstantDescs.CD_Object;
 import static java.lang.constant.ConstantDescs.CD_int;
@@ -14,6 +14,12 @@ import java.lang.invoke.MethodType;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.BitSet;
+
+import org.lguest.cpu.impl.CpuState;
+import org.lguest.cpu.impl.Fault;
+import org.lguest.cpu.impl.decode.Insn;
+import org.lguest.cpu.impl.decode.Kind;
+import org.lguest.cpu.impl.interpret.Fast;
 
 /**
  * The compiler: turns the hot code of one page into one JVM method.
@@ -54,15 +60,15 @@ import java.util.BitSet;
  * interpreter's handler for a decoded instruction, with the registers and
  * flags written back around it.
  */
-final class RegionCompiler {
+public final class RegionCompiler {
     /** Instructions in one region (a JVM method over 8000 bytecodes would never be compiled by HotSpot). */
-    static final int MAX_INSNS = 400;
+    public static final int MAX_INSNS = 400;
     static final int MAX_CODE_BYTES = 7900;
 
-    private static final ClassDesc CD_FAST = ClassDesc.of("org.lguest.cpu.impl.Fast");
-    private static final ClassDesc CD_INSN = ClassDesc.of("org.lguest.cpu.impl.Insn");
+    private static final ClassDesc CD_FAST = ClassDesc.of("org.lguest.cpu.impl.interpret.Fast");
+    private static final ClassDesc CD_INSN = ClassDesc.of("org.lguest.cpu.impl.decode.Insn");
     private static final ClassDesc CD_FAULT = ClassDesc.of("org.lguest.cpu.impl.Fault");
-    private static final ClassDesc CD_CODE = ClassDesc.of("org.lguest.cpu.impl.BlockCode");
+    private static final ClassDesc CD_CODE = ClassDesc.of("org.lguest.cpu.impl.compile.BlockCode");
     private static final ClassDesc CD_INTEGER = ClassDesc.of("java.lang.Integer");
     private static final MethodTypeDesc MT_RUN = MethodTypeDesc.of(CD_int, CD_FAST, CD_INSN.arrayType(), CD_int);
     private static final MethodTypeDesc MT_COMPARE = MethodTypeDesc.of(CD_int, CD_int, CD_int);
@@ -104,7 +110,7 @@ final class RegionCompiler {
      * which {@link #plan} reached it from the entry (0 for the entry), which
      * is the order {@link #cut} keeps them in.
      */
-    record Plan(Insn[] ins, int[] offs, int head, int[] reached) {
+    public record Plan(Insn[] ins, int[] offs, int head, int[] reached) {
         int lo() {
             return offs[0];
         }
@@ -132,7 +138,7 @@ final class RegionCompiler {
      * {@code page} and decoded instructions {@code code} (filled in as it
      * goes); null if the instruction there cannot be compiled.
      */
-    static Plan plan(Fast f, byte[] page, Insn[] code, int head, int max) {
+    public static Plan plan(Fast f, byte[] page, Insn[] code, int head, int max) {
         BitSet in = new BitSet(0x1000);
         int[] reachedAt = new int[0x1000];
         // Three tiers, each taken only when the ones before it are done: the code of the entry's own function
@@ -208,7 +214,7 @@ final class RegionCompiler {
      * instructions' decoded fields and offsets only (see {@link CompiledBlocks}).
      */
     record Compiled(BlockCode code, int kept) {
-        Plan plan(Plan planned) {
+        public Plan plan(Plan planned) {
             return kept == planned.ins.length ? planned : cut(planned, kept);
         }
     }
@@ -217,7 +223,7 @@ final class RegionCompiler {
         Plan plan = p;
         while (true) {
             Plan current = plan;
-            byte[] cls = CLASSFILE.build(ClassDesc.of("org.lguest.cpu.impl.Region"), cb -> {
+            byte[] cls = CLASSFILE.build(ClassDesc.of("org.lguest.cpu.impl.compile.Region"), cb -> {
                 cb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SUPER);
                 cb.withInterfaceSymbols(CD_CODE);
                 cb.withMethodBody("<init>", MethodTypeDesc.of(CD_void), ClassFile.ACC_PUBLIC, code -> {

@@ -1,63 +1,65 @@
-package org.lguest.cpu.impl;
+package org.lguest.cpu.impl.system;
 
 import org.lguest.cpu.IoPorts;
 import org.lguest.cpu.PhysicalMemory;
+import org.lguest.cpu.impl.CpuState;
+import org.lguest.cpu.impl.Fault;
 
 /**
  * Protected-mode system architecture: descriptors, segment loads, the stack,
  * far transfers through call gates, IRET, exception and interrupt delivery
  * with the TSS stack switch, I/O permission.
  */
-abstract class SysOps extends CpuState {
-    int dLo, dHi; // last descriptor read
+public abstract class SysOps extends CpuState {
+    public int dLo, dHi; // last descriptor read
 
     // host region
-    int hostStart, hostEnd;
-    boolean hostExit;
-    int hostVector, hostError;
-    boolean hostHasError;
+    public int hostStart, hostEnd;
+    public boolean hostExit;
+    public int hostVector, hostError;
+    public boolean hostHasError;
 
-    SysOps(PhysicalMemory mem, IoPorts io) {
+    public SysOps(PhysicalMemory mem, IoPorts io) {
         super(mem, io);
     }
 
     // ---------------------------------------------------------------- stack
 
-    final int sp() {
+    public final int sp() {
         return ssB ? r[4] : r[4] & 0xFFFF;
     }
 
-    final void setSp(int v) {
+    public final void setSp(int v) {
         if (ssB) r[4] = v;
         else setReg16(4, v);
     }
 
-    final void push32(int v) {
+    public final void push32(int v) {
         int sp = r[4] - 4;
         if (!ssB) sp &= 0xFFFF;
         write32(2, sp, v);
         setSp(sp);
     }
 
-    final void push16(int v) {
+    public final void push16(int v) {
         int sp = r[4] - 2;
         if (!ssB) sp &= 0xFFFF;
         write16(2, sp, v);
         setSp(sp);
     }
 
-    final void push(int v, boolean o32) {
+    public final void push(int v, boolean o32) {
         if (o32) push32(v);
         else push16(v);
     }
 
-    final int pop32() {
+    public final int pop32() {
         int v = read32(2, sp());
         setSp(r[4] + 4);
         return v;
     }
 
-    final int pop16() {
+    public final int pop16() {
         int v = read16(2, sp());
         setSp(r[4] + 2);
         return v;
@@ -70,7 +72,7 @@ abstract class SysOps extends CpuState {
     // ---------------------------------------------------------------- descriptors
 
     /** Reads the descriptor of selector into dLo/dHi; false if beyond the table limit. */
-    final boolean readDesc(int selector) {
+    public final boolean readDesc(int selector) {
         int base, limit;
         if ((selector & 4) != 0) {
             if ((ldtSel & 0xFFFC) == 0) return false;
@@ -87,20 +89,20 @@ abstract class SysOps extends CpuState {
         return true;
     }
 
-    static int descBase(int lo, int hi) {
+    public static int descBase(int lo, int hi) {
         return (lo >>> 16) | ((hi & 0xFF) << 16) | (hi & 0xFF000000);
     }
 
-    static int descLimit(int lo, int hi) {
+    public static int descLimit(int lo, int hi) {
         int l = (lo & 0xFFFF) | (hi & 0xF0000);
         return (hi & 0x800000) != 0 ? (l << 12) | 0xFFF : l;
     }
 
-    static int descAccess(int hi) {
+    public static int descAccess(int hi) {
         return hi & 0x00FFFF00;
     }
 
-    final void setAccessed(int selector) {
+    public final void setAccessed(int selector) {
         if ((dHi & 0x100) != 0) return;
         int base = (selector & 4) != 0 ? ldtBase : gdtBase;
         dHi |= 0x100;
@@ -140,13 +142,13 @@ abstract class SysOps extends CpuState {
         cacheSegment(2, selector, descBase(dLo, dHi), descLimit(dLo, dHi), descAccess(dHi));
     }
 
-    final void loadSeg(int s, int selector) {
+    public final void loadSeg(int s, int selector) {
         if (s == 2) loadSS(selector);
         else loadDataSeg(s, selector);
     }
 
     /** Sets CS (and CPL) from the descriptor in dLo/dHi. */
-    final void setCS(int selector, int newCpl) {
+    public final void setCS(int selector, int newCpl) {
         setCpl(newCpl);
         cacheSegment(1, (selector & 0xFFFC) | newCpl, descBase(dLo, dHi), descLimit(dLo, dHi), descAccess(dHi));
     }
@@ -162,7 +164,7 @@ abstract class SysOps extends CpuState {
     }
 
     /** Checks a code-segment descriptor in dLo/dHi as a target of a direct far JMP/CALL; returns the new CPL. */
-    final int checkDirectCode(int selector) {
+    public final int checkDirectCode(int selector) {
         int err = selector & 0xFFFC;
         int dpl = (dHi >> 13) & 3;
         if ((dHi & 0x1800) != 0x1800) throw fault(GP, err);
@@ -174,7 +176,7 @@ abstract class SysOps extends CpuState {
     }
 
     /** Far JMP (call == false) or far CALL. */
-    final void farTransfer(int selector, int offset, boolean o32, boolean call, int retEip) {
+    public final void farTransfer(int selector, int offset, boolean o32, boolean call, int retEip) {
         selector &= 0xFFFF;
         if ((selector & 0xFFFC) == 0) throw fault(GP, 0);
         int err = selector & 0xFFFC;
@@ -315,7 +317,7 @@ abstract class SysOps extends CpuState {
     }
 
     /** Far RET (and RET imm). */
-    final void farReturn(boolean o32, int imm) {
+    public final void farReturn(boolean o32, int imm) {
         int n = o32 ? 4 : 2;
         int s = sp();
         int neip = o32 ? read32(2, s) : read16(2, s);
@@ -379,7 +381,7 @@ abstract class SysOps extends CpuState {
     }
 
     /** IRET in protected mode. */
-    final void iret(boolean o32) {
+    public final void iret(boolean o32) {
         // nested task return: no task switching; the #TS names the back-link selector read from the current TSS
         if ((flags & NT) != 0) throw fault(TS, sysRead16(trBase) & 0xFFFC);
         int n = o32 ? 4 : 2;
@@ -429,7 +431,7 @@ abstract class SysOps extends CpuState {
     }
 
     /** POPF/IRET flag update rules at privilege oldCpl. */
-    final void popFlagsAt(int v, boolean o32, int oldCpl) {
+    public final void popFlagsAt(int v, boolean o32, int oldCpl) {
         int mask = CF | PF | AF | ZF | SF | TF | DF | OF | NT;
         if (o32) mask |= RF | AC | ID;
         int iopl = (flags >> 12) & 3;
@@ -440,7 +442,7 @@ abstract class SysOps extends CpuState {
 
     // ---------------------------------------------------------------- exceptions
 
-    static boolean contributory(int v) {
+    public static boolean contributory(int v) {
         return v == 0 || (v >= 10 && v <= 13);
     }
 
@@ -449,7 +451,7 @@ abstract class SysOps extends CpuState {
      * ext: the EXT bit for error codes of faults raised during delivery.
      * Sets hostExit instead when the gate leads into the host region.
      */
-    final void deliver(int vector, int error, boolean hasError, boolean soft) {
+    public final void deliver(int vector, int error, boolean hasError, boolean soft) {
         int e = soft ? 0 : 1;
         int gidx = vector * 8;
         int gerr = gidx | 2 | e;
@@ -529,7 +531,7 @@ abstract class SysOps extends CpuState {
 
     // ---------------------------------------------------------------- I/O permission
 
-    final void checkIo(int port, int size) {
+    public final void checkIo(int port, int size) {
         int iopl = (flags >> 12) & 3;
         if (cpl <= iopl) return;
         int type = (trAcc >> 8) & 0xF;

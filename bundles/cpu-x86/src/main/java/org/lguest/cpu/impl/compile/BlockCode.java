@@ -1,7 +1,10 @@
-package org.lguest.cpu.impl;
+package org.lguest.cpu.impl.compile;
+
+import org.lguest.cpu.impl.decode.Insn;
+import org.lguest.cpu.impl.interpret.Fast;
 
 /** A compiled region of one code page (a hidden class made by {@link RegionCompiler}). */
-interface BlockCode {
+public interface BlockCode {
     /**
      * Runs the region from its entry (EIP in the processor); returns the
      * instructions retired, with EIP set where it left. It leaves on a back

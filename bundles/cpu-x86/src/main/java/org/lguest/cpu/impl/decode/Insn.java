@@ -1,32 +1,34 @@
-package org.lguest.cpu.impl;
+package org.lguest.cpu.impl.decode;
+
+import org.lguest.cpu.impl.compile.Block;
 
 /** One pre-decoded instruction (32-bit code segment, 32-bit addressing), cached per code page. */
-final class Insn {
-    Kind kind = Kind.GENERIC;
-    int len;
-    int op;
-    int sz;
-    int reg, rm;
-    boolean mem;
-    int seg, base = -1, index = -1, scale, disp;
-    int imm;
+public final class Insn {
+    public Kind kind = Kind.GENERIC;
+    public int len;
+    public int op;
+    public int sz;
+    public int reg, rm;
+    public boolean mem;
+    public int seg, base = -1, index = -1, scale, disp;
+    public int imm;
     /** times execution started here (for block compilation) */
-    int hits;
+    public int hits;
     /** the compiled region entered at this instruction, if any */
-    Block block;
+    public Block block;
     /**
      * For an indirect jump, call or a return: the page offsets it was seen
      * to go to in the same page (first {@link #SEEN_LIMIT}), which a region
      * compiled after that jumps to directly (an inline cache).
      */
-    int[] seen;
+    public int[] seen;
 
     static final int SEEN_LIMIT = 16;
     /** exits through this instruction since its region was compiled, and how many of them went somewhere new */
-    int exits, fresh;
+    public int exits, fresh;
 
     /** Records that this instruction went to page offset off; returns whether that was new. */
-    boolean noteTarget(int off) {
+    public boolean noteTarget(int off) {
         if (seen == null) {
             seen = new int[] {off};
             return true;
@@ -40,5 +42,5 @@ final class Insn {
         return true;
     }
 
-    static final Insn GENERIC = new Insn();
+    public static final Insn GENERIC = new Insn();
 }

@@ -1,4 +1,4 @@
-package org.lguest.cpu.impl;
+package org.lguest.cpu.impl.compile;
 
 import java.io.Serializable;
 import java.lang.classfile.CodeBuilder;
@@ -7,6 +7,10 @@ import java.lang.constant.MethodTypeDesc;
 import java.lang.invoke.MethodHandleInfo;
 import java.lang.invoke.SerializedLambda;
 import java.lang.reflect.Method;
+
+import org.lguest.cpu.impl.CpuState;
+import org.lguest.cpu.impl.decode.Insn;
+import org.lguest.cpu.impl.interpret.Fast;
 
 /**
  * The processor methods that compiled regions call, each named by a Java
@@ -18,7 +22,9 @@ import java.lang.reflect.Method;
  * <p>The fields generated code reads and writes ({@code r}, {@code eip},
  * the lazy-flag fields) cannot be named that way; {@link #field} looks each
  * one up when this class is initialised, so a renamed field fails the first
- * compilation, with its name, in any test that runs hot code.
+ * compilation, with its name, in any test that runs hot code. So does a
+ * field that is not public: the generated classes are hidden classes of
+ * this package, and the processor's fields are declared in others.
  */
 final class Handlers {
     private Handlers() {
@@ -128,6 +134,9 @@ final class Handlers {
                 java.lang.reflect.Field f = c.getDeclaredField(name);
                 if (f.getType() != type) {
                     throw new IllegalStateException("processor field " + name + " is " + f.getType() + ", compiled code expects " + type);
+                }
+                if (!java.lang.reflect.Modifier.isPublic(f.getModifiers())) {
+                    throw new IllegalStateException("processor field " + name + " is not public: compiled code, in another package, cannot reach it");
                 }
                 return name;
             } catch (NoSuchFieldException e) {

@@ -1,10 +1,12 @@
-package org.lguest.cpu.impl;
+package org.lguest.cpu.impl.compile;
 
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+
+import org.lguest.cpu.impl.decode.Insn;
 
 /**
  * Compiled region code shared between processors. A region's generated class
@@ -18,7 +20,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * any more. One cache per CPU factory (the CPU service), one per processor
  * made without a factory.
  */
-final class CompiledBlocks {
+public final class CompiledBlocks {
     private final ConcurrentHashMap<Shape, Entry> byShape = new ConcurrentHashMap<>();
     private final ReferenceQueue<BlockCode> gone = new ReferenceQueue<>();
     private final AtomicLong compiled = new AtomicLong(), shared = new AtomicLong();
@@ -82,7 +84,7 @@ final class CompiledBlocks {
     }
 
     /** The region for {@code plan}: its code from the cache, or compiled now and cached. */
-    Block block(RegionCompiler.Plan plan) {
+    public Block block(RegionCompiler.Plan plan) {
         expunge();
         Shape shape = Shape.of(plan);
         Entry e = byShape.get(shape);
@@ -106,12 +108,12 @@ final class CompiledBlocks {
     }
 
     /** Classes defined so far. */
-    long compiled() {
+    public long compiled() {
         return compiled.get();
     }
 
     /** Blocks given code another processor had compiled. */
-    long shared() {
+    public long shared() {
         return shared.get();
     }
 

@@ -1,8 +1,12 @@
-package org.lguest.cpu.impl;
+package org.lguest.cpu.impl.decode;
+
+import org.lguest.cpu.impl.compile.RegionCompiler;
+import org.lguest.cpu.impl.interpret.Fast;
+import org.lguest.cpu.impl.interpret.Interp;
 
 /**
  * What a pre-decoded instruction ({@link Insn}) is: the forms the
- * pre-decoder ({@link Fast#decodeAt}) recognises, each executed by
+ * pre-decoder ({@link PreDecoder}) recognises, each executed by
  * {@link Fast#exec} and, in a compiled region, inlined by
  * {@link RegionCompiler} or handed back to {@code exec}. Anything else is
  * {@link #GENERIC}: the interpreter ({@link Interp#step}) runs it.
@@ -13,7 +17,7 @@ package org.lguest.cpu.impl;
  * {@code rm} (register numbers), a memory operand ({@code mem}, segment,
  * base, index, scale, displacement) and {@code imm}.
  */
-enum Kind {
+public enum Kind {
     /** interpreted: not a form below, 16-bit code, or crossing the page's end */
     GENERIC,
     /** op r/m, reg; op reg, r/m; op r/m, imm (any size) */
@@ -44,7 +48,7 @@ enum Kind {
     CMOV, SETCC,
     CDQ, CWDE, XCHG, LEAVE, NOP,
 
-    // specialised 32-bit forms (Fast.specialize), the hottest ones
+    // specialised 32-bit forms (PreDecoder.specialize), the hottest ones
     /** op r32, r32: the ALU operation in op, destination rm, source reg */
     RR,
     /** op r32, imm: the ALU operation in op, destination rm */

@@ -1,44 +1,46 @@
-package org.lguest.cpu.impl;
+package org.lguest.cpu.impl.interpret;
 
 import org.lguest.cpu.IoPorts;
 import org.lguest.cpu.PhysicalMemory;
+import org.lguest.cpu.impl.decode.Opcodes;
+import org.lguest.cpu.impl.system.SysOps;
 
 /**
  * The integer instruction set: prefix decoding, ModRM/SIB addressing and the
  * execution of one instruction per {@link #step()}. The big opcode switches
  * are split so every method stays below HotSpot's 8000-byte JIT limit.
  */
-abstract class Interp extends SysOps {
+public abstract class Interp extends SysOps {
     int segOvr, rep;
-    boolean o32, a32, lock;
-    int eaSeg, eaOff;
-    int startEip, startEsp;
+    public boolean o32, a32, lock;
+    public int eaSeg, eaOff;
+    public int startEip, startEsp;
     /** the run loop stops its chunk when icount reaches this; HLT etc. set it to 0 */
-    long limit;
-    boolean halted;
-    final int[] dr = new int[8];
-    long tscOffset;
+    public long limit;
+    public boolean halted;
+    public final int[] dr = new int[8];
+    public long tscOffset;
     /**
      * Set by an instruction after which no single-step #DB is taken: INT n/INT3/INTO (delivery clears TF;
      * stepping resumes after the handler's IRET) and MOV SS/POP SS (the trap waits for the next instruction).
      */
-    boolean noStepTrap;
+    public boolean noStepTrap;
 
     Interp(PhysicalMemory mem, IoPorts io) {
         super(mem, io);
     }
 
-    abstract void fpu(int op, int modrm);
+    public abstract void fpu(int op, int modrm);
 
-    abstract void fwait();
+    public abstract void fwait();
 
-    abstract void grp15(int modrm);
+    public abstract void grp15(int modrm);
 
-    abstract void cpuid();
+    public abstract void cpuid();
 
-    abstract void rdmsr();
+    public abstract void rdmsr();
 
-    abstract void wrmsr();
+    public abstract void wrmsr();
 
     // ---------------------------------------------------------------- decode
 
@@ -132,7 +134,7 @@ abstract class Interp extends SysOps {
         }
     }
 
-    final int alu(int k, int a, int b, int sz) {
+    public final int alu(int k, int a, int b, int sz) {
         if (sz == 4) return alu32(k, a, b);
         int m = sz == 2 ? 0xFFFF : 0xFF;
         a &= m;
@@ -183,7 +185,7 @@ abstract class Interp extends SysOps {
     }
 
     /** Group 2 shifts and rotates; count already read. */
-    final int shift(int k, int a, int cnt, int sz) {
+    public final int shift(int k, int a, int cnt, int sz) {
         cnt &= 31;
         int bits = sz * 8, m = maskOf(sz);
         a &= m;
@@ -256,7 +258,7 @@ abstract class Interp extends SysOps {
 
     // ---------------------------------------------------------------- step
 
-    final void step() {
+    public final void step() {
         startEip = eip;
         startEsp = r[4];
         segOvr = -1;
@@ -296,84 +298,19 @@ abstract class Interp extends SysOps {
      * Fetches the whole instruction at startEip before it executes (as the processor does): a fetch fault
      * (#PF at the next page, #GP past the CS limit) comes before anything the instruction itself would
      * raise, and a 16th byte raises #GP(0). Used when the instruction may leave the fetch window or has
-     * several prefixes; restores EIP.
+     * several prefixes; restores EIP. Its length comes from the opcode table ({@link Opcodes#length}),
+     * which stops at a 0F-map opcode that does not exist: the processor raises #UD once it has the
+     * opcode, fetching nothing more.
      */
     final void prefetch() {
         int save = eip;
         eip = startEip;
-        boolean o = csD, ad = csD;
-        int op;
-        while (true) {
-            op = fetchCounted();
-            if (op == 0x66) o = !csD;
-            else if (op == 0x67) ad = !csD;
-            else if (!(op == 0x26 || op == 0x2E || op == 0x36 || op == 0x3E || op == 0x64 || op == 0x65
-                    || op == 0xF0 || op == 0xF2 || op == 0xF3)) break;
-        }
-        int z = o ? 4 : 2, imm;
-        boolean modrm;
-        int reg = -1, op2 = -1;
-        if (op == 0x0F) {
-            op2 = fetchCounted();
-            if (!defined0F(op2)) {
-                // the processor raises #UD once it has the opcode, fetching nothing more
-                eip = save;
-                return;
-            }
-            modrm = !(op2 == 0x06 || op2 == 0x08 || op2 == 0x09 || (op2 >= 0x30 && op2 <= 0x35)
-                    || (op2 >= 0x80 && op2 <= 0x8F) || (op2 >= 0xA0 && op2 <= 0xA2) || op2 == 0xA8 || op2 == 0xA9
-                    || op2 >= 0xC8);
-            imm = (op2 >= 0x80 && op2 <= 0x8F) ? z : op2 == 0xA4 || op2 == 0xAC || op2 == 0xBA ? 1 : 0;
-        } else {
-            modrm = (op < 0x40 && (op & 7) < 4) || op == 0x62 || op == 0x63 || op == 0x69 || op == 0x6B
-                    || (op >= 0x80 && op <= 0x8F) || op == 0xC0 || op == 0xC1 || (op >= 0xC4 && op <= 0xC7)
-                    || (op >= 0xD0 && op <= 0xD3) || (op >= 0xD8 && op <= 0xDF) || op == 0xF6 || op == 0xF7
-                    || op == 0xFE || op == 0xFF;
-            if (op < 0x40) imm = (op & 7) == 4 ? 1 : (op & 7) == 5 ? z : 0;
-            else if (op == 0x68 || op == 0x69 || op == 0x81 || op == 0xA9 || op == 0xC7 || op == 0xE8 || op == 0xE9
-                    || (op >= 0xB8 && op <= 0xBF)) imm = z;
-            else if (op == 0x6A || op == 0x6B || (op >= 0x70 && op <= 0x7F) || op == 0x80 || op == 0x82 || op == 0x83
-                    || op == 0xA8 || (op >= 0xB0 && op <= 0xB7) || op == 0xC0 || op == 0xC1 || op == 0xC6 || op == 0xCD
-                    || op == 0xD4 || op == 0xD5 || (op >= 0xE0 && op <= 0xE7) || op == 0xEB) imm = 1;
-            else if (op == 0x9A || op == 0xEA) imm = z + 2;
-            else if (op >= 0xA0 && op <= 0xA3) imm = ad ? 4 : 2;
-            else if (op == 0xC2 || op == 0xCA) imm = 2;
-            else if (op == 0xC8) imm = 3;
-            else imm = 0;
-        }
-        if (modrm) {
-            int m = fetchCounted();
-            int mod = m >> 6, rm = m & 7;
-            reg = (m >> 3) & 7;
-            // MOV to/from CRn/DRn ignore the mod bits: always a register operand, no SIB or displacement
-            if (mod != 3 && !(op == 0x0F && op2 >= 0x20 && op2 <= 0x23)) {
-                if (ad) {
-                    int base = rm;
-                    if (rm == 4) base = fetchCounted() & 7;
-                    if (mod == 1) fetchCounted();
-                    else if (mod == 2 || (mod == 0 && base == 5)) skipCounted(4);
-                } else {
-                    if (mod == 1) fetchCounted();
-                    else if (mod == 2 || (mod == 0 && rm == 6)) skipCounted(2);
-                }
-            }
-        }
-        if ((op == 0xF6 || op == 0xF7) && reg < 2) imm = op == 0xF6 ? 1 : z;
-        skipCounted(imm);
+        Opcodes.length(countedFetch, csD);
         eip = save;
     }
 
-    /** Whether the 0F-map opcode exists on this processor (for some ModRM). */
-    static boolean defined0F(int op2) {
-        return op2 <= 0x03 || op2 == 0x06 || op2 == 0x08 || op2 == 0x09 || (op2 >= 0x18 && op2 <= 0x23)
-                || (op2 >= 0x30 && op2 <= 0x32) || op2 == 0x34 || op2 == 0x35 || (op2 >= 0x40 && op2 <= 0x4F) || (op2 >= 0x80 && op2 <= 0xA5)
-                || op2 == 0xA8 || op2 == 0xA9 || (op2 >= 0xAB && op2 <= 0xB7) || (op2 >= 0xBA && op2 <= 0xC1)
-                || op2 >= 0xC7 && op2 <= 0xCF;
-    }
-
-    private void skipCounted(int n) {
-        for (int i = 0; i < n; i++) fetchCounted();
-    }
+    /** {@link #fetchCounted} as the opcode table's byte source (made once: prefetch allocates nothing). */
+    private final Opcodes.ByteSource countedFetch = this::fetchCounted;
 
     /** One byte of the instruction at startEip for {@link #prefetch}; a 16th byte is #GP(0). */
     private int fetchCounted() {
@@ -381,27 +318,17 @@ abstract class Interp extends SysOps {
         return fetch8();
     }
 
+    /**
+     * Raises #UD for a LOCK prefix the opcode table does not allow: an opcode that is never lockable
+     * before its ModRM byte is fetched, then one whose ModRM.reg does not allow it or whose operand is
+     * a register. Restores EIP when the prefix is allowed.
+     */
     private void checkLock(int op) {
         int save = eip;
-        boolean ok;
-        int m;
-        // an opcode that is never lockable is #UD before its ModRM byte is fetched
-        if (op == 0x0F) {
-            int op2 = fetch8();
-            if (!(op2 == 0xAB || op2 == 0xB3 || op2 == 0xBB || op2 == 0xB0 || op2 == 0xB1 || op2 == 0xC0 || op2 == 0xC1
-                    || op2 == 0xBA || op2 == 0xC7)) throw fault(UD);
-            m = fetch8();
-            int reg = (m >> 3) & 7;
-            ok = op2 == 0xAB || op2 == 0xB3 || op2 == 0xBB || op2 == 0xB0 || op2 == 0xB1 || op2 == 0xC0 || op2 == 0xC1
-                    || (op2 == 0xBA && reg >= 5) || (op2 == 0xC7 && reg == 1);
-        } else {
-            if (!((op < 0x38 && (op & 6) == 0) || (op & 0xFC) == 0x80 || op == 0x86 || op == 0x87 || op == 0xF6
-                    || op == 0xF7 || op == 0xFE || op == 0xFF)) throw fault(UD);
-            m = fetch8();
-            int reg = (m >> 3) & 7;
-            ok = (op < 0x38 && (op & 6) == 0) || ((op & 0xFC) == 0x80 && reg != 7) || op == 0x86 || op == 0x87
-                    || ((op == 0xF6 || op == 0xF7) && (reg == 2 || reg == 3)) || ((op == 0xFE || op == 0xFF) && reg < 2);
-        }
+        int entry = op == 0x0F ? Opcodes.twoByte(fetch8()) : Opcodes.oneByte(op);
+        if (!Opcodes.lockableAtAll(entry)) throw fault(UD);
+        int m = fetch8();
+        boolean ok = Opcodes.lockable(entry, (m >> 3) & 7);
         eip = save;
         if (!ok || m >= 0xC0) throw fault(UD);
     }
@@ -1416,7 +1343,7 @@ abstract class Interp extends SysOps {
         }
     }
 
-    final void needCpl0() {
+    public final void needCpl0() {
         if (cpl != 0) throw fault(GP, 0);
     }
 

@@ -1,4 +1,7 @@
-package org.lguest.cpu.impl;
+package org.lguest.cpu.impl.compile;
+
+import org.lguest.cpu.impl.decode.Insn;
+import org.lguest.cpu.impl.interpret.Fast;
 
 /**
  * A compiled region, as a decoded page holds it (at its entry instruction):
@@ -6,13 +9,13 @@ package org.lguest.cpu.impl;
  * handed to {@link Fast#exec}), and the bytes it covers, so that a store
  * there drops it.
  */
-final class Block {
-    final BlockCode code;
-    final Insn[] ins;
+public final class Block {
+    public final BlockCode code;
+    public final Insn[] ins;
     /** instructions in the region: no path without a back edge is longer */
-    final int n;
+    public final int n;
     /** page offsets of the first byte and after the last byte it covers */
-    final int lo, hi;
+    public final int lo, hi;
 
     Block(BlockCode code, RegionCompiler.Plan plan) {
         this.code = code;
