@@ -42,6 +42,45 @@ class CompiledCodeTest {
     }
 
     @Test
+    void aCompareWhoseFlagsNothingReadsStillFaultsOnItsMemoryOperand() {
+        TestMachine m = new TestMachine();
+        m.hostVectors();
+        m.identityPaging(0x7);
+        // L: cmp eax,[esi]; add esi,4 (its flags replace the compare's); inc edi; cmp esi,0x80000; jb L; hlt
+        m.poke32(0x21000 + 0x74 * 4, 0);
+        m.code(0x3B, 0x06, 0x83, 0xC6, 0x04, 0x47, 0x81, 0xFE, 0x00, 0x00, 0x08, 0x00, 0x72, 0xF2, 0xF4);
+        m.cpu.setReg(Cpu.ESI, 0x73C00);
+        CpuExit x = m.cpu.run(100_000);
+        assertEquals(CpuExit.Reason.HOST_VECTOR, x.reason(), "" + x);
+        assertEquals(14, x.vector(), "the compare's read of the unmapped page is a #PF");
+        assertEquals(0x74000, m.cpu.cr(2));
+        assertEquals(TestMachine.CODE, m.cpu.eip(), "EIP at the compare");
+        assertEquals(256, m.cpu.reg(Cpu.EDI), "256 compares completed");
+    }
+
+    @Test
+    void aCompiledLoopThatNeverEndsLeavesWhenAnExitIsRequested() throws Exception {
+        TestMachine m = new TestMachine();
+        m.hostVectors();
+        m.code(0x40, 0xEB, 0xFD); // L: inc eax; jmp L
+        long before = m.cpu.instructionsRetired();
+        Thread asker = new Thread(() -> {
+            try {
+                Thread.sleep(500); // the loop is compiled by then and runs as one region
+            } catch (InterruptedException e) {
+                return;
+            }
+            m.cpu.requestExit();
+        });
+        asker.start();
+        CpuExit x = m.cpu.run(Long.MAX_VALUE / 2);
+        asker.join();
+        assertEquals(CpuExit.Reason.EXIT_REQUESTED, x.reason(), "" + x);
+        long retired = m.cpu.instructionsRetired() - before;
+        assertEquals((retired + 1) / 2, m.cpu.reg(Cpu.EAX) & 0xFFFFFFFFL, "one inc per loop of two instructions, after " + retired);
+    }
+
+    @Test
     void faultInsideAHotLoopReportsTheFaultingInstructionAndRetiredCount() {
         TestMachine m = new TestMachine();
         m.hostVectors();

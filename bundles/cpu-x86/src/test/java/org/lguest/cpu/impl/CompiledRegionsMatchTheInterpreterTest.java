@@ -210,7 +210,7 @@ class CompiledRegionsMatchTheInterpreterTest {
         int mem = 0x46 | (0 << 3); // [esi+disp8], reg field filled in per form
         int disp = r.nextInt(32) * 4 + (r.nextInt(4) == 0 ? r.nextInt(4) : 0);
         int bdisp = r.nextInt(200);
-        switch (r.nextInt(45)) {
+        switch (r.nextInt(48)) {
             case 0: return new int[] {(op << 3) | 1, 0xC0 | (s << 3) | d};                 // op r32, r32
             case 1: return new int[] {0x83, 0xC0 | (op << 3) | d, r.nextInt(256)};        // op r32, imm8
             case 2: return new int[] {0x81, 0xC0 | (op << 3) | d, r.nextInt(256), r.nextInt(256), r.nextInt(256), r.nextInt(256)};
@@ -256,6 +256,9 @@ class CompiledRegionsMatchTheInterpreterTest {
             case 42: return new int[] {0x87, mem | (s << 3), disp};                       // xchg [esi+d], r32
             case 43: return new int[] {0x66, 0xFF, mem | (r.nextInt(2) << 3), disp};      // inc/dec word [esi+d]
             case 44: return new int[] {0xF7, mem | ((2 + r.nextInt(3)) << 3), disp};      // not / neg / mul [esi+d]
+            case 45: return new int[] {0x80, 0x47 | (op << 3), bdisp, r.nextInt(256)};   // op byte [edi+d], imm8
+            case 46: return new int[] {0xF6, 0x47, bdisp, r.nextInt(256)};              // test byte [edi+d], imm8
+            case 47: return new int[] {0x66, 0x85, 0xC0 | (s << 3) | d};                // test r16, r16
             default: return new int[] {0x66, 0x83, mem | (op << 3), disp, r.nextInt(256)};   // op word [esi+d], imm8
         }
     }

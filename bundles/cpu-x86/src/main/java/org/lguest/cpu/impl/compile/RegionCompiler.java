@@ -412,13 +412,24 @@ public final class RegionCompiler {
         void dynamicFlush() {
             Label none = c.newLabel();
             c.iload(FLAG_OP).ifeq(none);
-            c.aload(CPU).iload(FLAG_OP).putfield(CD_FAST, F_LOP, CD_int);
+            // FLAG_OP holds the lazy op and, above it, how far its size is below 32 bits (see sized)
+            c.aload(CPU).iload(FLAG_OP).loadConstant(0xFF).iand().putfield(CD_FAST, F_LOP, CD_int);
+            c.aload(CPU).loadConstant(32).iload(FLAG_OP).loadConstant(8).iushr().isub().putfield(CD_FAST, F_LSZ, CD_int);
             storeFlagFields();
             c.labelBinding(none);
         }
 
+        /** The lazy op of an operation of {@code bits} (8, 16 or 32): FLAG_OP's value and {@code known}'s. */
+        static int sized(int op, int bits) {
+            return op | (32 - bits) << 8;
+        }
+
+        /** The operand size of a lazy op in {@code known} form, in bits. */
+        static int bitsOf(int known) {
+            return 32 - (known >>> 8);
+        }
+
         private void storeFlagFields() {
-            c.aload(CPU).loadConstant(32).putfield(CD_FAST, F_LSZ, CD_int);
             c.aload(CPU).iload(FLAG_A).putfield(CD_FAST, F_LA, CD_int);
             c.aload(CPU).iload(FLAG_B).putfield(CD_FAST, F_LB, CD_int);
             c.aload(CPU).iload(FLAG_R).putfield(CD_FAST, F_LR, CD_int);
@@ -432,7 +443,8 @@ public final class RegionCompiler {
             if (known == UNKNOWN) {
                 dynamicFlush();
             } else {
-                c.aload(CPU).loadConstant(known).putfield(CD_FAST, F_LOP, CD_int);
+                c.aload(CPU).loadConstant(known & 0xFF).putfield(CD_FAST, F_LOP, CD_int);
+                c.aload(CPU).loadConstant(bitsOf(known)).putfield(CD_FAST, F_LSZ, CD_int);
                 storeFlagFields();
             }
             known = IN_FIELDS;
@@ -543,7 +555,7 @@ public final class RegionCompiler {
 
         /** Jumps to {@code yes} when condition cc holds. */
         void condition(int cc, Label yes) {
-            int op = known;
+            int op = known == UNKNOWN || known == IN_FIELDS ? known : known & 0xFF;
             if (op == CpuState.L_SUB) {
                 switch (cc) {
                     case 2 -> unsigned(FLAG_A, FLAG_B).iflt(yes);
@@ -552,12 +564,24 @@ public final class RegionCompiler {
                     case 5 -> c.iload(FLAG_A).iload(FLAG_B).if_icmpne(yes);
                     case 6 -> unsigned(FLAG_A, FLAG_B).ifle(yes);
                     case 7 -> unsigned(FLAG_A, FLAG_B).ifgt(yes);
-                    case 8 -> c.iload(FLAG_R).iflt(yes);
-                    case 9 -> c.iload(FLAG_R).ifge(yes);
-                    case 0xC -> c.iload(FLAG_A).iload(FLAG_B).if_icmplt(yes);
-                    case 0xD -> c.iload(FLAG_A).iload(FLAG_B).if_icmpge(yes);
-                    case 0xE -> c.iload(FLAG_A).iload(FLAG_B).if_icmple(yes);
-                    case 0xF -> c.iload(FLAG_A).iload(FLAG_B).if_icmpgt(yes);
+                    case 8 -> signed(FLAG_R).iflt(yes);
+                    case 9 -> signed(FLAG_R).ifge(yes);
+                    case 0xC -> {
+                        signed(FLAG_A);
+                        signed(FLAG_B).if_icmplt(yes);
+                    }
+                    case 0xD -> {
+                        signed(FLAG_A);
+                        signed(FLAG_B).if_icmpge(yes);
+                    }
+                    case 0xE -> {
+                        signed(FLAG_A);
+                        signed(FLAG_B).if_icmple(yes);
+                    }
+                    case 0xF -> {
+                        signed(FLAG_A);
+                        signed(FLAG_B).if_icmpgt(yes);
+                    }
                     default -> viaFields(cc, yes);
                 }
             } else if (op == CpuState.L_LOGIC) {
@@ -567,10 +591,10 @@ public final class RegionCompiler {
                     case 1, 3 -> c.goto_(yes);
                     case 4, 6 -> c.iload(FLAG_R).ifeq(yes);
                     case 5, 7 -> c.iload(FLAG_R).ifne(yes);
-                    case 8, 0xC -> c.iload(FLAG_R).iflt(yes);
-                    case 9, 0xD -> c.iload(FLAG_R).ifge(yes);
-                    case 0xE -> c.iload(FLAG_R).ifle(yes);
-                    case 0xF -> c.iload(FLAG_R).ifgt(yes);
+                    case 8, 0xC -> signed(FLAG_R).iflt(yes);
+                    case 9, 0xD -> signed(FLAG_R).ifge(yes);
+                    case 0xE -> signed(FLAG_R).ifle(yes);
+                    case 0xF -> signed(FLAG_R).ifgt(yes);
                     default -> viaFields(cc, yes);
                 }
             } else if (op == CpuState.L_IMUL) {
@@ -579,16 +603,16 @@ public final class RegionCompiler {
                     case 1, 3 -> c.iload(FLAG_AUX).ifeq(yes);
                     case 4 -> c.iload(FLAG_R).ifeq(yes);
                     case 5 -> c.iload(FLAG_R).ifne(yes);
-                    case 8 -> c.iload(FLAG_R).iflt(yes);
-                    case 9 -> c.iload(FLAG_R).ifge(yes);
+                    case 8 -> signed(FLAG_R).iflt(yes);
+                    case 9 -> signed(FLAG_R).ifge(yes);
                     default -> viaFields(cc, yes);
                 }
             } else if (op == CpuState.L_ADD || op == CpuState.L_INC || op == CpuState.L_DEC) {
                 switch (cc) {
                     case 4 -> c.iload(FLAG_R).ifeq(yes);
                     case 5 -> c.iload(FLAG_R).ifne(yes);
-                    case 8 -> c.iload(FLAG_R).iflt(yes);
-                    case 9 -> c.iload(FLAG_R).ifge(yes);
+                    case 8 -> signed(FLAG_R).iflt(yes);
+                    case 9 -> signed(FLAG_R).ifge(yes);
                     default -> {
                         if (op == CpuState.L_ADD && (cc == 2 || cc == 3)) {
                             // carry out of an add: the result is below an operand
@@ -605,6 +629,15 @@ public final class RegionCompiler {
             }
         }
 
+        /** The value in a flag slot as the signed number of the pending op's size (zero-extended below 32 bits). */
+        private CodeBuilder signed(int slot) {
+            c.iload(slot);
+            int bits = known == UNKNOWN || known == IN_FIELDS ? 32 : bitsOf(known);
+            if (bits == 8) c.i2b();
+            else if (bits == 16) c.i2s();
+            return c;
+        }
+
         private CodeBuilder unsigned(int a, int b) {
             return c.iload(a).iload(b).invokestatic(CD_INTEGER, "compareUnsigned", MT_COMPARE);
         }
@@ -618,7 +651,7 @@ public final class RegionCompiler {
 
         /** CF as it is before an instruction that keeps it (inc, dec): 0 or 1 on the stack. */
         void carry() {
-            switch (known) {
+            switch (known == UNKNOWN || known == IN_FIELDS ? known : known & 0xFF) {
                 case CpuState.L_SUB -> unsigned(FLAG_A, FLAG_B).loadConstant(31).iushr();
                 case CpuState.L_ADD -> unsigned(FLAG_R, FLAG_A).loadConstant(31).iushr();
                 case CpuState.L_LOGIC -> c.iconst_0();
@@ -871,14 +904,9 @@ public final class RegionCompiler {
                         else reg(in.rm, in.sz);
                         c.istore(T0);
                         if (k == Kind.TEST_RM_R) reg(in.reg, in.sz);
-                        else c.loadConstant(in.imm);
-                        c.istore(T1);
-                        {
-                            flush();
-                            c.aload(CPU).iconst_4().iload(T0).iload(T1).loadConstant(in.sz);
-                            Handlers.ALU.invoke(c);
-                            c.pop();
-                        }
+                        else c.loadConstant(in.imm & (in.sz == 2 ? 0xFFFF : 0xFF));
+                        c.iload(T0).iand().istore(T2);
+                        setFlags(sized(CpuState.L_LOGIC, in.sz * 8), -1, -1, T2);
                     }
                     case INC_R, DEC_R -> {
                         if (in.sz == 4) {
@@ -1321,15 +1349,19 @@ public final class RegionCompiler {
                 reg(in.rm, sz);
             }
             c.istore(T0);
-            if (in.kind == Kind.ALU_RM_IMM) c.loadConstant(in.imm);
+            int mask = sz == 4 ? -1 : sz == 2 ? 0xFFFF : 0xFF;
+            if (in.kind == Kind.ALU_RM_IMM) c.loadConstant(in.imm & mask);
             else if (in.kind == Kind.ALU_R_RM) {
                 if (in.mem) load(in, sz);
                 else reg(in.rm, sz);
             } else reg(in.reg, sz);
             c.istore(T1);
-            if (sz == 4 && k != 2 && k != 3) {
+            boolean inline = k != 2 && k != 3;
+            if (inline) {
+                // both operands zero-extended; so is the result
                 c.iload(T0).iload(T1);
                 aluInstruction(k);
+                if (sz != 4) c.loadConstant(mask).iand();
                 c.istore(T2);
             } else {
                 flush();
@@ -1345,8 +1377,8 @@ public final class RegionCompiler {
                     setReg(in.kind == Kind.ALU_R_RM ? in.reg : in.rm, sz);
                 }
             }
-            if (sz == 4 && k != 2 && k != 3) {
-                setFlags(lazyOp(k), T0, T1, T2);
+            if (inline) {
+                setFlags(sized(lazyOp(k), sz * 8), T0, T1, T2);
             }
             return toMemory && k != 7;
         }
