@@ -59,6 +59,26 @@ class CompiledCodeTest {
     }
 
     @Test
+    void theCarryOfARotateReachesAnAdcThroughTheIncThatKeepsIt() {
+        TestMachine m = new TestMachine();
+        m.hostVectors();
+        // L: dec ecx; rol ebx,1; inc edi; adc esi,esi; add ebx,edi; test ecx,ecx; jnz L; hlt
+        // -- the rotate's CF, kept by inc, shifted into esi by adc (esi holds the last 32 carries)
+        m.code(0x49, 0xC1, 0xC3, 0x01, 0x47, 0x11, 0xF6, 0x01, 0xFB, 0x85, 0xC9, 0x75, 0xF3, 0xF4);
+        int ebx = 0x8000_0001 ^ 0x0F0F_3C5A;
+        m.cpu.setReg(Cpu.EBX, ebx);
+        m.cpu.setReg(Cpu.ECX, 1000);
+        assertEquals(CpuExit.Reason.HALT, m.cpu.run(100_000).reason());
+        int carries = 0;
+        for (int edi = 1; edi <= 1000; edi++) {
+            carries = 2 * carries + (ebx >>> 31);
+            ebx = Integer.rotateLeft(ebx, 1) + edi;
+        }
+        assertEquals(Integer.toBinaryString(carries), Integer.toBinaryString(m.cpu.reg(Cpu.ESI)), "the last 32 carries rotated out");
+        assertEquals(ebx, m.cpu.reg(Cpu.EBX));
+    }
+
+    @Test
     void aCompiledLoopThatNeverEndsLeavesWhenAnExitIsRequested() throws Exception {
         TestMachine m = new TestMachine();
         m.hostVectors();

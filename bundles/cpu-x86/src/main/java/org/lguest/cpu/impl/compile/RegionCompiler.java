@@ -288,6 +288,11 @@ public final class RegionCompiler {
                 PRODUCT = 33; // a long: 33 and 34
         /** Static knowledge of the flags: in the fields, unknown (look at FLAG_OP), or pending in locals as this lazy op. */
         static final int IN_FIELDS = 0, UNKNOWN = -1;
+        /**
+         * Only CF is pending, in FLAG_AUX, for the inc or dec that comes next
+         * (after a rotate; see rotateFlagsNeeded): never flushed, never tested.
+         */
+        static final int CARRY_ONLY = 0x7F;
 
         final CodeBuilder c;
         final Plan p;
@@ -439,6 +444,7 @@ public final class RegionCompiler {
 
         /** Makes the processor's flag fields current (before code that reads or writes them). */
         void flush() {
+            if (known == CARRY_ONLY) throw new IllegalStateException("the flags of a rotate were read before its inc or dec");
             if (known == IN_FIELDS) return;
             if (known == UNKNOWN) {
                 dynamicFlush();
@@ -655,7 +661,7 @@ public final class RegionCompiler {
                 case CpuState.L_SUB -> unsigned(FLAG_A, FLAG_B).loadConstant(31).iushr();
                 case CpuState.L_ADD -> unsigned(FLAG_R, FLAG_A).loadConstant(31).iushr();
                 case CpuState.L_LOGIC -> c.iconst_0();
-                case CpuState.L_INC, CpuState.L_DEC -> c.iload(FLAG_AUX);
+                case CpuState.L_INC, CpuState.L_DEC, CARRY_ONLY -> c.iload(FLAG_AUX);
                 case CpuState.L_IMUL -> c.iload(FLAG_AUX).dup().ineg().ior().loadConstant(31).iushr();
                 default -> {
                     flush();
@@ -1022,7 +1028,23 @@ public final class RegionCompiler {
                         }
                     }
                     case SHIFT -> {
-                        if (!in.mem && in.sz == 4) {
+                        int need = in.mem || in.sz != 4 || in.op > 1 || in.imm < 0 || (in.imm & 31) == 0 ? -1 : rotateFlagsNeeded(i);
+                        if (need >= 0) {
+                            // rol/ror by a constant whose ZF, SF, PF, AF and OF nothing reads (see rotateFlagsNeeded)
+                            int n = in.imm & 31;
+                            reg(in.rm);
+                            c.loadConstant(in.op == 0 ? n : 32 - n).ishl();
+                            reg(in.rm);
+                            c.loadConstant(in.op == 0 ? 32 - n : n).iushr().ior();
+                            if (need == 1) {
+                                c.dup();
+                                if (in.op == 0) c.iconst_1().iand(); // rol: CF is the bit rotated into bit 0
+                                else c.loadConstant(31).iushr(); // ror: the bit rotated into bit 31
+                                c.istore(FLAG_AUX);
+                                known = CARRY_ONLY;
+                            }
+                            setReg(in.rm);
+                        } else if (!in.mem && in.sz == 4) {
                             if (in.imm >= 0) c.loadConstant(in.imm);
                             else {
                                 reg(1);
@@ -1313,6 +1335,25 @@ public final class RegionCompiler {
                 case TEST_RM_R, TEST_RM_IMM -> !n.mem && n.sz == 4;
                 default -> false;
             };
+        }
+
+        /**
+         * Which flags of the rotate at i anything can see: 0 none (an
+         * instruction that sets them all comes first), 1 only CF (a 32-bit inc
+         * or dec comes first, which keeps CF and sets the rest), -1 more (a
+         * read, a fault, a branch, an entry from elsewhere on the way).
+         */
+        int rotateFlagsNeeded(int i) {
+            int next = p.offs[i] + p.ins[i].len;
+            for (int j = i + 1; j < p.ins.length && p.offs[j] == next; j++) {
+                Insn n = p.ins[j];
+                if (target[j] || mayFault(n)) return -1;
+                if (setsEveryFlag(n)) return 0;
+                if ((n.kind == Kind.INC_R || n.kind == Kind.DEC_R) && n.sz == 4) return 1;
+                if (!flagNeutral(n)) return -1;
+                next = p.offs[j] + n.len;
+            }
+            return -1;
         }
 
         /** A register-only instruction compiled inline that neither reads nor writes flags and does not branch. */
