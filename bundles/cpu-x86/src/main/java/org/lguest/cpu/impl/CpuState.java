@@ -720,6 +720,18 @@ public abstract class CpuState {
         return cpu.readLin8(a);
     }
 
+    /**
+     * The 32-bit value at offset {@code off} of segment {@code seg} if the
+     * read TLB holds its page, else {@code fallback}: a look without side
+     * effects (no walk, no fault, no A bit), for the compiler's guesses.
+     */
+    public final int peek32(int seg, int off, int fallback) {
+        int a = sbase[seg] + off;
+        int i = ((a >>> 12) & TLB_MASK) | tlbUser;
+        if (i < 0 || i >= rTag.length || rTag[i] != a >>> 12 || (a & 0xFFF) > 0xFFC) return fallback;
+        return (int) I32.get(rPage[i], a & 0xFFF);
+    }
+
     // the segment check and the access in one call: one call site per access in a region's bytecode
 
     public static int loadAt32(CpuState cpu, int[] fastLimit, int seg, int off, int[] tags, byte[][] frames, int user) {

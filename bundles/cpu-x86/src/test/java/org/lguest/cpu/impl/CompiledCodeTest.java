@@ -79,6 +79,29 @@ class CompiledCodeTest {
     }
 
     @Test
+    void aSwitchIsCompiledOnceWithEveryCaseOfItsJumpTable() {
+        CompiledBlocks blocks = new CompiledBlocks();
+        TestMachine m = new TestMachine(4, blocks);
+        m.hostVectors();
+        int table = 0x30000, c = TestMachine.CODE;
+        // L: mov eax,ecx; and eax,3; jmp [table+eax*4]; case k: add ebx,k+1; jmp next; next: dec ecx; jnz L; hlt
+        java.util.List<Integer> code = new java.util.ArrayList<>(java.util.List.of(0x89, 0xC8, 0x83, 0xE0, 0x03, 0xFF, 0x24, 0x85,
+                table & 0xFF, (table >> 8) & 0xFF, (table >> 16) & 0xFF, table >>> 24));
+        for (int k = 0; k < 4; k++) {
+            code.addAll(java.util.List.of(0x83, 0xC3, k + 1, 0xEB, 15 - 5 * k));
+            m.poke32(table + 4 * k, c + 12 + 5 * k);
+        }
+        code.addAll(java.util.List.of(0x49, 0x75, 0xDD, 0xF4));
+        m.code(code.stream().mapToInt(Integer::intValue).toArray());
+        m.cpu.setReg(Cpu.ECX, 1000);
+        assertEquals(CpuExit.Reason.HALT, m.cpu.run(100_000).reason());
+        int expected = 0;
+        for (int ecx = 1000; ecx > 0; ecx--) expected += (ecx & 3) + 1;
+        assertEquals(expected, m.cpu.reg(Cpu.EBX));
+        assertEquals(1, blocks.compiled(), "one region: the loop with all four cases, none learnt later from exits");
+    }
+
+    @Test
     void aCompiledLoopThatNeverEndsLeavesWhenAnExitIsRequested() throws Exception {
         TestMachine m = new TestMachine();
         m.hostVectors();

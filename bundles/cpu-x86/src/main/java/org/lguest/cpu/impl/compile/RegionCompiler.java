@@ -177,6 +177,7 @@ public final class RegionCompiler {
                     callee.add(next + i.imm);
                 }
                 case JMP_RM -> {
+                    if (i.mem && i.base < 0 && i.index >= 0 && i.scale == 2) readJumpTable(f, i);
                     if (i.seen != null) {
                         for (int t : i.seen) same.add(t);
                     }
@@ -204,6 +205,24 @@ public final class RegionCompiler {
             reached[k] = reachedAt[offs[k]];
         }
         return new Plan(ins, offs, Arrays.binarySearch(offs, head), reached);
+    }
+
+    /**
+     * A {@code jmp [table+reg*4]} (a C {@code switch}): the table's entries
+     * that point into the code's page, read now through the read TLB, become
+     * targets the jump is taken to have been seen to take. So the region has
+     * every case at once, instead of learning them one exit at a time and
+     * being compiled again for each few. A guess only: an entry that is no
+     * case costs code that never runs, and the jump still compares the
+     * target it really takes.
+     */
+    static void readJumpTable(Fast f, Insn jump) {
+        int page = f.fetchPage;
+        for (int k = 0; k < Insn.SEEN_LIMIT; k++) {
+            int t = f.peek32(jump.seg, jump.disp + 4 * k, ~page);
+            if ((t & ~0xFFF) != page) return;
+            jump.noteTarget(t & 0xFFF);
+        }
     }
 
     /**
@@ -1062,6 +1081,26 @@ public final class RegionCompiler {
                             c.iload(T2);
                             setReg(in.rm);
                             c.labelBinding(keep);
+                        } else if (in.mem && in.sz == 4) {
+                            // read with write intent first (a fault leaves everything as it was), then the shift
+                            linear(in.seg, 4, 2, () -> ea(in));
+                            readForWrite(4);
+                            c.istore(T0);
+                            if (in.imm >= 0) c.loadConstant(in.imm);
+                            else {
+                                reg(1);
+                                c.loadConstant(0xFF).iand();
+                            }
+                            c.istore(T1);
+                            flush();
+                            c.aload(CPU).loadConstant(in.op).iload(T0).iload(T1).iconst_4();
+                            Handlers.SHIFT.invoke(c);
+                            c.istore(T2);
+                            Label keep = c.newLabel();
+                            c.iload(T1).loadConstant(31).iand().ifeq(keep);
+                            writeLinear(4, T2); // checked for writing: it cannot fault
+                            c.labelBinding(keep);
+                            wrote = true;
                         } else {
                             generic(i, next);
                             wrote = in.mem;
@@ -1380,10 +1419,11 @@ public final class RegionCompiler {
                 return false;
             }
             // operands a (destination) and b into T0 and T1; a memory destination's linear address in LIN
-            if (toMemory) {
-                linear(in.seg, sz, k != 7 ? 2 : 1, () -> ea(in));
-                if (k != 7) readForWrite(sz);
-                else readLinear(sz);
+            if (toMemory && k != 7) {
+                linear(in.seg, sz, 2, () -> ea(in));
+                readForWrite(sz);
+            } else if (toMemory) {
+                load(in, sz); // a compare only reads its destination
             } else if (in.kind == Kind.ALU_R_RM) {
                 reg(in.reg, sz);
             } else {

@@ -23,7 +23,7 @@ public final class Insn {
      */
     public int[] seen;
 
-    static final int SEEN_LIMIT = 16;
+    public static final int SEEN_LIMIT = 16;
     /** exits through this instruction since its region was compiled, and how many of them went somewhere new */
     public int exits, fresh;
 
