@@ -66,6 +66,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
         hostExit = false;
         shutdown = false;
         long end = icount + Math.max(0, budget);
+        runEnd = end;
         while (true) {
             if (exitRequested) {
                 exitRequested = false;
@@ -92,8 +93,6 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
                                 if (regionBudget > 0 && ssB) {
                                     inBlock = true;
                                     codeWritten = false;
-                                    runEnd = single ? icount + regionBudget : end;
-                                    regionLength = b.n;
                                     int done = b.code.run(this, b.ins, (int) Math.min(regionBudget, 1 << 30));
                                     inBlock = false;
                                     icount += done;
@@ -142,9 +141,8 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
         }
     }
 
-    /** the caller's end and the running region's length, for {@link #extendBudget} */
+    /** the caller's end, for {@link #extendBudget} */
     private long runEnd;
-    private int regionLength;
     /** set when a region left because its budget ran out */
     private boolean budgetSpent;
     /** interpreted steps not counted toward making a region (after a region left for its budget) */
@@ -154,13 +152,13 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
     static final int CHUNK = 16384;
 
     @Override
-    public int extendBudget(int retired) {
+    public int extendBudget(int retired, int length) {
         long room = runEnd - (icount + retired);
-        if (exitRequested || room <= 2L * regionLength) {
+        if (exitRequested || room <= 2L * length) {
             budgetSpent = true;
             return retired;
         }
-        return retired + (int) Math.min(room - regionLength, CHUNK);
+        return retired + (int) Math.min(room - length, CHUNK);
     }
 
     static final int HOT = 32;

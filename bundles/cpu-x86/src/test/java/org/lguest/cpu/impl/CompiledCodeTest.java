@@ -43,19 +43,8 @@ class CompiledCodeTest {
 
     @Test
     void aCompareWhoseFlagsNothingReadsStillFaultsOnItsMemoryOperand() {
-        TestMachine m = new TestMachine();
-        m.hostVectors();
-        m.identityPaging(0x7);
-        // L: cmp eax,[esi]; add esi,4 (its flags replace the compare's); inc edi; cmp esi,0x80000; jb L; hlt
-        m.poke32(0x21000 + 0x74 * 4, 0);
-        m.code(0x3B, 0x06, 0x83, 0xC6, 0x04, 0x47, 0x81, 0xFE, 0x00, 0x00, 0x08, 0x00, 0x72, 0xF2, 0xF4);
-        m.cpu.setReg(Cpu.ESI, 0x73C00);
-        CpuExit x = m.cpu.run(100_000);
-        assertEquals(CpuExit.Reason.HOST_VECTOR, x.reason(), "" + x);
-        assertEquals(14, x.vector(), "the compare's read of the unmapped page is a #PF");
-        assertEquals(0x74000, m.cpu.cr(2));
-        assertEquals(TestMachine.CODE, m.cpu.eip(), "EIP at the compare");
-        assertEquals(256, m.cpu.reg(Cpu.EDI), "256 compares completed");
+        // cmp eax,[esi], whose flags the add after it replaces
+        runReadingIntoTheUnmappedPage(0x3B, "the compare");
     }
 
     @Test
@@ -125,21 +114,30 @@ class CompiledCodeTest {
 
     @Test
     void faultInsideAHotLoopReportsTheFaultingInstructionAndRetiredCount() {
+        long retired = runReadingIntoTheUnmappedPage(0x8B, "the faulting load"); // mov eax,[esi]
+        assertEquals(256 * 5, retired, "five instructions retired per completed iteration");
+    }
+
+    /**
+     * L: OP eax,[esi]; add esi,4; inc edi; cmp esi,0x80000; jb L; hlt -- esi
+     * runs into the unmapped page 0x74000: a #PF at the first instruction,
+     * after 256 iterations. Returns the instructions retired.
+     */
+    private static long runReadingIntoTheUnmappedPage(int op, String what) {
         TestMachine m = new TestMachine();
         m.hostVectors();
         m.identityPaging(0x7);
-        // L: mov eax,[esi]; add esi,4; inc edi; cmp esi,0x80000; jb L; hlt  -- esi runs into the unmapped page 0x74000
         m.poke32(0x21000 + 0x74 * 4, 0);
-        m.code(0x8B, 0x06, 0x83, 0xC6, 0x04, 0x47, 0x81, 0xFE, 0x00, 0x00, 0x08, 0x00, 0x72, 0xF2, 0xF4);
+        m.code(op, 0x06, 0x83, 0xC6, 0x04, 0x47, 0x81, 0xFE, 0x00, 0x00, 0x08, 0x00, 0x72, 0xF2, 0xF4);
         m.cpu.setReg(Cpu.ESI, 0x73C00);
         long before = m.cpu.instructionsRetired();
         CpuExit x = m.cpu.run(100_000);
         assertEquals(CpuExit.Reason.HOST_VECTOR, x.reason(), "" + x);
-        assertEquals(14, x.vector());
+        assertEquals(14, x.vector(), what + "'s read of the unmapped page is a #PF");
         assertEquals(0x74000, m.cpu.cr(2));
-        assertEquals(TestMachine.CODE, m.cpu.eip(), "EIP at the faulting load");
-        assertEquals(256, m.cpu.reg(Cpu.EDI), "256 loads completed");
-        assertEquals(256 * 5, m.cpu.instructionsRetired() - before, "five instructions retired per completed iteration");
+        assertEquals(TestMachine.CODE, m.cpu.eip(), "EIP at " + what);
+        assertEquals(256, m.cpu.reg(Cpu.EDI), "256 iterations completed");
+        return m.cpu.instructionsRetired() - before;
     }
 
     @Test

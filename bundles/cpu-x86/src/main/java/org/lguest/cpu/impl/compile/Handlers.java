@@ -39,8 +39,8 @@ final class Handlers {
         boolean call(Fast cpu, int a);
     }
 
-    interface IntOf1 extends Serializable {
-        int call(Fast cpu, int a);
+    interface IntOf2 extends Serializable {
+        int call(Fast cpu, int a, int b);
     }
 
     interface IntOf0 extends Serializable {
@@ -49,10 +49,6 @@ final class Handlers {
 
     interface StaticLinear extends Serializable {
         int call(CpuState cpu, int[] fastLimit, int seg, int off, int n, int perm);
-    }
-
-    interface StaticLoad extends Serializable {
-        int call(CpuState cpu, int a, int[] tags, byte[][] frames, int user);
     }
 
     interface StaticLoadForWrite extends Serializable {
@@ -86,15 +82,12 @@ final class Handlers {
     static final Ref CONDITION = of((BoolOf1) Fast::condFast);
     static final Ref CARRY = of((IntOf0) Fast::getCF);
     /** More budget for a region at a back edge (see Fast.extendBudget). */
-    static final Ref EXTEND = of((IntOf1) Fast::extendBudget);
+    static final Ref EXTEND = of((IntOf2) Fast::extendBudget);
     /** The sized ALU with its lazy flags (op, a, b, size). */
     static final Ref ALU = of((IntOf4) Fast::alu);
     static final Ref SHIFT = of((IntOf4) Fast::shift);
     /** Compiled code's memory access (see CpuState, "memory access from compiled regions"). */
     static final Ref LINEAR = of((StaticLinear) CpuState::linearOf);
-    static final Ref LOAD32 = of((StaticLoad) CpuState::load32);
-    static final Ref LOAD16 = of((StaticLoad) CpuState::load16);
-    static final Ref LOAD8 = of((StaticLoad) CpuState::load8);
     static final Ref LOAD_FOR_WRITE = of((StaticLoadForWrite) CpuState::loadForWrite);
     static final Ref STORE32 = of((StaticStore) CpuState::store32);
     static final Ref STORE16 = of((StaticStore) CpuState::store16);

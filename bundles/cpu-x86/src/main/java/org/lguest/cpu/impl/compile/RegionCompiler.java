@@ -309,7 +309,7 @@ public final class RegionCompiler {
         static final int IN_FIELDS = 0, UNKNOWN = -1;
         /**
          * Only CF is pending, in FLAG_AUX, for the inc or dec that comes next
-         * (after a rotate; see rotateFlagsNeeded): never flushed, never tested.
+         * (after a rotate; see flagsSeen): never flushed, never tested.
          */
         static final int CARRY_ONLY = 0x7F;
 
@@ -538,7 +538,7 @@ public final class RegionCompiler {
          */
         void budgetCheck(Label go) {
             c.iload(COUNT).iload(BUDGET).if_icmplt(go);
-            c.aload(CPU).iload(COUNT);
+            c.aload(CPU).iload(COUNT).loadConstant(p.ins.length);
             Handlers.EXTEND.invoke(c);
             c.dup().istore(BUDGET);
             c.iload(COUNT).if_icmpgt(go);
@@ -591,22 +591,10 @@ public final class RegionCompiler {
                     case 7 -> unsigned(FLAG_A, FLAG_B).ifgt(yes);
                     case 8 -> signed(FLAG_R).iflt(yes);
                     case 9 -> signed(FLAG_R).ifge(yes);
-                    case 0xC -> {
-                        signed(FLAG_A);
-                        signed(FLAG_B).if_icmplt(yes);
-                    }
-                    case 0xD -> {
-                        signed(FLAG_A);
-                        signed(FLAG_B).if_icmpge(yes);
-                    }
-                    case 0xE -> {
-                        signed(FLAG_A);
-                        signed(FLAG_B).if_icmple(yes);
-                    }
-                    case 0xF -> {
-                        signed(FLAG_A);
-                        signed(FLAG_B).if_icmpgt(yes);
-                    }
+                    case 0xC -> signedOperands().if_icmplt(yes);
+                    case 0xD -> signedOperands().if_icmpge(yes);
+                    case 0xE -> signedOperands().if_icmple(yes);
+                    case 0xF -> signedOperands().if_icmpgt(yes);
                     default -> viaFields(cc, yes);
                 }
             } else if (op == CpuState.L_LOGIC) {
@@ -661,6 +649,12 @@ public final class RegionCompiler {
             if (bits == 8) c.i2b();
             else if (bits == 16) c.i2s();
             return c;
+        }
+
+        /** Both operands of the pending op, as signed numbers of its size. */
+        private CodeBuilder signedOperands() {
+            signed(FLAG_A);
+            return signed(FLAG_B);
         }
 
         private CodeBuilder unsigned(int a, int b) {
@@ -757,12 +751,6 @@ public final class RegionCompiler {
             c.loadConstant(n).loadConstant(perm);
             Handlers.LINEAR.invoke(c);
             c.istore(LIN);
-        }
-
-        /** Reads n bytes at linear LIN onto the stack (zero-extended). */
-        void readLinear(int n) {
-            c.aload(CPU).iload(LIN).aload(RTAG).aload(RPAGE).iload(TLB_USER);
-            (n == 4 ? Handlers.LOAD32 : n == 2 ? Handlers.LOAD16 : Handlers.LOAD8).invoke(c);
         }
 
         /** Reads the destination of a read-modify-write (n bytes at LIN) with write intent onto the stack. */
@@ -911,7 +899,7 @@ public final class RegionCompiler {
                     case ALU_RM_R, ALU_R_RM, ALU_RM_IMM -> wrote = aluForm(i);
                     case TEST_RM_R, TEST_RM_IMM -> {
                         if (in.sz == 4) {
-                            boolean dead = flagsDead(i);
+                            boolean dead = flagsSeen(i) == SEES_NONE;
                             if (in.mem) load(in, 4); // first: it may fault
                             else if (!dead) reg(in.rm);
                             if (dead) {
@@ -1047,15 +1035,15 @@ public final class RegionCompiler {
                         }
                     }
                     case SHIFT -> {
-                        int need = in.mem || in.sz != 4 || in.op > 1 || in.imm < 0 || (in.imm & 31) == 0 ? -1 : rotateFlagsNeeded(i);
-                        if (need >= 0) {
-                            // rol/ror by a constant whose ZF, SF, PF, AF and OF nothing reads (see rotateFlagsNeeded)
+                        int seen = in.mem || in.sz != 4 || in.op > 1 || in.imm < 0 || (in.imm & 31) == 0 ? SEES_ALL : flagsSeen(i);
+                        if (seen != SEES_ALL) {
+                            // rol/ror by a constant whose ZF, SF, PF, AF and OF nothing sees
                             int n = in.imm & 31;
                             reg(in.rm);
                             c.loadConstant(in.op == 0 ? n : 32 - n).ishl();
                             reg(in.rm);
                             c.loadConstant(in.op == 0 ? 32 - n : n).iushr().ior();
-                            if (need == 1) {
+                            if (seen == SEES_CARRY) {
                                 c.dup();
                                 if (in.op == 0) c.iconst_1().iand(); // rol: CF is the bit rotated into bit 0
                                 else c.loadConstant(31).iushr(); // ror: the bit rotated into bit 31
@@ -1300,7 +1288,7 @@ public final class RegionCompiler {
          * 32-bit ALU op k of instruction i on register d and the value
          * {@code source} pushes (which may fault: a memory operand). The
          * flags go to the lazy-flag locals only if something can read them
-         * ({@link #flagsDead}); a compare whose flags nothing reads is no
+         * ({@link #flagsSeen}); a compare whose flags nothing reads is no
          * code at all.
          */
         private void aluRegister(int i, int k, int d, Runnable source) {
@@ -1314,7 +1302,7 @@ public final class RegionCompiler {
                 setReg(d);
                 return;
             }
-            if (flagsDead(i)) {
+            if (flagsSeen(i) == SEES_NONE) {
                 if (k == 7) {
                     if (mayFault(p.ins[i])) { // the read still happens, and may fault
                         source.run();
@@ -1348,22 +1336,30 @@ public final class RegionCompiler {
             known = op;
         }
 
+        /** What later code can see of the flags instruction i sets (see {@link #flagsSeen}). */
+        static final int SEES_NONE = 0, SEES_CARRY = 1, SEES_ALL = 2;
+
         /**
-         * Whether the flags instruction i sets are dead: on its one way on
-         * (it falls through), an instruction that sets every flag without
-         * reading any comes before anything that reads them, can fault (a
-         * fault hands the flags to the processor) or leaves.
+         * What can see the flags instruction i sets, on its one way on (it
+         * falls through): nothing, when an instruction that sets them all
+         * without reading any comes first; only CF, when a 32-bit inc or dec
+         * comes first (it keeps CF and sets the rest) with no entry from
+         * elsewhere on the way; else all of them (a read, a fault, which
+         * hands the flags to the processor, a branch or an exit).
          */
-        boolean flagsDead(int i) {
+        int flagsSeen(int i) {
             int next = p.offs[i] + p.ins[i].len;
+            boolean entered = false;
             for (int j = i + 1; j < p.ins.length && p.offs[j] == next; j++) {
                 Insn n = p.ins[j];
-                if (mayFault(n)) return false;
-                if (setsEveryFlag(n)) return true;
-                if (!flagNeutral(n)) return false;
+                entered |= target[j];
+                if (mayFault(n)) return SEES_ALL;
+                if (setsEveryFlag(n)) return SEES_NONE;
+                if ((n.kind == Kind.INC_R || n.kind == Kind.DEC_R) && n.sz == 4) return entered ? SEES_ALL : SEES_CARRY;
+                if (!flagNeutral(n)) return SEES_ALL;
                 next = p.offs[j] + n.len;
             }
-            return false;
+            return SEES_ALL;
         }
 
         /** A register-only instruction that sets every arithmetic flag from its operands alone (compiled inline, 32-bit). */
@@ -1374,25 +1370,6 @@ public final class RegionCompiler {
                 case TEST_RM_R, TEST_RM_IMM -> !n.mem && n.sz == 4;
                 default -> false;
             };
-        }
-
-        /**
-         * Which flags of the rotate at i anything can see: 0 none (an
-         * instruction that sets them all comes first), 1 only CF (a 32-bit inc
-         * or dec comes first, which keeps CF and sets the rest), -1 more (a
-         * read, a fault, a branch, an entry from elsewhere on the way).
-         */
-        int rotateFlagsNeeded(int i) {
-            int next = p.offs[i] + p.ins[i].len;
-            for (int j = i + 1; j < p.ins.length && p.offs[j] == next; j++) {
-                Insn n = p.ins[j];
-                if (target[j] || mayFault(n)) return -1;
-                if (setsEveryFlag(n)) return 0;
-                if ((n.kind == Kind.INC_R || n.kind == Kind.DEC_R) && n.sz == 4) return 1;
-                if (!flagNeutral(n)) return -1;
-                next = p.offs[j] + n.len;
-            }
-            return -1;
         }
 
         /** A register-only instruction compiled inline that neither reads nor writes flags and does not branch. */

@@ -51,13 +51,13 @@ public abstract class Fast extends Interp {
     public int exitSite = -1;
 
     /**
-     * A running region whose budget ran out at a back edge asks for more
-     * ({@code retired}: what it retired so far): the new budget, or
-     * {@code retired} when it must leave (the caller's budget is near, or an
-     * exit was requested). So a long loop leaves only when the run loop has
-     * something to do, not every chunk.
+     * A running region of {@code length} instructions whose budget ran out
+     * at a back edge asks for more ({@code retired}: what it retired so
+     * far): the new budget, or {@code retired} when it must leave (the
+     * caller's budget is near, or an exit was requested). So a long loop
+     * leaves only when the run loop has something to do, not every chunk.
      */
-    public abstract int extendBudget(int retired);
+    public abstract int extendBudget(int retired, int length);
 
     final int ea(Insn in) {
         int a = in.disp;
