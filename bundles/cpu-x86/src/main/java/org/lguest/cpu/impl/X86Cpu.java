@@ -161,6 +161,8 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
         return retired + (int) Math.min(room - length, CHUNK);
     }
 
+    /** system property lguest.cpu.trace: each region compiled, and each compiled again, on stderr */
+    static final boolean TRACE = Boolean.getBoolean("lguest.cpu.trace");
     static final int HOT = 32;
     /** how many more entries make an instruction inside a compiled region the head of a region of its own */
     static final int RECOUNT = 1024;
@@ -174,6 +176,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
         if (plan == null || fetchCode[off] != head) return;
         try {
             head.block = blocks.block(plan);
+            if (TRACE) System.err.printf("region %08x+%03x: %d instructions (%d planned), at instruction %d%n", fetchPage, off, head.block.n, plan.ins().length, icount);
             for (Insn in : head.block.ins) {
                 // the rest of the region turned hot with its head: entries there (exits of other regions) start counting again
                 if (in != head && in.block == null) in.hits = -RECOUNT;
@@ -202,6 +205,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
         if ((target & ~0xFFF) != page || fetchCode == null || head.block != b) return;
         if (site.noteTarget(target & 0xFFF)) site.fresh++;
         if (++site.exits >= RECOMPILE_EXITS && site.fresh > 0) {
+            if (TRACE) System.err.printf("a region of %08x compiles again: an indirect exit went to %d new places, the last %08x%n", page, site.fresh, target);
             site.exits = site.fresh = 0;
             head.block = null;
             head.hits = HOT - 2; // compiles again on its next entries
