@@ -93,6 +93,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
                                 if (regionBudget > 0 && ssB) {
                                     inBlock = true;
                                     codeWritten = false;
+                                    runningLength = b.n;
                                     int done = b.code.run(this, b.ins, (int) Math.min(regionBudget, 1 << 30));
                                     inBlock = false;
                                     icount += done;
@@ -119,6 +120,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
                 if (inBlock) {
                     icount += bpos;
                     inBlock = false;
+                    unwinding = false;
                 }
                 eip = startEip;
                 r[4] = startEsp;
@@ -153,7 +155,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
 
     @Override
     public int extendBudget(int retired, int length) {
-        long room = runEnd - (icount + retired);
+        long room = runEnd - (icount + nestedCount + retired) - nestedSlack;
         if (exitRequested || room <= 2L * length) {
             budgetSpent = true;
             return retired;
@@ -172,7 +174,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
     private boolean blocksEnabled = !"false".equals(System.getProperty("lguest.cpu.blocks"));
 
     private void compileBlock(Insn head, int off) {
-        RegionCompiler.Plan plan = RegionCompiler.plan(this, fetchBuf, fetchCode, off, RegionCompiler.MAX_INSNS);
+        RegionCompiler.Plan plan = RegionCompiler.plan(this, fetchBuf, fetchCode, off, RegionCompiler.MAX_INSNS, NESTED_CALLS);
         if (plan == null || fetchCode[off] != head) return;
         try {
             head.block = blocks.block(plan);
@@ -187,6 +189,88 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
             // the JVM refused to define the class (restricted environment): keep interpreting
             blocksEnabled = false;
         }
+    }
+
+    /**
+     * Direct and indirect calls between regions of one page nest as JVM
+     * calls (system property lguest.cpu.calls=false turns this off: a
+     * caller's region then takes in its callees, see RegionCompiler.plan).
+     */
+    static final boolean NESTED_CALLS = !"false".equals(System.getProperty("lguest.cpu.calls"));
+    /**
+     * Calls nested deeper than this go through the run loop (the JVM's stack
+     * holds a frame per nested region; a guest recursing without end must not
+     * exhaust it).
+     */
+    static final int MAX_CALL_DEPTH = 40;
+    /** regions nested in the running one now */
+    private int callDepth;
+    /** instructions retired by the regions that called the running one, not yet in icount (for extendBudget) */
+    private int nestedCount;
+    /**
+     * The length of the running region, and the sum of those of the regions
+     * that called it: after the running one returns, each of them may run up
+     * to its length before it looks at its budget again, so extendBudget
+     * leaves that much room before the caller's end.
+     */
+    private int runningLength, nestedSlack;
+    /** calls made as nested JVM calls so far (for the tests) */
+    long callsNested;
+
+    @Override
+    public int callFunction(int target, int ret, int count, int budget) {
+        callResult = CALL_NOT_MADE;
+        if (callDepth >= MAX_CALL_DEPTH || budget - count <= 0 || !blocksEnabled) return count;
+        int a = sbase[1] + target;
+        if ((a & ~0xFFF) != fetchPage || fetchCode == null) return count;
+        int off = a & 0xFFF;
+        Insn in = fetchCode[off];
+        if (in == null) {
+            in = decodeAt(fetchBuf, off);
+            fetchCode[off] = in;
+        }
+        Block b = in.block;
+        if (b == null) {
+            // a call that is not yet hot goes on as before; the call that makes it hot compiles the callee (once:
+            // a region dropped later is compiled again as the run loop's are, when its entry turns hot again)
+            if (in == Insn.GENERIC || in.kind == org.lguest.cpu.impl.decode.Kind.GENERIC || ++in.hits != HOT) return count;
+            compileBlock(in, off);
+            b = in.block;
+            if (b == null) return count;
+        }
+        // the callee retires fewer than its budget plus its length: so the caller stays within its own budget
+        int room = budget - count - b.n;
+        if (room <= 0) return count;
+        int outerCount = nestedCount, outerLength = runningLength, outerSlack = nestedSlack;
+        callsNested++;
+        nestedCount += count;
+        nestedSlack += runningLength;
+        runningLength = b.n;
+        callDepth++;
+        fnReturn = ret;
+        fnReturned = false;
+        eip = target; // the callee's region finds its page's base from it
+        int done;
+        try {
+            done = b.code.run(this, b.ins, room);
+        } catch (Fault f) {
+            bpos += count; // the callee's handler set what it retired; the caller's own come before
+            throw f;
+        } finally {
+            nestedCount = outerCount;
+            nestedSlack = outerSlack;
+            runningLength = outerLength;
+            callDepth--;
+            fnReturn = NO_RETURN;
+        }
+        if (fnReturned) {
+            fnReturned = false;
+            callResult = CALL_RETURNED;
+        } else {
+            callResult = CALL_LEFT;
+            if (exitSite >= 0) indirectExit(in, b, a & ~0xFFF);
+        }
+        return count + done;
     }
 
     /**

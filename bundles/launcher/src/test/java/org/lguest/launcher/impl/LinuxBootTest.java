@@ -77,7 +77,8 @@ class LinuxBootTest {
         host.type(g, "echo TYPED-$((6*7))\npoweroff -f\n"); // waits until the serial driver first listens
         Guest.End end = host.awaitEnd(g, 400);
         String console = host.consoleOf(g);
-        assertTrue(console.contains("TYPED-42"), "a typed-ahead byte was lost before the shell read it:\n" + console);
+        assertTrue(console.contains("TYPED-42"), "a typed-ahead byte was lost before the shell read it (the guest ended "
+                + end.state() + ", " + end.reason() + "):\n" + console);
         assertEquals(Guest.State.POWERED_OFF, end.state(), "ended with " + end.reason() + "; console:\n" + console);
     }
 

@@ -25,7 +25,7 @@ public final class CompiledBlocks {
     private final ReferenceQueue<BlockCode> gone = new ReferenceQueue<>();
     private final AtomicLong compiled = new AtomicLong(), shared = new AtomicLong();
 
-    /** What a region's code is made from: its entry, and per instruction its page offset, 13 decoded fields and the targets it was seen to take. */
+    /** What a region's code is made from: its entry, whether its calls nest, and per instruction its page offset, 13 decoded fields and the targets it was seen to take. */
     record Shape(int[] fields) {
         static Shape of(RegionCompiler.Plan plan) {
             Insn[] ins = plan.ins();
@@ -33,9 +33,10 @@ public final class CompiledBlocks {
             for (Insn in : ins) {
                 if (in.seen != null) seen += in.seen.length;
             }
-            int[] f = new int[1 + ins.length * 15 + seen];
+            int[] f = new int[2 + ins.length * 15 + seen];
             int i = 0;
             f[i++] = plan.head();
+            f[i++] = plan.nestedCalls() ? 1 : 0;
             for (int k = 0; k < ins.length; k++) {
                 Insn in = ins[k];
                 f[i++] = plan.offs()[k];

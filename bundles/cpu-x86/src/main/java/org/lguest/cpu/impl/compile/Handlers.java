@@ -83,6 +83,8 @@ final class Handlers {
     static final Ref CARRY = of((IntOf0) Fast::getCF);
     /** More budget for a region at a back edge (see Fast.extendBudget). */
     static final Ref EXTEND = of((IntOf2) Fast::extendBudget);
+    /** A call as a JVM call of the callee's region (see Fast.callFunction). */
+    static final Ref CALL = of((IntOf4) Fast::callFunction);
     /** The sized ALU with its lazy flags (op, a, b, size). */
     static final Ref ALU = of((IntOf4) Fast::alu);
     static final Ref SHIFT = of((IntOf4) Fast::shift);

@@ -93,6 +93,10 @@ public final class RegionCompiler {
     private static final String F_WTAG = Handlers.field("wTag", int[].class);
     private static final String F_RPAGE = Handlers.field("rPage", byte[][].class);
     private static final String F_WPAGE = Handlers.field("wPage", byte[][].class);
+    private static final String F_CALL_RESULT = Handlers.field("callResult", int.class);
+    private static final String F_FN_RETURN = Handlers.field("fnReturn", int.class);
+    private static final String F_FN_RETURNED = Handlers.field("fnReturned", boolean.class);
+    private static final String F_UNWINDING = Handlers.field("unwinding", boolean.class);
     static final ClassDesc CD_FRAMES = java.lang.constant.ConstantDescs.CD_byte.arrayType().arrayType();
 
     private static final MethodHandles.Lookup LOOKUP = MethodHandles.lookup();
@@ -110,7 +114,7 @@ public final class RegionCompiler {
      * which {@link #plan} reached it from the entry (0 for the entry), which
      * is the order {@link #cut} keeps them in.
      */
-    public record Plan(Insn[] ins, int[] offs, int head, int[] reached) {
+    public record Plan(Insn[] ins, int[] offs, int head, int[] reached, boolean nestedCalls) {
         int lo() {
             return offs[0];
         }
@@ -139,6 +143,18 @@ public final class RegionCompiler {
      * goes); null if the instruction there cannot be compiled.
      */
     public static Plan plan(Fast f, byte[] page, Insn[] code, int head, int max) {
+        return plan(f, page, code, head, max, false);
+    }
+
+    /**
+     * The region entered at {@code head}, as {@link #plan(Fast, byte[], Insn[], int, int)}
+     * plans it, or, with {@code nestedCalls}, for regions that call each
+     * other: a direct call in the page is then a JVM call of the callee's own
+     * region ({@link Fast#callFunction}), so the plan keeps to the entry's own
+     * function (no callee tier and no caller tier), and each function is
+     * compiled once, in its own region, whoever calls it.
+     */
+    public static Plan plan(Fast f, byte[] page, Insn[] code, int head, int max, boolean nestedCalls) {
         BitSet in = new BitSet(0x1000);
         int[] reachedAt = new int[0x1000];
         // Three tiers, each taken only when the ones before it are done: the code of the entry's own function
@@ -149,7 +165,7 @@ public final class RegionCompiler {
         ArrayDeque<Integer>[] tiers = new ArrayDeque[] {new ArrayDeque<Integer>(), new ArrayDeque<Integer>(), new ArrayDeque<Integer>()};
         tiers[0].add(head);
         int count = 0;
-        for (int tier = 0; tier < 3 && count < max; ) {
+        for (int tier = 0; tier < (nestedCalls ? 1 : 3) && count < max; ) {
             if (tiers[tier].isEmpty()) {
                 tier++;
                 continue;
@@ -174,7 +190,7 @@ public final class RegionCompiler {
                 case JMP_REL -> same.add(next + i.imm);
                 case CALL_REL -> {
                     same.add(next); // where its ret comes back
-                    callee.add(next + i.imm);
+                    if (!nestedCalls) callee.add(next + i.imm);
                 }
                 case JMP_RM -> {
                     if (i.mem && i.base < 0 && i.index >= 0 && i.scale == 2) readJumpTable(f, i);
@@ -204,7 +220,7 @@ public final class RegionCompiler {
             ins[k] = code[offs[k]];
             reached[k] = reachedAt[offs[k]];
         }
-        return new Plan(ins, offs, Arrays.binarySearch(offs, head), reached);
+        return new Plan(ins, offs, Arrays.binarySearch(offs, head), reached, nestedCalls);
     }
 
     /**
@@ -295,7 +311,7 @@ public final class RegionCompiler {
             offs[n] = p.offs[i];
             reached[n++] = newRank[i];
         }
-        return new Plan(ins, offs, head, reached);
+        return new Plan(ins, offs, head, reached, p.nestedCalls);
     }
 
     /** Generates one region's {@code run(Fast cpu, Insn[] ins, int budget)}. */
@@ -304,7 +320,8 @@ public final class RegionCompiler {
         static final int CPU = 1, INS = 2, BUDGET = 3, R0 = 4, EIP_BASE = 12, COUNT = 13, POS = 14, FLAG_OP = 15,
                 FLAG_A = 16, FLAG_B = 17, FLAG_R = 18, FLAG_AUX = 19, TARGET = 20, T0 = 21, T1 = 22, T2 = 23, T3 = 24,
                 THROWN = 25, RTAG = 26, RPAGE = 27, WTAG = 28, WPAGE = 29, TLB_USER = 30, FAST_LIMIT = 31, LIN = 32,
-                PRODUCT = 33; // a long: 33 and 34
+                PRODUCT = 33, // a long: 33 and 34
+                EXPECT = 35; // where a return goes back to the region that called this one (Fast.NO_RETURN if none did)
         /** Static knowledge of the flags: in the fields, unknown (look at FLAG_OP), or pending in locals as this lazy op. */
         static final int IN_FIELDS = 0, UNKNOWN = -1;
         /**
@@ -385,6 +402,7 @@ public final class RegionCompiler {
             c.aload(CPU).getfield(CD_FAST, F_WPAGE, CD_FRAMES).astore(WPAGE);
             c.aload(CPU).getfield(CD_FAST, F_TLB_USER, CD_int).istore(TLB_USER);
             c.aload(CPU).getfield(CD_FAST, F_FAST_LIMIT, CD_int.arrayType()).astore(FAST_LIMIT);
+            if (p.nestedCalls) c.aload(CPU).getfield(CD_FAST, F_FN_RETURN, CD_int).istore(EXPECT);
             for (int slot : new int[] {COUNT, FLAG_OP, FLAG_A, FLAG_B, FLAG_R, FLAG_AUX, TARGET, T0, T1, T2, T3, LIN}) {
                 c.iconst_0().istore(slot);
             }
@@ -408,6 +426,14 @@ public final class RegionCompiler {
             // a fault: the state before the faulting instruction (at POS), then on to the run loop
             c.labelBinding(handler);
             c.astore(THROWN);
+            if (p.nestedCalls) {
+                // a fault in a region this one called: the innermost region has written the state; pass it on
+                Label own = c.newLabel();
+                c.aload(CPU).getfield(CD_FAST, F_UNWINDING, java.lang.constant.ConstantDescs.CD_boolean).ifeq(own);
+                c.aload(THROWN).athrow();
+                c.labelBinding(own);
+                c.aload(CPU).iconst_1().putfield(CD_FAST, F_UNWINDING, java.lang.constant.ConstantDescs.CD_boolean);
+            }
             syncOut();
             dynamicFlush();
             c.aload(CPU).iload(EIP_BASE).iload(POS).iadd().putfield(CD_FAST, F_EIP, CD_int);
@@ -1175,6 +1201,7 @@ public final class RegionCompiler {
                         flushCount();
                         c.iload(EIP_BASE).loadConstant(next + in.imm).iadd().istore(T1);
                         codeCheck(() -> c.iload(T1));
+                        if (p.nestedCalls) nestedCall(next, off);
                         jumpTo(next + in.imm, off);
                         return;
                     }
@@ -1186,6 +1213,15 @@ public final class RegionCompiler {
                         setReg(4);
                         retire();
                         flushCount();
+                        if (p.nestedCalls) {
+                            // back to the region that called this one: it goes on at its return point
+                            Label elsewhere = c.newLabel();
+                            c.iload(T1).iload(EXPECT).if_icmpne(elsewhere);
+                            c.aload(CPU).iconst_1().putfield(CD_FAST, F_FN_RETURNED, java.lang.constant.ConstantDescs.CD_boolean);
+                            c.iload(T1);
+                            exitWithEip();
+                            c.labelBinding(elsewhere);
+                        }
                         c.iload(T1);
                         indirect(i, true);
                         return;
@@ -1201,6 +1237,7 @@ public final class RegionCompiler {
                         retire();
                         flushCount();
                         if (k == Kind.CALL_RM) codeCheck(() -> c.iload(T1));
+                        if (k == Kind.CALL_RM && p.nestedCalls) nestedCall(next, off);
                         c.iload(T1);
                         indirect(i, false);
                         return;
@@ -1214,6 +1251,33 @@ public final class RegionCompiler {
             retire();
             if (wrote) codeCheck(() -> c.iload(EIP_BASE).loadConstant(next).iadd());
             fallThrough(i, next);
+        }
+
+        /**
+         * A call (return address pushed, target in T1) as a JVM call of the
+         * callee's region ({@link Fast#callFunction}): the state goes to the
+         * processor, and when the callee returned to {@code next} it comes
+         * back and the region goes on there; when the callee left for the run
+         * loop this region returns at once (the state is the callee's); when
+         * no call was made, the code after this goes to the target itself.
+         */
+        private void nestedCall(int next, int off) {
+            Label notMade = c.newLabel(), returned = c.newLabel();
+            syncOut();
+            dynamicFlush();
+            c.aload(CPU).iload(T1).iload(EIP_BASE).loadConstant(next).iadd().iload(COUNT).iload(BUDGET);
+            Handlers.CALL.invoke(c);
+            c.istore(COUNT);
+            c.aload(CPU).getfield(CD_FAST, F_CALL_RESULT, CD_int).istore(T0);
+            c.iload(T0).ifeq(notMade);
+            c.iload(T0).loadConstant(Fast.CALL_RETURNED).if_icmpeq(returned);
+            c.iload(COUNT).ireturn();
+            c.labelBinding(returned);
+            syncIn();
+            c.iconst_0().istore(FLAG_OP); // the flags are in the processor's fields
+            codeCheck(() -> c.iload(EIP_BASE).loadConstant(next).iadd());
+            jumpTo(next, off);
+            c.labelBinding(notMade);
         }
 
         private void fallThrough(int i, int next) {

@@ -59,6 +59,36 @@ public abstract class Fast extends Interp {
      */
     public abstract int extendBudget(int retired, int length);
 
+    // ---------------------------------------------------------------- guest calls between regions
+
+    /** What {@link #callFunction} did: the callee was not run (the caller goes on as before), or it ran. */
+    public static final int CALL_NOT_MADE = 0, CALL_RETURNED = 1, CALL_LEFT = 2;
+    /** No call is expected to return: what a region entered from the run loop compares its returns with. */
+    public static final int NO_RETURN = 1;
+    /** set by {@link #callFunction}: CALL_NOT_MADE, CALL_RETURNED or CALL_LEFT */
+    public int callResult;
+    /** the return address the function being entered is expected to return to (read once, on entry) */
+    public int fnReturn = NO_RETURN;
+    /** set by a region whose {@code ret} went to the address it was called to return to */
+    public boolean fnReturned;
+    /** a fault is on its way out of nested regions: the innermost one has written the processor's state */
+    public boolean unwinding;
+
+    /**
+     * A region's direct {@code call} (return address already pushed,
+     * registers and flags written to the processor): runs the region of the
+     * function at {@code target} as a nested JVM call, when there is one
+     * (compiling it once the call is hot), the nesting is shallow enough and
+     * budget is left. {@code ret} is where the call returns, {@code count}
+     * what the caller retired so far and {@code budget} its budget. Returns
+     * the caller's count plus what the callee retired, and says in
+     * {@link #callResult} whether the callee returned to {@code ret}
+     * (registers, flags and EIP in the processor; the caller reloads them and
+     * goes on), left for the run loop (the caller returns at once) or was not
+     * run (the caller goes on to the target itself).
+     */
+    public abstract int callFunction(int target, int ret, int count, int budget);
+
     final int ea(Insn in) {
         int a = in.disp;
         if (in.base >= 0) a += r[in.base];
