@@ -280,11 +280,15 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
      * of its targets were new, the region is dropped so that it compiles
      * again, going there directly (up to Insn.SEEN_LIMIT targets per
      * instruction). Waiting for several targets spares the JIT from
-     * compiling a large region again for each.
+     * compiling a large region again for each. When calls nest, only an
+     * indirect jump's targets can join its region (a call's go to the
+     * callee's own region, a return's to its caller's), so the exits of
+     * calls and returns are not noted.
      */
     private void indirectExit(Insn head, Block b, int page) {
         Insn site = b.ins[exitSite];
         exitSite = -1;
+        if (NESTED_CALLS && site.kind != org.lguest.cpu.impl.decode.Kind.JMP_RM) return;
         int target = sbase[1] + eip;
         if ((target & ~0xFFF) != page || fetchCode == null || head.block != b) return;
         if (site.noteTarget(target & 0xFFF)) site.fresh++;
