@@ -97,6 +97,29 @@ class NestedCallsTest {
         assertTrue(m.cpu.callsNested > 0, "the calls nested");
     }
 
+    /*
+     * 0x00 L: call F; mov eax,1; add ebx,eax; dec ecx; jnz L; hlt
+     * 0x40 F: cmp ecx,50; jne out; mov byte [L+6],5; out: ret
+     * -- at the 50th call the callee rewrites the immediate its caller runs right after the return
+     */
+    @Test
+    void aCalleeThatRewritesItsCallersCodeReturnsToTheNewCode() {
+        TestMachine m = new TestMachine();
+        m.hostVectors();
+        int patch = TestMachine.CODE + 6;
+        m.code(0xE8, 0x3B, 0, 0, 0, 0xB8, 1, 0, 0, 0, 0x01, 0xC3, 0x49, 0x75, 0xF1, 0xF4);
+        m.bytes(TestMachine.CODE + 0x40, 0x83, 0xF9, 0x32, 0x75, 0x07,
+                0xC6, 0x05, patch & 0xFF, (patch >> 8) & 0xFF, (patch >> 16) & 0xFF, patch >>> 24, 5, 0xC3);
+        m.cpu.setReg(Cpu.ECX, 100);
+        long before = m.cpu.instructionsRetired();
+        CpuExit x = m.cpu.run(100_000);
+        assertEquals(CpuExit.Reason.HALT, x.reason(), "" + x);
+        assertEquals(50 * 1 + 50 * 5, m.cpu.reg(Cpu.EBX), "the 50 passes after the patch must add the new immediate");
+        assertEquals(0x8000, m.cpu.reg(Cpu.ESP));
+        assertEquals(100 * 8 + 1 + 1, m.cpu.instructionsRetired() - before);
+        assertTrue(m.cpu.callsNested > 0, "the calls nested");
+    }
+
     /* 0x00 F: call F -- a guest that only ever calls: the nesting stops, the guest goes on until its budget ends */
     @Test
     void aCallWithoutEndRunsOutOfBudgetNotOfTheJvmStack() {
