@@ -8,6 +8,7 @@ import org.lguest.cpu.impl.compile.Block;
 import org.lguest.cpu.impl.compile.CompiledBlocks;
 import org.lguest.cpu.impl.compile.RegionCompiler;
 import org.lguest.cpu.impl.decode.Insn;
+import org.lguest.cpu.impl.decode.Kind;
 import org.lguest.cpu.impl.interpret.Fast;
 import org.lguest.cpu.impl.x87.FpuHost;
 import org.lguest.cpu.impl.x87.FpuUnit;
@@ -233,7 +234,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
         if (b == null) {
             // a call that is not yet hot goes on as before; the call that makes it hot compiles the callee (once:
             // a region dropped later is compiled again as the run loop's are, when its entry turns hot again)
-            if (in == Insn.GENERIC || in.kind == org.lguest.cpu.impl.decode.Kind.GENERIC || ++in.hits != HOT) return count;
+            if (in == Insn.GENERIC || in.kind == Kind.GENERIC || ++in.hits != HOT) return count;
             compileBlock(in, off);
             b = in.block;
             if (b == null) return count;
@@ -288,7 +289,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
     private void indirectExit(Insn head, Block b, int page) {
         Insn site = b.ins[exitSite];
         exitSite = -1;
-        if (NESTED_CALLS && site.kind != org.lguest.cpu.impl.decode.Kind.JMP_RM) return;
+        if (NESTED_CALLS && site.kind != Kind.JMP_RM) return;
         int target = sbase[1] + eip;
         if ((target & ~0xFFF) != page || fetchCode == null || head.block != b) return;
         if (site.noteTarget(target & 0xFFF)) site.fresh++;

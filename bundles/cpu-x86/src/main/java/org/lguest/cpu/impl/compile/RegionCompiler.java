@@ -25,10 +25,15 @@ import org.lguest.cpu.impl.interpret.Fast;
  * The compiler: turns the hot code of one page into one JVM method.
  *
  * <p><b>Regions.</b> Starting at a hot instruction, {@link #plan} follows
- * the code through fall-throughs, conditional and direct jumps and direct
- * calls, as far as it stays in the same 4 KiB page and the pre-decoder knows
- * the instructions: a whole loop nest, or a function with the loops and calls
- * inside it, becomes one region. {@link #define} makes a hidden class whose
+ * the code through fall-throughs and conditional and direct jumps, as far
+ * as it stays in the same function and 4 KiB page and the pre-decoder knows
+ * the instructions: a whole loop nest, or a function with its loops, becomes
+ * one region. A call to a function of the same page is a JVM call of the
+ * callee's own region ({@link Fast#callFunction}): the registers and flags
+ * go to the processor, the callee's {@code ret} to the address its caller
+ * expects ends the callee's method, and the caller reloads them and goes on
+ * at its return point. (Without nested calls, {@code -Dlguest.cpu.calls=false},
+ * a region takes in the functions it calls and the callers it returns to.) {@link #define} makes a hidden class whose
  * {@code run} method holds the region: each guest instruction is a label,
  * a branch inside the region is a JVM {@code goto}, and the JIT sees the
  * guest's loops as its own loops.
@@ -48,13 +53,18 @@ import org.lguest.cpu.impl.interpret.Fast;
  * length), or when a store changed code of any page (self-modifying code:
  * the next instruction is decoded again). A {@code ret} to a call made in the
  * region stays in it: the region's call sites are a return-address table.
+ * When a nested callee leaves, every region that called it returns at once,
+ * its state already written by the callee.
  *
  * <p><b>Faults.</b> Memory accesses call the processor's checked accessors,
  * which throw {@link Fault}. The region's one exception handler writes back
  * the registers and flags as they were before the faulting instruction
  * (instructions change registers and flags only after their last access that
  * can fault), sets EIP to it, reports how many instructions retired, and
- * rethrows into the run loop, which delivers the exception.
+ * rethrows into the run loop, which delivers the exception. A fault in a
+ * nested callee is written by the callee's handler, which marks it as on its
+ * way out ({@code unwinding}); the callers' handlers pass it on, and each
+ * call on the way adds what its caller retired before it.
  *
  * <p>Instructions without an inline form run through {@link Fast#exec}, the
  * interpreter's handler for a decoded instruction, with the registers and
