@@ -8,7 +8,6 @@ import org.lguest.cpu.impl.compile.Block;
 import org.lguest.cpu.impl.compile.CompiledBlocks;
 import org.lguest.cpu.impl.compile.RegionCompiler;
 import org.lguest.cpu.impl.decode.Insn;
-import org.lguest.cpu.impl.decode.Kind;
 import org.lguest.cpu.impl.interpret.Fast;
 import org.lguest.cpu.impl.x87.FpuHost;
 import org.lguest.cpu.impl.x87.FpuUnit;
@@ -94,7 +93,6 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
                                 if (regionBudget > 0 && ssB) {
                                     inBlock = true;
                                     codeWritten = false;
-                                    runningLength = b.n;
                                     int done = b.code.run(this, b.ins, (int) Math.min(regionBudget, 1 << 30));
                                     inBlock = false;
                                     icount += done;
@@ -109,8 +107,8 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
                                 }
                             } else if (uncounted > 0) {
                                 uncounted--;
-                            } else if (blocksEnabled && in != Insn.GENERIC && ++in.hits == HOT) {
-                                compileBlock(in, a & 0xFFF);
+                            } else {
+                                countEntry(in, a & 0xFFF);
                             }
                         }
                     }
@@ -174,6 +172,11 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
     /** compiled blocks on (system property lguest.cpu.blocks=false turns them off) */
     private boolean blocksEnabled = !"false".equals(System.getProperty("lguest.cpu.blocks"));
 
+    /** One more entry at {@code in} (page offset off), which has no region: the entry that makes it hot compiles one. */
+    private void countEntry(Insn in, int off) {
+        if (blocksEnabled && in != Insn.GENERIC && ++in.hits == HOT) compileBlock(in, off);
+    }
+
     private void compileBlock(Insn head, int off) {
         RegionCompiler.Plan plan = RegionCompiler.plan(this, fetchBuf, fetchCode, off, RegionCompiler.MAX_INSNS, NESTED_CALLS);
         if (plan == null || fetchCode[off] != head) return;
@@ -209,44 +212,38 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
     /** instructions retired by the regions that called the running one, not yet in icount (for extendBudget) */
     private int nestedCount;
     /**
-     * The length of the running region, and the sum of those of the regions
-     * that called it: after the running one returns, each of them may run up
-     * to its length before it looks at its budget again, so extendBudget
-     * leaves that much room before the caller's end.
+     * The sum of the lengths of the regions that called the running one:
+     * after it returns, each of them may run up to its length before it looks
+     * at its budget again, so extendBudget leaves that much room before the
+     * caller's end.
      */
-    private int runningLength, nestedSlack;
+    private int nestedSlack;
     /** calls made as nested JVM calls so far (for the tests) */
     long callsNested;
 
     @Override
-    public int callFunction(int target, int ret, int count, int budget) {
+    public int callFunction(int target, int ret, int count, int budget, int length) {
         callResult = CALL_NOT_MADE;
-        if (callDepth >= MAX_CALL_DEPTH || budget - count <= 0 || !blocksEnabled) return count;
+        if (callDepth >= MAX_CALL_DEPTH) return count;
         int a = sbase[1] + target;
         if ((a & ~0xFFF) != fetchPage || fetchCode == null) return count;
         int off = a & 0xFFF;
-        Insn in = fetchCode[off];
-        if (in == null) {
-            in = decodeAt(fetchBuf, off);
-            fetchCode[off] = in;
-        }
+        Insn in = fetchCode[off]; // not yet decoded: never run, so not hot either
+        if (in == null) return count;
         Block b = in.block;
         if (b == null) {
-            // a call that is not yet hot goes on as before; the call that makes it hot compiles the callee (once:
-            // a region dropped later is compiled again as the run loop's are, when its entry turns hot again)
-            if (in == Insn.GENERIC || in.kind == Kind.GENERIC || ++in.hits != HOT) return count;
-            compileBlock(in, off);
+            // a call that is not yet hot goes on as before; the call that makes it hot compiles the callee
+            countEntry(in, off);
             b = in.block;
             if (b == null) return count;
         }
         // the callee retires fewer than its budget plus its length: so the caller stays within its own budget
         int room = budget - count - b.n;
         if (room <= 0) return count;
-        int outerCount = nestedCount, outerLength = runningLength, outerSlack = nestedSlack;
+        int outerCount = nestedCount, outerSlack = nestedSlack;
         callsNested++;
         nestedCount += count;
-        nestedSlack += runningLength;
-        runningLength = b.n;
+        nestedSlack += length;
         callDepth++;
         fnReturn = ret;
         fnReturned = false;
@@ -260,7 +257,6 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
         } finally {
             nestedCount = outerCount;
             nestedSlack = outerSlack;
-            runningLength = outerLength;
             callDepth--;
             fnReturn = NO_RETURN;
         }
@@ -281,15 +277,12 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
      * of its targets were new, the region is dropped so that it compiles
      * again, going there directly (up to Insn.SEEN_LIMIT targets per
      * instruction). Waiting for several targets spares the JIT from
-     * compiling a large region again for each. When calls nest, only an
-     * indirect jump's targets can join its region (a call's go to the
-     * callee's own region, a return's to its caller's), so the exits of
-     * calls and returns are not noted.
+     * compiling a large region again for each. (When calls nest, regions
+     * report only their indirect jumps' exits: see RegionCompiler.)
      */
     private void indirectExit(Insn head, Block b, int page) {
         Insn site = b.ins[exitSite];
         exitSite = -1;
-        if (NESTED_CALLS && site.kind != Kind.JMP_RM) return;
         int target = sbase[1] + eip;
         if ((target & ~0xFFF) != page || fetchCode == null || head.block != b) return;
         if (site.noteTarget(target & 0xFFF)) site.fresh++;

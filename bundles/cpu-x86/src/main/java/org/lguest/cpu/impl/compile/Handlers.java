@@ -35,6 +35,10 @@ final class Handlers {
         int call(Fast cpu, int a, int b, int c, int d);
     }
 
+    interface IntOf5 extends Serializable {
+        int call(Fast cpu, int a, int b, int c, int d, int e);
+    }
+
     interface BoolOf1 extends Serializable {
         boolean call(Fast cpu, int a);
     }
@@ -84,7 +88,7 @@ final class Handlers {
     /** More budget for a region at a back edge (see Fast.extendBudget). */
     static final Ref EXTEND = of((IntOf2) Fast::extendBudget);
     /** A call as a JVM call of the callee's region (see Fast.callFunction). */
-    static final Ref CALL = of((IntOf4) Fast::callFunction);
+    static final Ref CALL = of((IntOf5) Fast::callFunction);
     /** The sized ALU with its lazy flags (op, a, b, size). */
     static final Ref ALU = of((IntOf4) Fast::alu);
     static final Ref SHIFT = of((IntOf4) Fast::shift);

@@ -150,19 +150,11 @@ public final class RegionCompiler {
     /**
      * The region entered at offset {@code head} of a page whose bytes are
      * {@code page} and decoded instructions {@code code} (filled in as it
-     * goes); null if the instruction there cannot be compiled.
-     */
-    public static Plan plan(Fast f, byte[] page, Insn[] code, int head, int max) {
-        return plan(f, page, code, head, max, false);
-    }
-
-    /**
-     * The region entered at {@code head}, as {@link #plan(Fast, byte[], Insn[], int, int)}
-     * plans it, or, with {@code nestedCalls}, for regions that call each
-     * other: a direct call in the page is then a JVM call of the callee's own
-     * region ({@link Fast#callFunction}), so the plan keeps to the entry's own
-     * function (no callee tier and no caller tier), and each function is
-     * compiled once, in its own region, whoever calls it.
+     * goes); null if the instruction there cannot be compiled. With
+     * {@code nestedCalls} a direct call in the page is a JVM call of the
+     * callee's own region ({@link Fast#callFunction}), so the plan keeps to
+     * the entry's own function (no callee tier and no caller tier), and each
+     * function is compiled once, in its own region, whoever calls it.
      */
     public static Plan plan(Fast f, byte[] page, Insn[] code, int head, int max, boolean nestedCalls) {
         BitSet in = new BitSet(0x1000);
@@ -584,7 +576,10 @@ public final class RegionCompiler {
          * Continues at the EIP on the stack after the indirect jump, call or
          * return at index i: at a place in the region it may go to (for a
          * return, the region's return points; for any, the targets it was
-         * seen to take), or out, telling the run loop which instruction left.
+         * seen to take), or out, telling the run loop which instruction left
+         * where what it learns can join the region (when calls nest, only an
+         * indirect jump's targets can: a call's run in the callee's own region,
+         * a return's in its caller's).
          */
         void indirect(int i, boolean isReturn) {
             c.istore(TARGET);
@@ -610,7 +605,7 @@ public final class RegionCompiler {
                 c.lookupswitch(out, cases);
             }
             c.labelBinding(out);
-            c.aload(CPU).loadConstant(i).putfield(CD_FAST, F_EXIT_SITE, CD_int);
+            if (!p.nestedCalls || in.kind == Kind.JMP_RM) c.aload(CPU).loadConstant(i).putfield(CD_FAST, F_EXIT_SITE, CD_int);
             c.goto_(exit);
         }
 
@@ -1275,7 +1270,7 @@ public final class RegionCompiler {
             Label notMade = c.newLabel(), returned = c.newLabel();
             syncOut();
             dynamicFlush();
-            c.aload(CPU).iload(T1).iload(EIP_BASE).loadConstant(next).iadd().iload(COUNT).iload(BUDGET);
+            c.aload(CPU).iload(T1).iload(EIP_BASE).loadConstant(next).iadd().iload(COUNT).iload(BUDGET).loadConstant(p.ins.length);
             Handlers.CALL.invoke(c);
             c.istore(COUNT);
             c.aload(CPU).getfield(CD_FAST, F_CALL_RESULT, CD_int).istore(T0);

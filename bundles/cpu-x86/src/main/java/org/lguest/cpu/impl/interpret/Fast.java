@@ -75,19 +75,21 @@ public abstract class Fast extends Interp {
     public boolean unwinding;
 
     /**
-     * A region's direct {@code call} (return address already pushed,
-     * registers and flags written to the processor): runs the region of the
-     * function at {@code target} as a nested JVM call, when there is one
-     * (compiling it once the call is hot), the nesting is shallow enough and
-     * budget is left. {@code ret} is where the call returns, {@code count}
-     * what the caller retired so far and {@code budget} its budget. Returns
+     * A region's direct or indirect {@code call} (return address already
+     * pushed, registers and flags written to the processor): runs the region
+     * of the function at {@code target} as a nested JVM call, when there is
+     * one (compiling it once the call is hot), the nesting is shallow enough
+     * and budget is left. {@code ret} is where the call returns, {@code count}
+     * what the caller retired so far, {@code budget} its budget and
+     * {@code length} its length (what it may run after the callee returns
+     * before it looks at its budget again). Returns
      * the caller's count plus what the callee retired, and says in
      * {@link #callResult} whether the callee returned to {@code ret}
      * (registers, flags and EIP in the processor; the caller reloads them and
      * goes on), left for the run loop (the caller returns at once) or was not
      * run (the caller goes on to the target itself).
      */
-    public abstract int callFunction(int target, int ret, int count, int budget);
+    public abstract int callFunction(int target, int ret, int count, int budget, int length);
 
     final int ea(Insn in) {
         int a = in.disp;

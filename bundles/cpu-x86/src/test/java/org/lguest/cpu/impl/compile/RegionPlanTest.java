@@ -66,7 +66,7 @@ class RegionPlanTest {
         Insn[] code = new Insn[4096];
         code[0x108] = cpu.decodeAt(page, 0x108);
         code[0x108].noteTarget(0x005);
-        return RegionCompiler.plan(cpu, page, code, 0x100, RegionCompiler.MAX_INSNS);
+        return RegionCompiler.plan(cpu, page, code, 0x100, RegionCompiler.MAX_INSNS, false);
     }
 
     /** The plan's offsets in the order it reached them. */
