@@ -153,7 +153,11 @@ public final class BareMachine {
         try {
             while (true) {
                 long before = cpu.instructionsRetired();
-                CpuExit x = cpu.run(Math.min(left, 1L << 30));
+                // the whole budget in one run: a run that ends while regions nest unwinds them all, and
+                // the JIT meets branches it had never seen taken (the budget's end), so it recompiles
+                // the hottest regions while their frames finish interpreted; a machine with no
+                // interrupts has no reason to come back here before the end
+                CpuExit x = cpu.run(left);
                 left -= cpu.instructionsRetired() - before;
                 if (ports.exitStatus != Integer.MIN_VALUE) return ports.exitStatus;
                 switch (x.reason()) {

@@ -758,6 +758,37 @@ public abstract class CpuState {
         store8(cpu, linearOf(cpu, fastLimit, seg, off, 1, 2), v, wtags, wframes, user);
     }
 
+    // the stack page: a region holds the frame of the page its ESP points into, so that a 32-bit access to
+    // SS within that page is one compare and the access itself (no segment check, no TLB lookup)
+
+    /**
+     * The frame a region may read and write directly for the page of SS at
+     * offset {@code off}, or null: the page lies wholly within SS's fast limit
+     * (so offset and linear address agree in it) and the write TLB holds it
+     * (so it is present, writable at this privilege, dirty, and holds no
+     * code). The region asks again after anything that could change that (a
+     * call, an interpreted instruction).
+     */
+    public static byte[] stackFrame(CpuState cpu, int[] fastLimit, int off, int[] wtags, byte[][] wframes, int user) {
+        int limit = fastLimit[org.lguest.cpu.Cpu.SS];
+        if (limit == 0 || Integer.compareUnsigned(off | 0xFFF, limit) > 0) return null;
+        int i = ((off >>> 12) & TLB_MASK) | user;
+        return wtags[i] == off >>> 12 ? wframes[i] : null;
+    }
+
+    /** The page number a region compares SS offsets with: the page of off if frame is one, else -1 (no page). */
+    public static int stackTag(byte[] frame, int off) {
+        return frame == null ? -1 : off >>> 12;
+    }
+
+    public static int frameLoad32(byte[] frame, int o) {
+        return (int) I32.get(frame, o);
+    }
+
+    public static void frameStore32(byte[] frame, int o, int v) {
+        I32.set(frame, o, v);
+    }
+
     /** The destination of a read-modify-write, read with write intent (the write after it cannot fault). */
     public static int loadForWrite(CpuState cpu, int a, int n, int[] wtags, byte[][] wframes, int user) {
         int i = ((a >>> 12) & TLB_MASK) | user;

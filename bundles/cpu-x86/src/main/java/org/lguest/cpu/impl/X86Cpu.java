@@ -65,7 +65,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
     public CpuExit run(long budget) {
         hostExit = false;
         shutdown = false;
-        long end = icount + Math.max(0, budget);
+        long end = budget > Long.MAX_VALUE - icount ? Long.MAX_VALUE : icount + Math.max(0, budget);
         runEnd = end;
         while (true) {
             if (exitRequested) {

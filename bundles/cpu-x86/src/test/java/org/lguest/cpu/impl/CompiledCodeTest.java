@@ -185,6 +185,18 @@ class CompiledCodeTest {
     }
 
     @Test
+    void theLargestBudgetRunsToTheEndAfterInstructionsHaveRetired() {
+        TestMachine m = new TestMachine();
+        // L: mov eax,7; dec ecx; jnz L; hlt
+        m.code(0xB8, 7, 0, 0, 0, 0x49, 0x75, 0xF8, 0xF4);
+        m.cpu.setReg(Cpu.ECX, 100);
+        assertEquals(CpuExit.Reason.BUDGET, m.cpu.run(10).reason());
+        // the run's end (instructions retired + budget) saturates instead of wrapping into the past
+        assertEquals(CpuExit.Reason.HALT, m.cpu.run(Long.MAX_VALUE).reason(), "a budget of Long.MAX_VALUE runs until the hlt");
+        assertEquals(0, m.cpu.reg(Cpu.ECX));
+    }
+
+    @Test
     void hostWritesThroughPhysicalWrittenReachCompiledCode() {
         TestMachine m = new TestMachine();
         m.hostVectors();

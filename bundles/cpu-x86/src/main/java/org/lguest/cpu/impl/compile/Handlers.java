@@ -71,6 +71,22 @@ final class Handlers {
         void call(CpuState cpu, int[] fastLimit, int seg, int off, int v, int[] tags, byte[][] frames, int user);
     }
 
+    interface StaticStackFrame extends Serializable {
+        byte[] call(CpuState cpu, int[] fastLimit, int off, int[] tags, byte[][] frames, int user);
+    }
+
+    interface StaticStackTag extends Serializable {
+        int call(byte[] frame, int off);
+    }
+
+    interface StaticFrameLoad extends Serializable {
+        int call(byte[] frame, int o);
+    }
+
+    interface StaticFrameStore extends Serializable {
+        void call(byte[] frame, int o, int v);
+    }
+
     interface VoidOfInsn extends Serializable {
         void call(Fast cpu, Insn in);
     }
@@ -105,6 +121,11 @@ final class Handlers {
     static final Ref STORE_AT32 = of((StaticStoreAt) CpuState::storeAt32);
     static final Ref STORE_AT16 = of((StaticStoreAt) CpuState::storeAt16);
     static final Ref STORE_AT8 = of((StaticStoreAt) CpuState::storeAt8);
+    /** The stack page a region reaches directly (see CpuState, "the stack page"). */
+    static final Ref STACK_FRAME = of((StaticStackFrame) CpuState::stackFrame);
+    static final Ref STACK_TAG = of((StaticStackTag) CpuState::stackTag);
+    static final Ref FRAME_LOAD32 = of((StaticFrameLoad) CpuState::frameLoad32);
+    static final Ref FRAME_STORE32 = of((StaticFrameStore) CpuState::frameStore32);
     /** Any decoded instruction, interpreted (registers and flags in the processor's fields). */
     static final Ref EXEC = of((VoidOfInsn) Fast::exec);
 

@@ -56,6 +56,16 @@ import org.lguest.cpu.impl.interpret.Fast;
  * When a nested callee leaves, every region that called it returns at once,
  * its state already written by the callee.
  *
+ * <p><b>The stack page.</b> On entry, and again after each nested call and
+ * interpreted instruction, a region takes the frame of the page ESP points
+ * into, if that page lies wholly within SS's fast limit and the write TLB
+ * holds it ({@code CpuState.stackFrame}: present, writable at this
+ * privilege, dirty, holding no code). A 32-bit access to SS that lies
+ * within that page is then a compare and the access itself; any other
+ * takes the usual accessor. A function's spills and pushes cost a few
+ * host instructions, and C2's inlining budget goes to the other accesses.
+ * ({@code -Dlguest.cpu.stackpage=false} turns it off.)
+ *
  * <p><b>Faults.</b> Memory accesses call the processor's checked accessors,
  * which throw {@link Fault}. The region's one exception handler writes back
  * the registers and flags as they were before the faulting instruction
@@ -73,7 +83,16 @@ import org.lguest.cpu.impl.interpret.Fast;
 public final class RegionCompiler {
     /** Instructions in one region (a JVM method over 8000 bytecodes would never be compiled by HotSpot). */
     public static final int MAX_INSNS = 400;
-    static final int MAX_CODE_BYTES = 7900;
+    /** Regions reach the stack page directly (system property lguest.cpu.stackpage=false turns it off). */
+    static final boolean STACK_PAGE = !"false".equals(System.getProperty("lguest.cpu.stackpage"));
+    /**
+     * Bytecodes in one region's method. HotSpot compiles no method over 8000
+     * bytecodes unless it runs with -XX:-DontCompileHugeMethods (bin/lguest
+     * gives it); then a region may be half as large again, which a large
+     * function with many stack accesses needs to fit in one region (each
+     * access to the stack page has a path of its own beside the usual one).
+     */
+    static final int MAX_CODE_BYTES = hugeMethodsCompiled() ? 12000 : 7900;
 
     private static final ClassDesc CD_FAST = ClassDesc.of("org.lguest.cpu.impl.interpret.Fast");
     private static final ClassDesc CD_INSN = ClassDesc.of("org.lguest.cpu.impl.decode.Insn");
@@ -285,6 +304,20 @@ public final class RegionCompiler {
         }
     }
 
+    /** Whether this JVM was told to compile methods over 8000 bytecodes (the last -XX:±DontCompileHugeMethods wins). */
+    static boolean hugeMethodsCompiled() {
+        boolean compiled = false;
+        try {
+            for (String a : java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+                if (a.equals("-XX:-DontCompileHugeMethods")) compiled = true;
+                else if (a.equals("-XX:+DontCompileHugeMethods")) compiled = false;
+            }
+        } catch (RuntimeException | LinkageError e) {
+            // no management in this runtime: HotSpot's default, huge methods stay interpreted
+        }
+        return compiled;
+    }
+
     private static int codeLength(byte[] cls) {
         return CLASSFILE.parse(cls).methods().stream().filter(m -> m.methodName().equalsString("run"))
                 .mapToInt(m -> m.code().map(c -> c instanceof java.lang.classfile.attribute.CodeAttribute a ? a.codeLength() : 0).orElse(0))
@@ -323,7 +356,8 @@ public final class RegionCompiler {
                 FLAG_A = 16, FLAG_B = 17, FLAG_R = 18, FLAG_AUX = 19, TARGET = 20, T0 = 21, T1 = 22, T2 = 23, T3 = 24,
                 THROWN = 25, RTAG = 26, RPAGE = 27, WTAG = 28, WPAGE = 29, TLB_USER = 30, FAST_LIMIT = 31, LIN = 32,
                 PRODUCT = 33, // a long: 33 and 34
-                EXPECT = 35; // where a return goes back to the region that called this one (Fast.NO_RETURN if none did)
+                EXPECT = 35, // where a return goes back to the region that called this one (Fast.NO_RETURN if none did)
+                STACK_TAG = 36, STACK_FRAME = 37, STACK_OFF = 38; // the stack page (see stackPage)
         /** Static knowledge of the flags: in the fields, unknown (look at FLAG_OP), or pending in locals as this lazy op. */
         static final int IN_FIELDS = 0, UNKNOWN = -1;
         /**
@@ -405,6 +439,8 @@ public final class RegionCompiler {
             c.aload(CPU).getfield(CD_FAST, F_TLB_USER, CD_int).istore(TLB_USER);
             c.aload(CPU).getfield(CD_FAST, F_FAST_LIMIT, CD_int.arrayType()).astore(FAST_LIMIT);
             if (p.nestedCalls) c.aload(CPU).getfield(CD_FAST, F_FN_RETURN, CD_int).istore(EXPECT);
+            c.iconst_0().istore(STACK_OFF);
+            stackPage();
             for (int slot : new int[] {COUNT, FLAG_OP, FLAG_A, FLAG_B, FLAG_R, FLAG_AUX, TARGET, T0, T1, T2, T3, LIN}) {
                 c.iconst_0().istore(slot);
             }
@@ -452,6 +488,30 @@ public final class RegionCompiler {
             for (int n = 0; n < 8; n++) {
                 c.aload(CPU).getfield(CD_FAST, F_R, CD_int.arrayType()).loadConstant(n).iaload().istore(R0 + n);
             }
+        }
+
+        /**
+         * Takes the page ESP points into as the stack page, if the region may
+         * reach it directly (CpuState.stackFrame): at entry, and again after
+         * each call and interpreted instruction, which may have changed the
+         * TLB, SS or the page's code. A 32-bit access to SS in that page is
+         * then one compare and the access; any other goes the usual way.
+         */
+        void stackPage() {
+            if (!STACK_PAGE) {
+                c.iconst_m1().istore(STACK_TAG);
+                c.aconst_null().astore(STACK_FRAME);
+                return;
+            }
+            c.aload(CPU).aload(FAST_LIMIT);
+            reg(4);
+            c.aload(WTAG).aload(WPAGE).iload(TLB_USER);
+            Handlers.STACK_FRAME.invoke(c);
+            c.astore(STACK_FRAME);
+            c.aload(STACK_FRAME);
+            reg(4);
+            Handlers.STACK_TAG.invoke(c);
+            c.istore(STACK_TAG);
         }
 
         void syncOut() {
@@ -798,6 +858,23 @@ public final class RegionCompiler {
 
         /** Reads n bytes at the offset {@code offset} pushes in segment seg onto the stack (zero-extended). */
         void loadAt(int seg, int n, Runnable offset) {
+            if (seg == 2 && n == 4 && STACK_PAGE) {
+                Label usual = c.newLabel(), done = c.newLabel();
+                offset.run();
+                c.istore(STACK_OFF);
+                onStackPage(usual);
+                c.aload(STACK_FRAME).iload(STACK_OFF).loadConstant(0xFFF).iand();
+                Handlers.FRAME_LOAD32.invoke(c);
+                c.goto_(done);
+                c.labelBinding(usual);
+                loadAtUsual(seg, n, () -> c.iload(STACK_OFF));
+                c.labelBinding(done);
+                return;
+            }
+            loadAtUsual(seg, n, offset);
+        }
+
+        private void loadAtUsual(int seg, int n, Runnable offset) {
             c.aload(CPU).aload(FAST_LIMIT).loadConstant(seg);
             offset.run();
             c.aload(RTAG).aload(RPAGE).iload(TLB_USER);
@@ -806,10 +883,33 @@ public final class RegionCompiler {
 
         /** Writes slot v (n bytes) at the offset {@code offset} pushes in segment seg. */
         void storeAt(int seg, int n, Runnable offset, int v) {
+            if (seg == 2 && n == 4 && STACK_PAGE) {
+                Label usual = c.newLabel(), done = c.newLabel();
+                offset.run();
+                c.istore(STACK_OFF);
+                onStackPage(usual);
+                c.aload(STACK_FRAME).iload(STACK_OFF).loadConstant(0xFFF).iand().iload(v);
+                Handlers.FRAME_STORE32.invoke(c);
+                c.goto_(done);
+                c.labelBinding(usual);
+                storeAtUsual(seg, n, () -> c.iload(STACK_OFF), v);
+                c.labelBinding(done);
+                return;
+            }
+            storeAtUsual(seg, n, offset, v);
+        }
+
+        private void storeAtUsual(int seg, int n, Runnable offset, int v) {
             c.aload(CPU).aload(FAST_LIMIT).loadConstant(seg);
             offset.run();
             c.iload(v).aload(WTAG).aload(WPAGE).iload(TLB_USER);
             (n == 4 ? Handlers.STORE_AT32 : n == 2 ? Handlers.STORE_AT16 : Handlers.STORE_AT8).invoke(c);
+        }
+
+        /** Goes to {@code usual} unless the 4 bytes at SS offset STACK_OFF lie in the stack page. */
+        private void onStackPage(Label usual) {
+            c.iload(STACK_OFF).loadConstant(12).iushr().iload(STACK_TAG).if_icmpne(usual);
+            c.iload(STACK_OFF).loadConstant(0xFFF).iand().loadConstant(0xFFC).if_icmpgt(usual);
         }
 
         /** Reads the memory operand (size sz), zero-extended, onto the stack. */
@@ -1279,6 +1379,7 @@ public final class RegionCompiler {
             c.iload(COUNT).ireturn();
             c.labelBinding(returned);
             syncIn();
+            stackPage();
             c.iconst_0().istore(FLAG_OP); // the flags are in the processor's fields
             codeCheck(() -> c.iload(EIP_BASE).loadConstant(next).iadd());
             jumpTo(next, off);
@@ -1317,6 +1418,7 @@ public final class RegionCompiler {
             c.aload(CPU).aload(INS).loadConstant(i).aaload();
             Handlers.EXEC.invoke(c);
             syncIn();
+            stackPage();
             known = IN_FIELDS;
         }
 
