@@ -153,10 +153,9 @@ public final class BareMachine {
         try {
             while (true) {
                 long before = cpu.instructionsRetired();
-                // the whole budget in one run: a run that ends while regions nest unwinds them all, and
-                // the JIT meets branches it had never seen taken (the budget's end), so it recompiles
-                // the hottest regions while their frames finish interpreted; a machine with no
-                // interrupts has no reason to come back here before the end
+                // the whole budget in one run: a machine without interrupts has nothing to do between
+                // slices, and a run that ends while regions nest unwinds every call (and the JIT then
+                // recompiles the regions that never saw that path taken)
                 CpuExit x = cpu.run(left);
                 left -= cpu.instructionsRetired() - before;
                 if (ports.exitStatus != Integer.MIN_VALUE) return ports.exitStatus;

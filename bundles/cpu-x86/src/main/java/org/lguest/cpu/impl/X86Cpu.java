@@ -152,14 +152,31 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
     /** instructions between the run loop's looks at requested exits (a region asks again after as many) */
     static final int CHUNK = 16384;
 
+    /**
+     * Instructions one entry of a region, with the regions it calls, may
+     * hold in their counts before it leaves for the run loop: its count is
+     * an int. Regions bank theirs long before (Fast.BANK_AT), so a long run
+     * leaves only at its end; this is the bound should one not.
+     */
+    static final int MAX_RETIRED_PER_ENTRY = 1 << 30;
+    /** Regions that left at a back edge because their budget ran out (for tests). */
+    long budgetLeaves;
+
     @Override
     public int extendBudget(int retired, int length) {
-        long room = runEnd - (icount + nestedCount + retired) - nestedSlack;
+        long inEntry = nestedCount + retired;
+        long room = Math.min(runEnd - icount, MAX_RETIRED_PER_ENTRY) - inEntry - nestedSlack;
         if (exitRequested || room <= 2L * length) {
             budgetSpent = true;
+            budgetLeaves++;
             return retired;
         }
         return retired + (int) Math.min(room - length, CHUNK);
+    }
+
+    @Override
+    public void bank(int retired) {
+        icount += retired;
     }
 
     /** system property lguest.cpu.trace: each region compiled, and each compiled again, on stderr */
@@ -210,7 +227,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
     /** regions nested in the running one now */
     private int callDepth;
     /** instructions retired by the regions that called the running one, not yet in icount (for extendBudget) */
-    private int nestedCount;
+    private long nestedCount;
     /**
      * The sum of the lengths of the regions that called the running one:
      * after it returns, each of them may run up to its length before it looks
@@ -240,7 +257,8 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
         // the callee retires fewer than its budget plus its length: so the caller stays within its own budget
         int room = budget - count - b.n;
         if (room <= 0) return count;
-        int outerCount = nestedCount, outerSlack = nestedSlack;
+        long outerCount = nestedCount;
+        int outerSlack = nestedSlack;
         callsNested++;
         nestedCount += count;
         nestedSlack += length;

@@ -1,6 +1,7 @@
 package org.lguest.cpu.impl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 import org.lguest.cpu.Cpu;
@@ -194,6 +195,29 @@ class CompiledCodeTest {
         // the run's end (instructions retired + budget) saturates instead of wrapping into the past
         assertEquals(CpuExit.Reason.HALT, m.cpu.run(Long.MAX_VALUE).reason(), "a budget of Long.MAX_VALUE runs until the hlt");
         assertEquals(0, m.cpu.reg(Cpu.ECX));
+    }
+
+    /*
+     * 0x00 mov ecx,40
+     * 0x05 L: cmp ecx,3; sbb eax,eax; and eax,0x28000000; inc eax; call F; dec ecx; jnz L; hlt
+     * 0x20 F: mov edx,eax; M: dec edx; jnz M; ret
+     * -- 38 short calls make the loop a region that calls F's; the last two each retire 1.34 G
+     * instructions, 2.68 G within one entry of the caller's region
+     */
+    @Test
+    void nestedCallsThatRetireMoreThanTwoToThe31InstructionsInOneRunAreAllCounted() {
+        TestMachine m = new TestMachine();
+        m.hostVectors();
+        m.code(0xB9, 40, 0, 0, 0, 0x83, 0xF9, 0x03, 0x19, 0xC0, 0x25, 0, 0, 0, 0x28, 0x40,
+                0xE8, 0x0B, 0, 0, 0, 0x49, 0x75, 0xED, 0xF4);
+        m.bytes(TestMachine.CODE + 0x20, 0x89, 0xC2, 0x4A, 0x75, 0xFD, 0xC3);
+        long before = m.cpu.instructionsRetired();
+        CpuExit x = m.cpu.run(Long.MAX_VALUE);
+        assertEquals(CpuExit.Reason.HALT, x.reason(), "" + x);
+        assertEquals(2 + 40 * 9 + 2 * (38 + 2 * 0x28000001L), m.cpu.instructionsRetired() - before,
+                "a region's int count must not wrap, however long the run");
+        assertTrue(m.cpu.callsNested > 0, "the calls nested");
+        assertEquals(0, m.cpu.budgetLeaves, "no region left for its budget: the counts were banked, not unwound");
     }
 
     @Test

@@ -47,6 +47,10 @@ final class Handlers {
         int call(Fast cpu, int a, int b);
     }
 
+    interface VoidOf1 extends Serializable {
+        void call(Fast cpu, int a);
+    }
+
     interface IntOf0 extends Serializable {
         int call(Fast cpu);
     }
@@ -103,6 +107,8 @@ final class Handlers {
     static final Ref CARRY = of((IntOf0) Fast::getCF);
     /** More budget for a region at a back edge (see Fast.extendBudget). */
     static final Ref EXTEND = of((IntOf2) Fast::extendBudget);
+    /** A large count moved into the processor's (see Fast.bank). */
+    static final Ref BANK = of((VoidOf1) Fast::bank);
     /** A call as a JVM call of the callee's region (see Fast.callFunction). */
     static final Ref CALL = of((IntOf5) Fast::callFunction);
     /** The sized ALU with its lazy flags (op, a, b, size). */

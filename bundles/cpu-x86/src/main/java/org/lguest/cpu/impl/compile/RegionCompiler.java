@@ -626,10 +626,26 @@ public final class RegionCompiler {
          */
         void budgetCheck(Label go) {
             c.iload(COUNT).iload(BUDGET).if_icmplt(go);
+            bankLargeCount();
             c.aload(CPU).iload(COUNT).loadConstant(p.ins.length);
             Handlers.EXTEND.invoke(c);
             c.dup().istore(BUDGET);
             c.iload(COUNT).if_icmpgt(go);
+        }
+
+        /**
+         * Once COUNT reaches Fast.BANK_AT, moves it into the processor's count
+         * and takes it off BUDGET: counts stay far from wrapping however long
+         * a region (or a nest of them) runs without leaving.
+         */
+        void bankLargeCount() {
+            Label small = c.newLabel();
+            c.iload(COUNT).loadConstant(Fast.BANK_AT).if_icmplt(small);
+            c.aload(CPU).iload(COUNT);
+            Handlers.BANK.invoke(c);
+            c.iload(BUDGET).iload(COUNT).isub().istore(BUDGET);
+            c.iconst_0().istore(COUNT);
+            c.labelBinding(small);
         }
 
         /**
@@ -1378,6 +1394,7 @@ public final class RegionCompiler {
             c.iload(T0).loadConstant(Fast.CALL_RETURNED).if_icmpeq(returned);
             c.iload(COUNT).ireturn();
             c.labelBinding(returned);
+            bankLargeCount();
             syncIn();
             stackPage();
             c.iconst_0().istore(FLAG_OP); // the flags are in the processor's fields

@@ -59,6 +59,18 @@ public abstract class Fast extends Interp {
      */
     public abstract int extendBudget(int retired, int length);
 
+    /**
+     * A region whose count of retired instructions reached {@link #BANK_AT}
+     * moves it into the processor's own count (and takes it off its budget):
+     * a region's count is an int, and a long run through nested calls would
+     * otherwise wrap it or have to leave (unwinding every call) to keep it
+     * small.
+     */
+    public abstract void bank(int retired);
+
+    /** The count at which a region banks what it retired (after a nested call or at a back edge). */
+    public static final int BANK_AT = 1 << 28;
+
     // ---------------------------------------------------------------- guest calls between regions
 
     /** What {@link #callFunction} did: the callee was not run (the caller goes on as before), or it ran. */
