@@ -766,8 +766,8 @@ public abstract class CpuState {
      * offset {@code off}, or null: the page lies wholly within SS's fast limit
      * (so offset and linear address agree in it) and the write TLB holds it
      * (so it is present, writable at this privilege, dirty, and holds no
-     * code). The region asks again after anything that could change that (a
-     * call, an interpreted instruction).
+     * code). The region asks again on entry and after an interpreted
+     * instruction.
      */
     public static byte[] stackFrame(CpuState cpu, int[] fastLimit, int off, int[] wtags, byte[][] wframes, int user) {
         int limit = fastLimit[org.lguest.cpu.Cpu.SS];
@@ -776,9 +776,14 @@ public abstract class CpuState {
         return wtags[i] == off >>> 12 ? wframes[i] : null;
     }
 
-    /** The page number a region compares SS offsets with: the page of off if frame is one, else -1 (no page). */
-    public static int stackTag(byte[] frame, int off) {
-        return frame == null ? -1 : off >>> 12;
+    /**
+     * The bound a region compares an SS offset's distance from the stack
+     * page's base with (unsigned, biased by MIN_VALUE so that one signed
+     * compare does it): a 4-byte access fits from 0 to 0xFFC; with no frame
+     * nothing does.
+     */
+    public static int stackLimit(byte[] frame) {
+        return frame == null ? Integer.MIN_VALUE : 0xFFD ^ Integer.MIN_VALUE;
     }
 
     public static int frameLoad32(byte[] frame, int o) {

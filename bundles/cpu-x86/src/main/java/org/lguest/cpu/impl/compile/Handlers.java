@@ -79,8 +79,8 @@ final class Handlers {
         byte[] call(CpuState cpu, int[] fastLimit, int off, int[] tags, byte[][] frames, int user);
     }
 
-    interface StaticStackTag extends Serializable {
-        int call(byte[] frame, int off);
+    interface StaticStackLimit extends Serializable {
+        int call(byte[] frame);
     }
 
     interface StaticFrameLoad extends Serializable {
@@ -129,7 +129,7 @@ final class Handlers {
     static final Ref STORE_AT8 = of((StaticStoreAt) CpuState::storeAt8);
     /** The stack page a region reaches directly (see CpuState, "the stack page"). */
     static final Ref STACK_FRAME = of((StaticStackFrame) CpuState::stackFrame);
-    static final Ref STACK_TAG = of((StaticStackTag) CpuState::stackTag);
+    static final Ref STACK_LIMIT = of((StaticStackLimit) CpuState::stackLimit);
     static final Ref FRAME_LOAD32 = of((StaticFrameLoad) CpuState::frameLoad32);
     static final Ref FRAME_STORE32 = of((StaticFrameStore) CpuState::frameStore32);
     /** Any decoded instruction, interpreted (registers and flags in the processor's fields). */

@@ -56,13 +56,15 @@ import org.lguest.cpu.impl.interpret.Fast;
  * When a nested callee leaves, every region that called it returns at once,
  * its state already written by the callee.
  *
- * <p><b>The stack page.</b> On entry, and again after each nested call and
- * interpreted instruction, a region takes the frame of the page ESP points
- * into, if that page lies wholly within SS's fast limit and the write TLB
+ * <p><b>The stack page.</b> On entry, and again after each interpreted
+ * instruction, a region takes the frame of the page ESP points into, if that page lies wholly within SS's fast limit and the write TLB
  * holds it ({@code CpuState.stackFrame}: present, writable at this
  * privilege, dirty, holding no code). A 32-bit access to SS that lies
- * within that page is then a compare and the access itself; any other
- * takes the usual accessor. A function's spills and pushes cost a few
+ * within that page is then one compare (its distance from the page's base,
+ * unsigned) and the access itself; any other takes the usual accessor. A
+ * nested call that returns leaves the page good: the instructions that
+ * flush the TLB or load SS end regions, and a callee compiles code only in
+ * its own page, which already holds code. A function's spills and pushes cost a few
  * host instructions, and C2's inlining budget goes to the other accesses.
  * ({@code -Dlguest.cpu.stackpage=false} turns it off.)
  *
@@ -357,7 +359,7 @@ public final class RegionCompiler {
                 THROWN = 25, RTAG = 26, RPAGE = 27, WTAG = 28, WPAGE = 29, TLB_USER = 30, FAST_LIMIT = 31, LIN = 32,
                 PRODUCT = 33, // a long: 33 and 34
                 EXPECT = 35, // where a return goes back to the region that called this one (Fast.NO_RETURN if none did)
-                STACK_TAG = 36, STACK_FRAME = 37, STACK_OFF = 38; // the stack page (see stackPage)
+                STACK_BASE = 36, STACK_FRAME = 37, STACK_OFF = 38, STACK_LIMIT = 39, STACK_IN = 40; // the stack page (see stackPage)
         /** Static knowledge of the flags: in the fields, unknown (look at FLAG_OP), or pending in locals as this lazy op. */
         static final int IN_FIELDS = 0, UNKNOWN = -1;
         /**
@@ -440,6 +442,7 @@ public final class RegionCompiler {
             c.aload(CPU).getfield(CD_FAST, F_FAST_LIMIT, CD_int.arrayType()).astore(FAST_LIMIT);
             if (p.nestedCalls) c.aload(CPU).getfield(CD_FAST, F_FN_RETURN, CD_int).istore(EXPECT);
             c.iconst_0().istore(STACK_OFF);
+            c.iconst_0().istore(STACK_IN);
             stackPage();
             for (int slot : new int[] {COUNT, FLAG_OP, FLAG_A, FLAG_B, FLAG_R, FLAG_AUX, TARGET, T0, T1, T2, T3, LIN}) {
                 c.iconst_0().istore(slot);
@@ -493,13 +496,14 @@ public final class RegionCompiler {
         /**
          * Takes the page ESP points into as the stack page, if the region may
          * reach it directly (CpuState.stackFrame): at entry, and again after
-         * each call and interpreted instruction, which may have changed the
-         * TLB, SS or the page's code. A 32-bit access to SS in that page is
+         * each interpreted instruction (defensively: those that change the
+         * TLB or SS end regions). A 32-bit access to SS in that page is
          * then one compare and the access; any other goes the usual way.
          */
         void stackPage() {
             if (!STACK_PAGE) {
-                c.iconst_m1().istore(STACK_TAG);
+                c.iconst_0().istore(STACK_BASE);
+                c.loadConstant(Integer.MIN_VALUE).istore(STACK_LIMIT);
                 c.aconst_null().astore(STACK_FRAME);
                 return;
             }
@@ -509,9 +513,10 @@ public final class RegionCompiler {
             Handlers.STACK_FRAME.invoke(c);
             c.astore(STACK_FRAME);
             c.aload(STACK_FRAME);
+            Handlers.STACK_LIMIT.invoke(c);
+            c.istore(STACK_LIMIT);
             reg(4);
-            Handlers.STACK_TAG.invoke(c);
-            c.istore(STACK_TAG);
+            c.loadConstant(~0xFFF).iand().istore(STACK_BASE);
         }
 
         void syncOut() {
@@ -879,7 +884,7 @@ public final class RegionCompiler {
                 offset.run();
                 c.istore(STACK_OFF);
                 onStackPage(usual);
-                c.aload(STACK_FRAME).iload(STACK_OFF).loadConstant(0xFFF).iand();
+                c.aload(STACK_FRAME).iload(STACK_IN);
                 Handlers.FRAME_LOAD32.invoke(c);
                 c.goto_(done);
                 c.labelBinding(usual);
@@ -904,7 +909,7 @@ public final class RegionCompiler {
                 offset.run();
                 c.istore(STACK_OFF);
                 onStackPage(usual);
-                c.aload(STACK_FRAME).iload(STACK_OFF).loadConstant(0xFFF).iand().iload(v);
+                c.aload(STACK_FRAME).iload(STACK_IN).iload(v);
                 Handlers.FRAME_STORE32.invoke(c);
                 c.goto_(done);
                 c.labelBinding(usual);
@@ -924,8 +929,9 @@ public final class RegionCompiler {
 
         /** Goes to {@code usual} unless the 4 bytes at SS offset STACK_OFF lie in the stack page. */
         private void onStackPage(Label usual) {
-            c.iload(STACK_OFF).loadConstant(12).iushr().iload(STACK_TAG).if_icmpne(usual);
-            c.iload(STACK_OFF).loadConstant(0xFFF).iand().loadConstant(0xFFC).if_icmpgt(usual);
+            // (offset - base) < STACK_LIMIT unsigned: the bias makes it a signed compare of one instruction
+            c.iload(STACK_OFF).iload(STACK_BASE).isub().dup().istore(STACK_IN);
+            c.loadConstant(Integer.MIN_VALUE).ixor().iload(STACK_LIMIT).if_icmpge(usual);
         }
 
         /** Reads the memory operand (size sz), zero-extended, onto the stack. */
@@ -1396,7 +1402,8 @@ public final class RegionCompiler {
             c.labelBinding(returned);
             bankLargeCount();
             syncIn();
-            stackPage();
+            // the stack page stays good: a callee that returned here ran nothing that flushes the TLB or loads
+            // SS (those instructions end regions), and compiled code only in its own page, which holds code
             c.iconst_0().istore(FLAG_OP); // the flags are in the processor's fields
             codeCheck(() -> c.iload(EIP_BASE).loadConstant(next).iadd());
             jumpTo(next, off);
