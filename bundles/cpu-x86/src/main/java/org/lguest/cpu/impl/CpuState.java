@@ -786,6 +786,16 @@ public abstract class CpuState {
         return frame == null ? Integer.MIN_VALUE : 0xFFD ^ Integer.MIN_VALUE;
     }
 
+    /** A 32-bit read of SS at offset off off the stack page: the usual accessor, its arguments from the fields. */
+    public static int stackLoad32(CpuState cpu, int off) {
+        return loadAt32(cpu, cpu.fastLimit, org.lguest.cpu.Cpu.SS, off, cpu.rTag, cpu.rPage, cpu.tlbUser);
+    }
+
+    /** A 32-bit write of SS at offset off off the stack page. */
+    public static void stackStore32(CpuState cpu, int off, int v) {
+        storeAt32(cpu, cpu.fastLimit, org.lguest.cpu.Cpu.SS, off, v, cpu.wTag, cpu.wPage, cpu.tlbUser);
+    }
+
     public static int frameLoad32(byte[] frame, int o) {
         return (int) I32.get(frame, o);
     }

@@ -83,6 +83,14 @@ final class Handlers {
         int call(byte[] frame);
     }
 
+    interface StaticStackLoad extends Serializable {
+        int call(CpuState cpu, int off);
+    }
+
+    interface StaticStackStore extends Serializable {
+        void call(CpuState cpu, int off, int v);
+    }
+
     interface StaticFrameLoad extends Serializable {
         int call(byte[] frame, int o);
     }
@@ -131,6 +139,9 @@ final class Handlers {
     static final Ref STACK_FRAME = of((StaticStackFrame) CpuState::stackFrame);
     static final Ref STACK_LIMIT = of((StaticStackLimit) CpuState::stackLimit);
     static final Ref FRAME_LOAD32 = of((StaticFrameLoad) CpuState::frameLoad32);
+    /** A 32-bit access to SS off the stack page, in few bytecodes (the usual accessor, arguments from the fields). */
+    static final Ref STACK_LOAD32 = of((StaticStackLoad) CpuState::stackLoad32);
+    static final Ref STACK_STORE32 = of((StaticStackStore) CpuState::stackStore32);
     static final Ref FRAME_STORE32 = of((StaticFrameStore) CpuState::frameStore32);
     /** Any decoded instruction, interpreted (registers and flags in the processor's fields). */
     static final Ref EXEC = of((VoidOfInsn) Fast::exec);

@@ -888,7 +888,8 @@ public final class RegionCompiler {
                 Handlers.FRAME_LOAD32.invoke(c);
                 c.goto_(done);
                 c.labelBinding(usual);
-                loadAtUsual(seg, n, () -> c.iload(STACK_OFF));
+                c.aload(CPU).iload(STACK_OFF);
+                Handlers.STACK_LOAD32.invoke(c);
                 c.labelBinding(done);
                 return;
             }
@@ -913,7 +914,8 @@ public final class RegionCompiler {
                 Handlers.FRAME_STORE32.invoke(c);
                 c.goto_(done);
                 c.labelBinding(usual);
-                storeAtUsual(seg, n, () -> c.iload(STACK_OFF), v);
+                c.aload(CPU).iload(STACK_OFF).iload(v);
+                Handlers.STACK_STORE32.invoke(c);
                 c.labelBinding(done);
                 return;
             }
