@@ -56,6 +56,24 @@ class StackPageTest {
     }
 
     /*
+     * L: mov [esp],ecx; add [esp+4],ecx; sub [esp+0xFE],ecx; dec ecx; jnz L; hlt
+     * -- read-modify-writes of the stack: one inside the stack page, one across its end
+     */
+    @Test
+    void readModifyWritesOfTheStackInsideAndAcrossThePageLandWhereTheyPoint() {
+        TestMachine m = new TestMachine();
+        m.hostVectors();
+        m.code(0x89, 0x0C, 0x24, 0x01, 0x4C, 0x24, 0x04, 0x29, 0x8C, 0x24, 0xFE, 0, 0, 0, 0x49, 0x75, 0xEF, 0xF4);
+        m.cpu.setReg(Cpu.ESP, 0x9F00);
+        m.cpu.setReg(Cpu.ECX, 1000);
+        CpuExit x = m.cpu.run(100_000);
+        assertEquals(CpuExit.Reason.HALT, x.reason(), "" + x);
+        assertEquals(1000 * 1001 / 2, m.peek32(0x9F04), "the adds inside the page");
+        assertEquals(-(1000 * 1001 / 2), m.peek32(0x9FFE), "the subtracts across its end");
+        assertEquals(1, m.peek32(0x9F00));
+    }
+
+    /*
      * 0x00 mov ecx,100
      * 0x05 L: mov ebx,0 (imm32 at 0x06, where ESP points)
      * 0x0A add edx,ebx; inc eax; mov [esp],eax; dec ecx; jnz L; hlt

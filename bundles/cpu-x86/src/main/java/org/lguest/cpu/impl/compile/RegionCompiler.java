@@ -61,7 +61,9 @@ import org.lguest.cpu.impl.interpret.Fast;
  * holds it ({@code CpuState.stackFrame}: present, writable at this
  * privilege, dirty, holding no code). A 32-bit access to SS that lies
  * within that page is then one compare (its distance from the page's base,
- * unsigned) and the access itself; any other takes the usual accessor. A
+ * unsigned) and the access itself (a 32-bit ALU read-modify-write of the
+ * stack reads and writes the frame the same way); any other takes the
+ * usual accessor. A
  * nested call that returns leaves the page good: the instructions that
  * flush the TLB or load SS end regions, and a callee compiles code only in
  * its own page, which already holds code. A function's spills and pushes cost a few
@@ -1593,7 +1595,22 @@ public final class RegionCompiler {
                 return false;
             }
             // operands a (destination) and b into T0 and T1; a memory destination's linear address in LIN
-            if (toMemory && k != 7) {
+            // (or, in the stack page, its offset there in STACK_IN; -1 when it is not)
+            boolean stackRmw = toMemory && k != 7 && in.seg == 2 && sz == 4 && STACK_PAGE;
+            if (stackRmw) {
+                Label usual = c.newLabel(), read = c.newLabel();
+                ea(in);
+                c.istore(STACK_OFF);
+                onStackPage(usual);
+                c.aload(STACK_FRAME).iload(STACK_IN);
+                Handlers.FRAME_LOAD32.invoke(c);
+                c.goto_(read);
+                c.labelBinding(usual);
+                c.iconst_m1().istore(STACK_IN);
+                linear(in.seg, sz, 2, () -> c.iload(STACK_OFF));
+                readForWrite(sz);
+                c.labelBinding(read);
+            } else if (toMemory && k != 7) {
                 linear(in.seg, sz, 2, () -> ea(in));
                 readForWrite(sz);
             } else if (toMemory) {
@@ -1625,7 +1642,16 @@ public final class RegionCompiler {
                 c.istore(T2);
             }
             if (k != 7) {
-                if (toMemory) {
+                if (stackRmw) {
+                    Label usual = c.newLabel(), written = c.newLabel();
+                    c.iload(STACK_IN).iflt(usual);
+                    c.aload(STACK_FRAME).iload(STACK_IN).iload(T2);
+                    Handlers.FRAME_STORE32.invoke(c);
+                    c.goto_(written);
+                    c.labelBinding(usual);
+                    writeLinear(sz, T2);
+                    c.labelBinding(written);
+                } else if (toMemory) {
                     writeLinear(sz, T2); // checked for writing first: it cannot fault after the flags changed
                 } else {
                     c.iload(T2);
