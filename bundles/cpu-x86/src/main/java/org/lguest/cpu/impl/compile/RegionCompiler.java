@@ -883,22 +883,12 @@ public final class RegionCompiler {
         void loadAt(int seg, int n, Runnable offset) {
             if (seg == 2 && n == 4 && STACK_PAGE) {
                 Label usual = c.newLabel(), done = c.newLabel();
-                offset.run();
-                c.istore(STACK_OFF);
-                onStackPage(usual);
-                c.aload(STACK_FRAME).iload(STACK_IN);
-                Handlers.FRAME_LOAD32.invoke(c);
-                c.goto_(done);
-                c.labelBinding(usual);
+                readStackPage(offset, usual, done);
                 c.aload(CPU).iload(STACK_OFF);
                 Handlers.STACK_LOAD32.invoke(c);
                 c.labelBinding(done);
                 return;
             }
-            loadAtUsual(seg, n, offset);
-        }
-
-        private void loadAtUsual(int seg, int n, Runnable offset) {
             c.aload(CPU).aload(FAST_LIMIT).loadConstant(seg);
             offset.run();
             c.aload(RTAG).aload(RPAGE).iload(TLB_USER);
@@ -921,14 +911,26 @@ public final class RegionCompiler {
                 c.labelBinding(done);
                 return;
             }
-            storeAtUsual(seg, n, offset, v);
-        }
-
-        private void storeAtUsual(int seg, int n, Runnable offset, int v) {
             c.aload(CPU).aload(FAST_LIMIT).loadConstant(seg);
             offset.run();
             c.iload(v).aload(WTAG).aload(WPAGE).iload(TLB_USER);
             (n == 4 ? Handlers.STORE_AT32 : n == 2 ? Handlers.STORE_AT16 : Handlers.STORE_AT8).invoke(c);
+        }
+
+        /**
+         * The 32 bits at the SS offset {@code offset} pushes, read from the
+         * stack page, then a jump to {@code done}; the offset is left in
+         * STACK_OFF and the code at {@code usual} (bound by the caller) runs
+         * instead when it is off the page.
+         */
+        private void readStackPage(Runnable offset, Label usual, Label done) {
+            offset.run();
+            c.istore(STACK_OFF);
+            onStackPage(usual);
+            c.aload(STACK_FRAME).iload(STACK_IN);
+            Handlers.FRAME_LOAD32.invoke(c);
+            c.goto_(done);
+            c.labelBinding(usual);
         }
 
         /** Goes to {@code usual} unless the 4 bytes at SS offset STACK_OFF lie in the stack page. */
@@ -1599,13 +1601,7 @@ public final class RegionCompiler {
             boolean stackRmw = toMemory && k != 7 && in.seg == 2 && sz == 4 && STACK_PAGE;
             if (stackRmw) {
                 Label usual = c.newLabel(), read = c.newLabel();
-                ea(in);
-                c.istore(STACK_OFF);
-                onStackPage(usual);
-                c.aload(STACK_FRAME).iload(STACK_IN);
-                Handlers.FRAME_LOAD32.invoke(c);
-                c.goto_(read);
-                c.labelBinding(usual);
+                readStackPage(() -> ea(in), usual, read);
                 c.iconst_m1().istore(STACK_IN);
                 linear(in.seg, sz, 2, () -> c.iload(STACK_OFF));
                 readForWrite(sz);
