@@ -141,6 +141,31 @@ public abstract class CpuState {
         }
     }
 
+    /**
+     * CF of a compiled region's pending lazy flags (op, as a region holds it:
+     * the kind, and above it how far its size is below 32 bits; 0 when the
+     * flags are in the fields), without writing them to the fields where
+     * the kind alone tells it.
+     */
+    public final int carryOf(int op, int a, int b, int r, int aux) {
+        switch (op & 0xFF) {
+            case L_ADD: return Integer.compareUnsigned(r, a) < 0 ? 1 : 0;
+            case L_SUB: return Integer.compareUnsigned(a, b) < 0 ? 1 : 0;
+            case L_LOGIC: return 0;
+            case L_INC: case L_DEC: return aux & 1;
+            case L_IMUL: return aux != 0 ? 1 : 0;
+            case L_EAGER: return getCF();
+            default:
+                lop = op & 0xFF;
+                lsz = 32 - (op >>> 8);
+                la = a;
+                lb = b;
+                lr = r;
+                laux = aux;
+                return getCF();
+        }
+    }
+
     final int sext(int v) {
         return lsz == 32 ? v : lsz == 16 ? (short) v : (byte) v;
     }
@@ -802,6 +827,138 @@ public abstract class CpuState {
 
     public static void frameStore32(byte[] frame, int o, int v) {
         I32.set(frame, o, v);
+    }
+
+    // the data pages: a page of DS a region reads and one it writes, held in these fields, so that an access to
+    // them through DS is one compare and the access (a loop that walks an array stays in one page for a thousand
+    // accesses; a loop that copies reads one page and writes another)
+
+    /** The linear (and DS offset) base of the page a region reads. */
+    public int readBase;
+    /** The frame of that page (meaningful while readBound is not MIN_VALUE). */
+    public byte[] readFrame;
+    /**
+     * The bound a region compares a read's distance from readBase with
+     * (biased by MIN_VALUE, so that one signed compare does an unsigned one):
+     * 0xFFD, so that any access of up to 4 bytes there lies in the page (a
+     * smaller one in the page's last 3 bytes goes the usual way); MIN_VALUE
+     * when there is no page to read.
+     */
+    public int readBound = Integer.MIN_VALUE;
+    /** The same for writes: a page the write TLB holds (present, writable at this privilege, dirty, no code). */
+    public int writeBase;
+    public byte[] writeFrame;
+    public int writeBound = Integer.MIN_VALUE;
+    /** Accesses off the data page since it was last taken (see {@link #takesPage}). */
+    int readMisses, writeMisses;
+
+    /** The bound of a data page that is there. */
+    static final int PAGE_BOUND = 0xFFD ^ Integer.MIN_VALUE;
+    /** A page is taken after this many accesses off the data page that did not go on to the next or previous page. */
+    static final int MISSES_BEFORE_MOVING = 16;
+
+    /**
+     * No data pages. On every entry to a region from the run loop and after
+     * each instruction a region interprets: whatever changes the TLB, DS or
+     * the privilege runs between regions or is interpreted, so within a
+     * region (and the regions it calls, which share the fields) a page taken
+     * stays good.
+     */
+    public final void dataPageOff() {
+        readBound = writeBound = Integer.MIN_VALUE;
+    }
+
+    /**
+     * Whether an access off the data page at {@code base} (bound
+     * {@code bound}) to offset {@code off} should take off's page instead:
+     * when there is none, when off's page comes next to it or just before it
+     * (a walk through an array), and after every so many other misses (the
+     * loop has moved on to other data); not on every miss, so that accesses
+     * all over memory do not pay for taking pages they leave at once.
+     */
+    private static boolean takesPage(int off, int base, int bound, int misses) {
+        int step = (off & ~0xFFF) - base;
+        return bound == Integer.MIN_VALUE || step == 0x1000 || step == -0x1000 || misses >= MISSES_BEFORE_MOVING;
+    }
+
+    /** The frame of DS's page at offset off if it lies wholly within DS's fast limit (offset and linear address agree in it), else null. */
+    private byte[] dataFrameOf(int off, int[] tags, byte[][] frames) {
+        int limit = fastLimit[org.lguest.cpu.Cpu.DS];
+        if (limit == 0 || Integer.compareUnsigned(off | 0xFFF, limit) > 0) return null;
+        int i = ((off >>> 12) & TLB_MASK) | tlbUser;
+        return tags[i] == off >>> 12 ? frames[i] : null;
+    }
+
+    /** After a read through DS off the read page (it did not fault): perhaps take its page. */
+    final void readMissed(int off) {
+        if (!takesPage(off, readBase, readBound, ++readMisses)) return;
+        readMisses = 0;
+        byte[] f = dataFrameOf(off, rTag, rPage);
+        readFrame = f;
+        readBase = off & ~0xFFF;
+        readBound = f == null ? Integer.MIN_VALUE : PAGE_BOUND;
+    }
+
+    /** After a write through DS off the write page (it did not fault): perhaps take its page. */
+    final void writeMissed(int off) {
+        if (!takesPage(off, writeBase, writeBound, ++writeMisses)) return;
+        writeMisses = 0;
+        byte[] f = dataFrameOf(off, wTag, wPage);
+        writeFrame = f;
+        writeBase = off & ~0xFFF;
+        writeBound = f == null ? Integer.MIN_VALUE : PAGE_BOUND;
+    }
+
+    // an access through DS off the data page: the usual accessor, its arguments from the fields, then (after the
+    // access, so that a fault leaves the data pages as they were) perhaps its page becomes the data page
+
+    public static int dataLoad32(CpuState cpu, int off) {
+        int v = loadAt32(cpu, cpu.fastLimit, org.lguest.cpu.Cpu.DS, off, cpu.rTag, cpu.rPage, cpu.tlbUser);
+        cpu.readMissed(off);
+        return v;
+    }
+
+    public static int dataLoad16(CpuState cpu, int off) {
+        int v = loadAt16(cpu, cpu.fastLimit, org.lguest.cpu.Cpu.DS, off, cpu.rTag, cpu.rPage, cpu.tlbUser);
+        cpu.readMissed(off);
+        return v;
+    }
+
+    public static int dataLoad8(CpuState cpu, int off) {
+        int v = loadAt8(cpu, cpu.fastLimit, org.lguest.cpu.Cpu.DS, off, cpu.rTag, cpu.rPage, cpu.tlbUser);
+        cpu.readMissed(off);
+        return v;
+    }
+
+    public static void dataStore32(CpuState cpu, int off, int v) {
+        storeAt32(cpu, cpu.fastLimit, org.lguest.cpu.Cpu.DS, off, v, cpu.wTag, cpu.wPage, cpu.tlbUser);
+        cpu.writeMissed(off);
+    }
+
+    public static void dataStore16(CpuState cpu, int off, int v) {
+        storeAt16(cpu, cpu.fastLimit, org.lguest.cpu.Cpu.DS, off, v, cpu.wTag, cpu.wPage, cpu.tlbUser);
+        cpu.writeMissed(off);
+    }
+
+    public static void dataStore8(CpuState cpu, int off, int v) {
+        storeAt8(cpu, cpu.fastLimit, org.lguest.cpu.Cpu.DS, off, v, cpu.wTag, cpu.wPage, cpu.tlbUser);
+        cpu.writeMissed(off);
+    }
+
+    public static int frameLoad16(byte[] frame, int o) {
+        return (short) I16.get(frame, o) & 0xFFFF;
+    }
+
+    public static int frameLoad8(byte[] frame, int o) {
+        return frame[o] & 0xFF;
+    }
+
+    public static void frameStore16(byte[] frame, int o, int v) {
+        I16.set(frame, o, (short) v);
+    }
+
+    public static void frameStore8(byte[] frame, int o, int v) {
+        frame[o] = (byte) v;
     }
 
     /** The destination of a read-modify-write, read with write intent (the write after it cannot fault). */

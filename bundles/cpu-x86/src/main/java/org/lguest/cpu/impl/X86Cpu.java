@@ -93,6 +93,7 @@ public final class X86Cpu extends Fast implements Cpu, FpuHost {
                                 if (regionBudget > 0 && ssB) {
                                     inBlock = true;
                                     codeWritten = false;
+                                    dataPageOff();
                                     int done = b.code.run(this, b.ins, (int) Math.min(regionBudget, 1 << 30));
                                     inBlock = false;
                                     icount += done;

@@ -51,6 +51,10 @@ final class Handlers {
         void call(Fast cpu, int a);
     }
 
+    interface VoidOf0 extends Serializable {
+        void call(Fast cpu);
+    }
+
     interface IntOf0 extends Serializable {
         int call(Fast cpu);
     }
@@ -113,6 +117,8 @@ final class Handlers {
 
     static final Ref CONDITION = of((BoolOf1) Fast::condFast);
     static final Ref CARRY = of((IntOf0) Fast::getCF);
+    /** CF of a region's pending lazy flags, from its locals (op, a, b, r, aux). */
+    static final Ref CARRY_OF = of((IntOf5) Fast::carryOf);
     /** More budget for a region at a back edge (see Fast.extendBudget). */
     static final Ref EXTEND = of((IntOf2) Fast::extendBudget);
     /** A large count moved into the processor's (see Fast.bank). */
@@ -143,6 +149,19 @@ final class Handlers {
     static final Ref STACK_LOAD32 = of((StaticStackLoad) CpuState::stackLoad32);
     static final Ref STACK_STORE32 = of((StaticStackStore) CpuState::stackStore32);
     static final Ref FRAME_STORE32 = of((StaticFrameStore) CpuState::frameStore32);
+    /** The data page (see CpuState, "the data page"): an access through DS off it, which may take its page. */
+    static final Ref DATA_LOAD32 = of((StaticStackLoad) CpuState::dataLoad32);
+    static final Ref DATA_LOAD16 = of((StaticStackLoad) CpuState::dataLoad16);
+    static final Ref DATA_LOAD8 = of((StaticStackLoad) CpuState::dataLoad8);
+    static final Ref DATA_STORE32 = of((StaticStackStore) CpuState::dataStore32);
+    static final Ref DATA_STORE16 = of((StaticStackStore) CpuState::dataStore16);
+    static final Ref DATA_STORE8 = of((StaticStackStore) CpuState::dataStore8);
+    static final Ref FRAME_LOAD16 = of((StaticFrameLoad) CpuState::frameLoad16);
+    static final Ref FRAME_LOAD8 = of((StaticFrameLoad) CpuState::frameLoad8);
+    static final Ref FRAME_STORE16 = of((StaticFrameStore) CpuState::frameStore16);
+    static final Ref FRAME_STORE8 = of((StaticFrameStore) CpuState::frameStore8);
+    /** No data page (after an interpreted instruction). */
+    static final Ref DATA_PAGE_OFF = of((VoidOf0) Fast::dataPageOff);
     /** Any decoded instruction, interpreted (registers and flags in the processor's fields). */
     static final Ref EXEC = of((VoidOfInsn) Fast::exec);
 

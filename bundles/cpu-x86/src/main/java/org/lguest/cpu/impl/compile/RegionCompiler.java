@@ -44,7 +44,11 @@ import org.lguest.cpu.impl.interpret.Fast;
  * {@code cmp eax,ebx; jl} becomes a JVM {@code if_icmplt} on the two
  * registers, and flags that the next instruction overwrites cost nothing.
  * The processor's flag fields are written only where something may read
- * them: an exit, an interpreted instruction, a fault.
+ * them: an exit, an interpreted instruction, a fault. Which flags anything
+ * may read after each instruction is worked out first, over the region's
+ * branches ({@link Emitter#flagLiveness}): an ALU operation, test or inc
+ * whose flags are set again before anything reads them computes none, and
+ * an inc or dec whose CF nothing reads does not look it up.
  *
  * <p><b>Leaving.</b> A region returns the number of instructions it retired,
  * with EIP set, when a branch leaves it (another page, an indirect jump, a
@@ -70,6 +74,20 @@ import org.lguest.cpu.impl.interpret.Fast;
  * host instructions, and C2's inlining budget goes to the other accesses.
  * ({@code -Dlguest.cpu.stackpage=false} turns it off.)
  *
+ * <p><b>The data pages.</b> A byte or word read through DS that lies in
+ * the page the region last read (the processor's {@code readBase},
+ * {@code readFrame}, {@code readBound}) is one compare and the
+ * {@code byte[]} access; a write, the same with the page it last wrote,
+ * which the write TLB held. An access off the page takes the usual accessor,
+ * then perhaps its page ({@code CpuState.readMissed}, {@code writeMissed}:
+ * when there is none, when it is the next or previous page, and after
+ * sixteen other misses), so a walk through an array moves with it and
+ * accesses all over memory do not pay for pages they leave at once. The
+ * run loop drops both pages before each region it enters, and a region
+ * after each instruction it interprets. Dwords keep the usual accessor:
+ * a table and the buffer it indexes (crc32) would take turns in one page.
+ * ({@code -Dlguest.cpu.datapage=false} turns it off.)
+ *
  * <p><b>Faults.</b> Memory accesses call the processor's checked accessors,
  * which throw {@link Fault}. The region's one exception handler writes back
  * the registers and flags as they were before the faulting instruction
@@ -89,6 +107,8 @@ public final class RegionCompiler {
     public static final int MAX_INSNS = 400;
     /** Regions reach the stack page directly (system property lguest.cpu.stackpage=false turns it off). */
     static final boolean STACK_PAGE = !"false".equals(System.getProperty("lguest.cpu.stackpage"));
+    /** Regions reach the data page directly (system property lguest.cpu.datapage=false turns it off). */
+    static final boolean DATA_PAGE = !"false".equals(System.getProperty("lguest.cpu.datapage"));
     /**
      * Bytecodes in one region's method. HotSpot compiles no method over 8000
      * bytecodes unless it runs with -XX:-DontCompileHugeMethods (bin/lguest
@@ -127,10 +147,17 @@ public final class RegionCompiler {
     private static final String F_RPAGE = Handlers.field("rPage", byte[][].class);
     private static final String F_WPAGE = Handlers.field("wPage", byte[][].class);
     private static final String F_CALL_RESULT = Handlers.field("callResult", int.class);
+    private static final String F_READ_BASE = Handlers.field("readBase", int.class);
+    private static final String F_READ_FRAME = Handlers.field("readFrame", byte[].class);
+    private static final String F_READ_BOUND = Handlers.field("readBound", int.class);
+    private static final String F_WRITE_BASE = Handlers.field("writeBase", int.class);
+    private static final String F_WRITE_FRAME = Handlers.field("writeFrame", byte[].class);
+    private static final String F_WRITE_BOUND = Handlers.field("writeBound", int.class);
     private static final String F_FN_RETURN = Handlers.field("fnReturn", int.class);
     private static final String F_FN_RETURNED = Handlers.field("fnReturned", boolean.class);
     private static final String F_UNWINDING = Handlers.field("unwinding", boolean.class);
     static final ClassDesc CD_FRAMES = java.lang.constant.ConstantDescs.CD_byte.arrayType().arrayType();
+    static final ClassDesc CD_BYTES = java.lang.constant.ConstantDescs.CD_byte.arrayType();
 
     private static final MethodHandles.Lookup LOOKUP = MethodHandles.lookup();
     /** resolves our own types through this bundle's class loader (not the system one), for the stack maps */
@@ -299,12 +326,33 @@ public final class RegionCompiler {
                 plan = cut(plan, Math.max(8, Math.min(n - 1, (int) (n * 0.97 * MAX_CODE_BYTES / bytes))));
                 continue;
             }
+            if (DUMP_DIR != null) dump(cls, plan);
             try {
                 MethodHandles.Lookup l = LOOKUP.defineHiddenClass(cls, true);
                 return new Compiled((BlockCode) l.findConstructor(l.lookupClass(), MethodType.methodType(void.class)).invoke(), plan.ins.length);
             } catch (Throwable t) {
                 throw new IllegalStateException("region compilation failed", t);
             }
+        }
+    }
+
+    /**
+     * Where each region's class file goes, for {@code javap -c} (system
+     * property lguest.cpu.dumpRegions): a JVM message about a region names
+     * a bytecode index (a deoptimization's trap_bci, an OSR entry), and the
+     * dump tells which guest instruction it belongs to. Unset: none written.
+     */
+    static final String DUMP_DIR = System.getProperty("lguest.cpu.dumpRegions");
+    private static int dumped;
+
+    private static synchronized void dump(byte[] cls, Plan plan) {
+        String name = String.format("region-%03d-%03x.class", dumped++, plan.offs[plan.head]);
+        try {
+            java.nio.file.Path dir = java.nio.file.Path.of(DUMP_DIR);
+            java.nio.file.Files.createDirectories(dir);
+            java.nio.file.Files.write(dir.resolve(name), cls);
+        } catch (java.io.IOException e) {
+            System.err.println("lguest.cpu.dumpRegions: cannot write " + name + ": " + e);
         }
     }
 
@@ -361,7 +409,8 @@ public final class RegionCompiler {
                 THROWN = 25, RTAG = 26, RPAGE = 27, WTAG = 28, WPAGE = 29, TLB_USER = 30, FAST_LIMIT = 31, LIN = 32,
                 PRODUCT = 33, // a long: 33 and 34
                 EXPECT = 35, // where a return goes back to the region that called this one (Fast.NO_RETURN if none did)
-                STACK_BASE = 36, STACK_FRAME = 37, STACK_OFF = 38, STACK_LIMIT = 39, STACK_IN = 40; // the stack page (see stackPage)
+                STACK_BASE = 36, STACK_FRAME = 37, STACK_OFF = 38, STACK_LIMIT = 39, STACK_IN = 40, // the stack page (see stackPage)
+                DATA_OFF = 41, DATA_IN = 42; // an access through DS: its offset, and its distance from the data page's base
         /** Static knowledge of the flags: in the fields, unknown (look at FLAG_OP), or pending in locals as this lazy op. */
         static final int IN_FIELDS = 0, UNKNOWN = -1;
         /**
@@ -378,6 +427,8 @@ public final class RegionCompiler {
         /** the region's return points (the instruction after each call) */
         final int[] returnPoints;
         final Label exit;
+        /** per instruction, the flags something may read after it (see {@link #flagLiveness}) */
+        final int[] liveOut;
         int known;
 
         Emitter(CodeBuilder c, Plan p) {
@@ -424,6 +475,67 @@ public final class RegionCompiler {
                 if (falls && !(i + 1 < n && p.offs[i + 1] == next)) mark(next);
             }
             returnPoints = rets.stream().mapToInt(Integer::intValue).toArray();
+            liveOut = flagLiveness();
+        }
+
+        /** Flags as {@link #flagLiveness} tells them apart: CF, and the others (OF, SF, ZF, AF, PF) together. */
+        static final int LIVE_CF = 1, LIVE_OTHER = 2, LIVE_ALL = 3;
+
+        /**
+         * Which flags something may read after each instruction, before an
+         * instruction sets them again: a backward pass over the region's
+         * branches to a fixed point. Whatever leaves the region (an exit, a
+         * back edge, which leaves when the budget runs out, a call, a
+         * return), may fault (a fault hands the flags to the processor) or
+         * is not one of the few kinds told apart here counts as reading every
+         * flag; an instruction that sets them all from its operands alone
+         * ends what came before; a 32-bit inc or dec sets all but CF, which
+         * it passes on; a conditional jump reads what its condition needs.
+         */
+        private int[] flagLiveness() {
+            int n = p.ins.length;
+            int[] in = new int[n], out = new int[n];
+            for (boolean changed = true; changed; ) {
+                changed = false;
+                for (int i = n - 1; i >= 0; i--) {
+                    int o = liveAfter(i, in), l = liveBefore(p.ins[i], o);
+                    if (o != out[i] || l != in[i]) {
+                        out[i] = o;
+                        in[i] = l;
+                        changed = true;
+                    }
+                }
+            }
+            return out;
+        }
+
+        private int liveAfter(int i, int[] liveIn) {
+            Insn in = p.ins[i];
+            int off = p.offs[i], next = off + in.len;
+            return switch (in.kind) {
+                case JCC -> liveAt(next, off, false, liveIn) | liveAt(next + in.imm, off, true, liveIn);
+                case JMP_REL -> liveAt(next + in.imm, off, true, liveIn);
+                case CALL_REL, CALL_RM, JMP_RM, RET -> LIVE_ALL;
+                default -> liveAt(next, off, false, liveIn);
+            };
+        }
+
+        /** What is live on the way from the instruction at {@code from} to offset {@code to}. */
+        private int liveAt(int to, int from, boolean jump, int[] liveIn) {
+            int k = p.indexOf(to);
+            return k < 0 || (jump && to <= from) ? LIVE_ALL : liveIn[k];
+        }
+
+        private static int liveBefore(Insn in, int after) {
+            if (mayFault(in)) return LIVE_ALL;
+            if (setsEveryFlag(in)) return 0;
+            if ((in.kind == Kind.INC_R || in.kind == Kind.DEC_R) && in.sz == 4) return after & LIVE_CF;
+            if (flagNeutral(in) || in.kind == Kind.JMP_REL) return after;
+            if (in.kind == Kind.JCC) {
+                int cc = in.op >> 1; // 1: CF (b, ae), 3: CF or ZF (be, a), else OF, SF, ZF or PF
+                return after | (cc == 1 ? LIVE_CF : cc == 3 ? LIVE_ALL : LIVE_OTHER);
+            }
+            return LIVE_ALL;
         }
 
         private void mark(int off) {
@@ -456,6 +568,7 @@ public final class RegionCompiler {
             for (int i = 0; i < p.ins.length; i++) {
                 if (target[i]) flushCount(); // every other way in arrives with the count written
                 c.labelBinding(labels[i]);
+                c.lineNumber(p.offs[i]); // the "line" of a region's bytecode is the guest instruction's page offset
                 if (target[i]) known = UNKNOWN;
                 instruction(i);
             }
@@ -630,14 +743,26 @@ public final class RegionCompiler {
          * Goes to {@code go} while the budget lasts, asking the processor for
          * more when it has run out (a back edge: every endless path has one);
          * falls through when the region must leave.
+         *
+         * <p>Its tests branch forwards, and an unconditional {@code goto}
+         * goes back: C2, compiling a loop on its own (on-stack replacement)
+         * before the loop around it ever went round, treats a backward
+         * conditional branch that has never run as code it knows nothing
+         * about and compiles a trap there ("unreached"), which throws the
+         * compiled loop away the first time the outer loop goes round.
          */
         void budgetCheck(Label go) {
-            c.iload(COUNT).iload(BUDGET).if_icmplt(go);
+            Label spent = c.newLabel(), out = c.newLabel();
+            c.iload(COUNT).iload(BUDGET).if_icmpge(spent);
+            c.goto_(go);
+            c.labelBinding(spent);
             bankLargeCount();
             c.aload(CPU).iload(COUNT).loadConstant(p.ins.length);
             Handlers.EXTEND.invoke(c);
             c.dup().istore(BUDGET);
-            c.iload(COUNT).if_icmpgt(go);
+            c.iload(COUNT).if_icmple(out);
+            c.goto_(go);
+            c.labelBinding(out);
         }
 
         /**
@@ -790,6 +915,11 @@ public final class RegionCompiler {
                 case CpuState.L_LOGIC -> c.iconst_0();
                 case CpuState.L_INC, CpuState.L_DEC, CARRY_ONLY -> c.iload(FLAG_AUX);
                 case CpuState.L_IMUL -> c.iload(FLAG_AUX).dup().ineg().ior().loadConstant(31).iushr();
+                case UNKNOWN -> {
+                    // whatever the locals hold (FLAG_OP 0: the fields), looked up without writing them out
+                    c.aload(CPU).iload(FLAG_OP).iload(FLAG_A).iload(FLAG_B).iload(FLAG_R).iload(FLAG_AUX);
+                    Handlers.CARRY_OF.invoke(c);
+                }
                 default -> {
                     flush();
                     c.aload(CPU);
@@ -881,6 +1011,18 @@ public final class RegionCompiler {
 
         /** Reads n bytes at the offset {@code offset} pushes in segment seg onto the stack (zero-extended). */
         void loadAt(int seg, int n, Runnable offset) {
+            if (seg == 3 && n < 4 && DATA_PAGE) {
+                Label usual = c.newLabel(), done = c.newLabel();
+                onDataPage(offset, F_READ_BASE, F_READ_BOUND, usual);
+                c.aload(CPU).getfield(CD_FAST, F_READ_FRAME, CD_BYTES).iload(DATA_IN);
+                (n == 4 ? Handlers.FRAME_LOAD32 : n == 2 ? Handlers.FRAME_LOAD16 : Handlers.FRAME_LOAD8).invoke(c);
+                c.goto_(done);
+                c.labelBinding(usual);
+                c.aload(CPU).iload(DATA_OFF);
+                (n == 4 ? Handlers.DATA_LOAD32 : n == 2 ? Handlers.DATA_LOAD16 : Handlers.DATA_LOAD8).invoke(c);
+                c.labelBinding(done);
+                return;
+            }
             if (seg == 2 && n == 4 && STACK_PAGE) {
                 Label usual = c.newLabel(), done = c.newLabel();
                 readStackPage(offset, usual, done);
@@ -897,6 +1039,18 @@ public final class RegionCompiler {
 
         /** Writes slot v (n bytes) at the offset {@code offset} pushes in segment seg. */
         void storeAt(int seg, int n, Runnable offset, int v) {
+            if (seg == 3 && n < 4 && DATA_PAGE) {
+                Label usual = c.newLabel(), done = c.newLabel();
+                onDataPage(offset, F_WRITE_BASE, F_WRITE_BOUND, usual);
+                c.aload(CPU).getfield(CD_FAST, F_WRITE_FRAME, CD_BYTES).iload(DATA_IN).iload(v);
+                (n == 4 ? Handlers.FRAME_STORE32 : n == 2 ? Handlers.FRAME_STORE16 : Handlers.FRAME_STORE8).invoke(c);
+                c.goto_(done);
+                c.labelBinding(usual);
+                c.aload(CPU).iload(DATA_OFF).iload(v);
+                (n == 4 ? Handlers.DATA_STORE32 : n == 2 ? Handlers.DATA_STORE16 : Handlers.DATA_STORE8).invoke(c);
+                c.labelBinding(done);
+                return;
+            }
             if (seg == 2 && n == 4 && STACK_PAGE) {
                 Label usual = c.newLabel(), done = c.newLabel();
                 offset.run();
@@ -931,6 +1085,20 @@ public final class RegionCompiler {
             Handlers.FRAME_LOAD32.invoke(c);
             c.goto_(done);
             c.labelBinding(usual);
+        }
+
+        /**
+         * Computes the DS offset {@code offset} pushes into DATA_OFF and its
+         * distance from the data page's base (field {@code base}) into
+         * DATA_IN, and goes to {@code usual} unless an access of up to 4
+         * bytes there lies in that page (field {@code bound}; see CpuState,
+         * "the data pages").
+         */
+        private void onDataPage(Runnable offset, String base, String bound, Label usual) {
+            offset.run();
+            c.dup().istore(DATA_OFF);
+            c.aload(CPU).getfield(CD_FAST, base, CD_int).isub().dup().istore(DATA_IN);
+            c.loadConstant(Integer.MIN_VALUE).ixor().aload(CPU).getfield(CD_FAST, bound, CD_int).if_icmpge(usual);
         }
 
         /** Goes to {@code usual} unless the 4 bytes at SS offset STACK_OFF lie in the stack page. */
@@ -1082,7 +1250,7 @@ public final class RegionCompiler {
                     }
                     case INC_R, DEC_R -> {
                         if (in.sz == 4) {
-                            incDec(k == Kind.INC_R, () -> reg(in.rm));
+                            incDec(i, k == Kind.INC_R, () -> reg(in.rm));
                             c.iload(T2);
                             setReg(in.rm);
                         } else {
@@ -1094,7 +1262,7 @@ public final class RegionCompiler {
                             linear(in.seg, 4, 2, () -> ea(in));
                             readForWrite(4);
                             c.istore(T0);
-                            incDec(in.op == 0, () -> c.iload(T0));
+                            incDec(i, in.op == 0, () -> c.iload(T0));
                             // the write cannot fault (checked for writing first), so setting the flags before it is safe
                             writeLinear(4, T2);
                             wrote = true;
@@ -1447,15 +1615,33 @@ public final class RegionCompiler {
             c.aload(CPU).iload(EIP_BASE).loadConstant(next).iadd().putfield(CD_FAST, F_EIP, CD_int);
             c.aload(CPU).aload(INS).loadConstant(i).aaload();
             Handlers.EXEC.invoke(c);
+            if (DATA_PAGE) {
+                c.aload(CPU);
+                Handlers.DATA_PAGE_OFF.invoke(c);
+            }
             syncIn();
             stackPage();
             known = IN_FIELDS;
         }
 
-        /** inc/dec of the value {@code operand} pushes: result in T2, flags set (CF kept). */
-        private void incDec(boolean inc, Runnable operand) {
-            carry();
-            c.istore(FLAG_AUX);
+        /**
+         * inc/dec (instruction i) of the value {@code operand} pushes: result
+         * in T2, flags set (CF kept) as far as anything reads them: none when
+         * nothing does, and CF not looked up when only the others are read.
+         */
+        private void incDec(int i, boolean inc, Runnable operand) {
+            if (liveOut[i] == 0) {
+                operand.run();
+                c.iconst_1();
+                if (inc) c.iadd();
+                else c.isub();
+                c.istore(T2);
+                return;
+            }
+            if ((liveOut[i] & LIVE_CF) != 0) {
+                carry();
+                c.istore(FLAG_AUX);
+            }
             operand.run();
             c.istore(FLAG_A);
             c.iload(FLAG_A);
@@ -1541,14 +1727,14 @@ public final class RegionCompiler {
         static final int SEES_NONE = 0, SEES_CARRY = 1, SEES_ALL = 2;
 
         /**
-         * What can see the flags instruction i sets, on its one way on (it
-         * falls through): nothing, when an instruction that sets them all
-         * without reading any comes first; only CF, when a 32-bit inc or dec
-         * comes first (it keeps CF and sets the rest) with no entry from
-         * elsewhere on the way; else all of them (a read, a fault, which
-         * hands the flags to the processor, a branch or an exit).
+         * What can see the flags instruction i sets: nothing, when nothing
+         * reads them on any way on before they are set again
+         * ({@link #flagLiveness}); only CF, when on its one way on (it falls
+         * through) a 32-bit inc or dec comes first (it keeps CF and sets the
+         * rest) with no entry from elsewhere on the way; else all of them.
          */
         int flagsSeen(int i) {
+            if (liveOut[i] == 0) return SEES_NONE;
             int next = p.offs[i] + p.ins[i].len;
             boolean entered = false;
             for (int j = i + 1; j < p.ins.length && p.offs[j] == next; j++) {
