@@ -687,7 +687,9 @@ public final class RegionCompiler {
         void setFlags(int op, int a, int b, int r) {
             c.loadConstant(op).istore(FLAG_OP);
             if (a >= 0) c.iload(a).istore(FLAG_A);
+            else c.iconst_0().istore(FLAG_A); // not read for this op: nothing kept live for it
             if (b >= 0) c.iload(b).istore(FLAG_B);
+            else c.iconst_0().istore(FLAG_B);
             c.iload(r).istore(FLAG_R);
             known = op;
         }
@@ -1189,7 +1191,7 @@ public final class RegionCompiler {
                         else if (k == Kind.SHR_RI) c.iushr();
                         else c.ishr();
                         c.istore(T2);
-                        setFlags(k == Kind.SHL_RI ? CpuState.L_SHL : k == Kind.SHR_RI ? CpuState.L_SHR : CpuState.L_SAR, T0, T1, T2);
+                        if (liveOut[i] != 0) setFlags(k == Kind.SHL_RI ? CpuState.L_SHL : k == Kind.SHR_RI ? CpuState.L_SHR : CpuState.L_SAR, T0, T1, T2);
                         c.iload(T2);
                         setReg(in.rm);
                     }
@@ -1236,8 +1238,7 @@ public final class RegionCompiler {
                             if (k == Kind.TEST_RM_R) reg(in.reg);
                             else c.loadConstant(in.imm);
                             c.iand().istore(FLAG_R);
-                            if (known != CpuState.L_LOGIC) c.loadConstant(CpuState.L_LOGIC).istore(FLAG_OP);
-                            known = CpuState.L_LOGIC;
+                            logicOp();
                             break;
                         }
                         if (in.mem) load(in, in.sz);
@@ -1719,8 +1720,24 @@ public final class RegionCompiler {
             c.dup().istore(FLAG_R);
             if (k != 7) setReg(d);
             else c.pop();
-            if (known != op) c.loadConstant(op).istore(FLAG_OP);
+            if (op == CpuState.L_LOGIC) logicOp();
+            else if (known != op) c.loadConstant(op).istore(FLAG_OP);
             known = op;
+        }
+
+        /**
+         * A 32-bit logic operation's lazy op, its result already in FLAG_R:
+         * its flags come from the result alone, so the other flag locals
+         * become 0. The values they held stop there instead of staying live
+         * to every instruction after it that may fault (the region's
+         * exception handler reads every flag local).
+         */
+        private void logicOp() {
+            if (known != CpuState.L_LOGIC) {
+                c.loadConstant(CpuState.L_LOGIC).istore(FLAG_OP);
+                c.iconst_0().dup().dup().istore(FLAG_A).istore(FLAG_B).istore(FLAG_AUX);
+            }
+            known = CpuState.L_LOGIC;
         }
 
         /** What later code can see of the flags instruction i sets (see {@link #flagsSeen}). */
@@ -1755,6 +1772,7 @@ public final class RegionCompiler {
                 case RR, RI -> n.op != 2 && n.op != 3;
                 case ALU_RM_R, ALU_R_RM, ALU_RM_IMM -> !n.mem && n.sz == 4 && n.op != 2 && n.op != 3;
                 case TEST_RM_R, TEST_RM_IMM -> !n.mem && n.sz == 4;
+                case SHL_RI, SHR_RI, SAR_RI -> true; // counts 1..31 only: the flags come from the shift alone
                 default -> false;
             };
         }
