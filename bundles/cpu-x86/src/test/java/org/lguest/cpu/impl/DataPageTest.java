@@ -207,4 +207,28 @@ class DataPageTest {
         for (int k = 0; k < 5000; k++) sum += (k & 0xFF) + ((3 * k) & 0xFF);
         assertEquals(sum, m.cpu.reg(Cpu.EDX));
     }
+
+    /*
+     * 0x00 mov ecx,100
+     * 0x05 L: add edx,ebx; inc eax; jmp M    -- the loop's head, far from the bytes it rewrites
+     * 0x30 M: mov ebx,1 (imm32 at 0x31, where ESI points)
+     * 0x35    cmp ecx,50; jne N
+     * 0x3A    mov [esi],al; nop    -- once, on pass 51, from the compiled region: the immediate becomes 51
+     * 0x3D N: dec ecx; jnz L; hlt
+     */
+    @Test
+    void aByteStoreIntoTheRunningRegionsCodeIsSeenByTheNextPass() {
+        org.lguest.cpu.impl.compile.CompiledBlocks blocks = new org.lguest.cpu.impl.compile.CompiledBlocks();
+        TestMachine m = new TestMachine(4, blocks);
+        m.hostVectors();
+        m.code(0xB9, 100, 0, 0, 0, 0x01, 0xDA, 0x40, 0xEB, 0x26,
+                0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 
+                0xBB, 1, 0, 0, 0, 0x83, 0xF9, 0x32, 0x75, 0x03, 0x88, 0x06, 0x90, 0x49, 0x75, 0xC5, 0xF4);
+        m.cpu.setReg(Cpu.ESI, TestMachine.CODE + 0x31);
+        CpuExit x = m.cpu.run(100_000);
+        assertEquals(CpuExit.Reason.HALT, x.reason(), "" + x);
+        assertEquals(2, blocks.compiled(), "the loop compiled before the store, and again after it");
+        assertEquals(51 + 48 * 51, m.cpu.reg(Cpu.EDX), "passes 2 to 52 added 1, passes 53 to 100 added 51");
+        assertEquals(51, m.cpu.reg(Cpu.EBX));
+    }
 }
