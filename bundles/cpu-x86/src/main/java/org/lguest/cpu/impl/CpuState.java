@@ -909,39 +909,21 @@ public abstract class CpuState {
         writeBound = f == null ? Integer.MIN_VALUE : PAGE_BOUND;
     }
 
-    // an access through DS off the data page: the usual accessor, its arguments from the fields, then (after the
-    // access, so that a fault leaves the data pages as they were) perhaps its page becomes the data page
+    // a byte or word access through DS off the data page: the usual accessor, its arguments from the fields, then
+    // (after the access, so that a fault leaves the data pages as they were) perhaps its page becomes the data page
 
-    public static int dataLoad32(CpuState cpu, int off) {
-        int v = loadAt32(cpu, cpu.fastLimit, org.lguest.cpu.Cpu.DS, off, cpu.rTag, cpu.rPage, cpu.tlbUser);
+    /** A read of n (1 or 2) bytes through DS at offset off, off the read page. */
+    public static int dataLoad(CpuState cpu, int off, int n) {
+        int v = n == 2 ? loadAt16(cpu, cpu.fastLimit, org.lguest.cpu.Cpu.DS, off, cpu.rTag, cpu.rPage, cpu.tlbUser)
+                : loadAt8(cpu, cpu.fastLimit, org.lguest.cpu.Cpu.DS, off, cpu.rTag, cpu.rPage, cpu.tlbUser);
         cpu.readMissed(off);
         return v;
     }
 
-    public static int dataLoad16(CpuState cpu, int off) {
-        int v = loadAt16(cpu, cpu.fastLimit, org.lguest.cpu.Cpu.DS, off, cpu.rTag, cpu.rPage, cpu.tlbUser);
-        cpu.readMissed(off);
-        return v;
-    }
-
-    public static int dataLoad8(CpuState cpu, int off) {
-        int v = loadAt8(cpu, cpu.fastLimit, org.lguest.cpu.Cpu.DS, off, cpu.rTag, cpu.rPage, cpu.tlbUser);
-        cpu.readMissed(off);
-        return v;
-    }
-
-    public static void dataStore32(CpuState cpu, int off, int v) {
-        storeAt32(cpu, cpu.fastLimit, org.lguest.cpu.Cpu.DS, off, v, cpu.wTag, cpu.wPage, cpu.tlbUser);
-        cpu.writeMissed(off);
-    }
-
-    public static void dataStore16(CpuState cpu, int off, int v) {
-        storeAt16(cpu, cpu.fastLimit, org.lguest.cpu.Cpu.DS, off, v, cpu.wTag, cpu.wPage, cpu.tlbUser);
-        cpu.writeMissed(off);
-    }
-
-    public static void dataStore8(CpuState cpu, int off, int v) {
-        storeAt8(cpu, cpu.fastLimit, org.lguest.cpu.Cpu.DS, off, v, cpu.wTag, cpu.wPage, cpu.tlbUser);
+    /** A write of n (1 or 2) bytes through DS at offset off, off the write page. */
+    public static void dataStore(CpuState cpu, int off, int v, int n) {
+        if (n == 2) storeAt16(cpu, cpu.fastLimit, org.lguest.cpu.Cpu.DS, off, v, cpu.wTag, cpu.wPage, cpu.tlbUser);
+        else storeAt8(cpu, cpu.fastLimit, org.lguest.cpu.Cpu.DS, off, v, cpu.wTag, cpu.wPage, cpu.tlbUser);
         cpu.writeMissed(off);
     }
 

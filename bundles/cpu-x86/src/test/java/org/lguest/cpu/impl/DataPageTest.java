@@ -66,6 +66,24 @@ class DataPageTest {
     }
 
     /*
+     * L: lea ebx,[ecx+0x3400]; mov [eax],bx; movzx ebx,word [eax]; add edx,ebx; inc eax; dec ecx; jnz L; hlt
+     * -- as above with both bytes of each word set: the accesses that go the usual way (the first in each
+     * page, the page's last three bytes, the one across its end) read and write both bytes too
+     */
+    @Test
+    void wordsWithBothBytesSetAroundAPagesEndAreReadBackWhole() {
+        TestMachine m = new TestMachine();
+        m.hostVectors();
+        m.code(0x8D, 0x99, 0x00, 0x34, 0x00, 0x00, 0x66, 0x89, 0x18, 0x0F, 0xB7, 0x18, 0x01, 0xDA, 0x40, 0x49, 0x75, 0xEE, 0xF4);
+        m.cpu.setReg(Cpu.EAX, 0x8FC0);
+        m.cpu.setReg(Cpu.ECX, 100);
+        CpuExit x = m.cpu.run(100_000);
+        assertEquals(CpuExit.Reason.HALT, x.reason(), "" + x);
+        assertEquals(100 * 101 / 2 + 100 * 0x3400, m.cpu.reg(Cpu.EDX), "each load read back the whole word stored before it");
+        assertEquals(0x34, m.peek8(0x8FC0 + 100), "the last store's high byte");
+    }
+
+    /*
      * 0x00 mov ecx,100
      * 0x05 L: mov ebx,0 (imm32 at 0x06, where ESI points)
      * 0x0A add edx,ebx; inc eax; mov [esi],al; dec ecx; jnz L; hlt
@@ -208,23 +226,14 @@ class DataPageTest {
         assertEquals(sum, m.cpu.reg(Cpu.EDX));
     }
 
-    /*
-     * 0x00 mov ecx,100
-     * 0x05 L: add edx,ebx; inc eax; jmp M    -- the loop's head, far from the bytes it rewrites
-     * 0x30 M: mov ebx,1 (imm32 at 0x31, where ESI points)
-     * 0x35    cmp ecx,50; jne N
-     * 0x3A    mov [esi],al; nop    -- once, on pass 51, from the compiled region: the immediate becomes 51
-     * 0x3D N: dec ecx; jnz L; hlt
-     */
+    /* TestMachine.loopRewritingItsImmediateOnce, the store mov [esi],al; nop (ESI at the immediate) */
     @Test
     void aByteStoreIntoTheRunningRegionsCodeIsSeenByTheNextPass() {
         org.lguest.cpu.impl.compile.CompiledBlocks blocks = new org.lguest.cpu.impl.compile.CompiledBlocks();
         TestMachine m = new TestMachine(4, blocks);
         m.hostVectors();
-        m.code(0xB9, 100, 0, 0, 0, 0x01, 0xDA, 0x40, 0xEB, 0x26,
-                0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 
-                0xBB, 1, 0, 0, 0, 0x83, 0xF9, 0x32, 0x75, 0x03, 0x88, 0x06, 0x90, 0x49, 0x75, 0xC5, 0xF4);
-        m.cpu.setReg(Cpu.ESI, TestMachine.CODE + 0x31);
+        m.loopRewritingItsImmediateOnce(0x88, 0x06, 0x90);
+        m.cpu.setReg(Cpu.ESI, TestMachine.REWRITTEN_IMMEDIATE);
         CpuExit x = m.cpu.run(100_000);
         assertEquals(CpuExit.Reason.HALT, x.reason(), "" + x);
         assertEquals(2, blocks.compiled(), "the loop compiled before the store, and again after it");

@@ -139,23 +139,14 @@ class StackPageTest {
         assertEquals(0xCAFE, m.peek32(0x8800), "the store after mov ss lands at the new base plus ESP");
     }
 
-    /*
-     * 0x00 mov ecx,100
-     * 0x05 L: add edx,ebx; inc eax; jmp M    -- the loop's head, far from the bytes it rewrites
-     * 0x30 M: mov ebx,1 (imm32 at 0x31, where ESP points)
-     * 0x35    cmp ecx,50; jne N
-     * 0x3A    mov [esp],eax        -- once, on pass 51, from the compiled region: the immediate becomes 51
-     * 0x3D N: dec ecx; jnz L; hlt
-     */
+    /* TestMachine.loopRewritingItsImmediateOnce, the store mov [esp],eax (ESP at the immediate) */
     @Test
     void aStoreThroughTheStackIntoTheRunningRegionsCodeIsSeenByTheNextPass() {
         org.lguest.cpu.impl.compile.CompiledBlocks blocks = new org.lguest.cpu.impl.compile.CompiledBlocks();
         TestMachine m = new TestMachine(4, blocks);
         m.hostVectors();
-        m.code(0xB9, 100, 0, 0, 0, 0x01, 0xDA, 0x40, 0xEB, 0x26,
-                0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 0xCC, 
-                0xBB, 1, 0, 0, 0, 0x83, 0xF9, 0x32, 0x75, 0x03, 0x89, 0x04, 0x24, 0x49, 0x75, 0xC5, 0xF4);
-        m.cpu.setReg(Cpu.ESP, TestMachine.CODE + 0x31);
+        m.loopRewritingItsImmediateOnce(0x89, 0x04, 0x24);
+        m.cpu.setReg(Cpu.ESP, TestMachine.REWRITTEN_IMMEDIATE);
         CpuExit x = m.cpu.run(100_000);
         assertEquals(CpuExit.Reason.HALT, x.reason(), "" + x);
         assertEquals(2, blocks.compiled(), "the loop compiled before the store, and again after it");

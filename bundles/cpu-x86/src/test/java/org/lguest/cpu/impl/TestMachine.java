@@ -93,6 +93,32 @@ final class TestMachine {
         return this;
     }
 
+    /** Where {@link #loopRewritingItsImmediateOnce} keeps the immediate it rewrites. */
+    static final int REWRITTEN_IMMEDIATE = CODE + 0x31;
+
+    /**
+     * Places at CODE a loop that rewrites, once, an immediate of its own:
+     * <pre>
+     * 0x00 mov ecx,100
+     * 0x05 L: add edx,ebx; inc eax; jmp M    -- the loop's head, far from the bytes it rewrites
+     * 0x30 M: mov ebx,1 (imm32 at REWRITTEN_IMMEDIATE)
+     * 0x35    cmp ecx,50; jne N
+     * 0x3A    the three bytes {@code store}   -- once, on pass 51, long after the loop was compiled
+     * 0x3D N: dec ecx; jnz L; hlt
+     * </pre>
+     * A store that makes the immediate 51 has passes 2 to 52 add 1 to EDX
+     * and passes 53 to 100 add 51, when the running region sees it.
+     */
+    TestMachine loopRewritingItsImmediateOnce(int... store) {
+        int[] b = new int[0x41];
+        java.util.Arrays.fill(b, 0xCC);
+        System.arraycopy(new int[] {0xB9, 100, 0, 0, 0, 0x01, 0xDA, 0x40, 0xEB, 0x26}, 0, b, 0, 10);
+        System.arraycopy(new int[] {0xBB, 1, 0, 0, 0, 0x83, 0xF9, 0x32, 0x75, 0x03}, 0, b, 0x30, 10);
+        System.arraycopy(store, 0, b, 0x3A, 3);
+        System.arraycopy(new int[] {0x49, 0x75, 0xC5, 0xF4}, 0, b, 0x3D, 4);
+        return code(b);
+    }
+
     CpuExit run() {
         return cpu.run(10_000);
     }

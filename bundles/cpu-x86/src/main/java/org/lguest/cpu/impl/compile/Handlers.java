@@ -95,6 +95,14 @@ final class Handlers {
         void call(CpuState cpu, int off, int v);
     }
 
+    interface StaticDataLoad extends Serializable {
+        int call(CpuState cpu, int off, int n);
+    }
+
+    interface StaticDataStore extends Serializable {
+        void call(CpuState cpu, int off, int v, int n);
+    }
+
     interface StaticFrameLoad extends Serializable {
         int call(byte[] frame, int o);
     }
@@ -149,13 +157,9 @@ final class Handlers {
     static final Ref STACK_LOAD32 = of((StaticStackLoad) CpuState::stackLoad32);
     static final Ref STACK_STORE32 = of((StaticStackStore) CpuState::stackStore32);
     static final Ref FRAME_STORE32 = of((StaticFrameStore) CpuState::frameStore32);
-    /** The data page (see CpuState, "the data page"): an access through DS off it, which may take its page. */
-    static final Ref DATA_LOAD32 = of((StaticStackLoad) CpuState::dataLoad32);
-    static final Ref DATA_LOAD16 = of((StaticStackLoad) CpuState::dataLoad16);
-    static final Ref DATA_LOAD8 = of((StaticStackLoad) CpuState::dataLoad8);
-    static final Ref DATA_STORE32 = of((StaticStackStore) CpuState::dataStore32);
-    static final Ref DATA_STORE16 = of((StaticStackStore) CpuState::dataStore16);
-    static final Ref DATA_STORE8 = of((StaticStackStore) CpuState::dataStore8);
+    /** The data pages (see CpuState, "the data pages"): a byte or word access through DS off them, which may take its page. */
+    static final Ref DATA_LOAD = of((StaticDataLoad) CpuState::dataLoad);
+    static final Ref DATA_STORE = of((StaticDataStore) CpuState::dataStore);
     static final Ref FRAME_LOAD16 = of((StaticFrameLoad) CpuState::frameLoad16);
     static final Ref FRAME_LOAD8 = of((StaticFrameLoad) CpuState::frameLoad8);
     static final Ref FRAME_STORE16 = of((StaticFrameStore) CpuState::frameStore16);

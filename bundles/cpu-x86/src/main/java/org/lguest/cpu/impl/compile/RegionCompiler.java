@@ -1017,11 +1017,11 @@ public final class RegionCompiler {
                 Label usual = c.newLabel(), done = c.newLabel();
                 onDataPage(offset, F_READ_BASE, F_READ_BOUND, usual);
                 c.aload(CPU).getfield(CD_FAST, F_READ_FRAME, CD_BYTES).iload(DATA_IN);
-                (n == 4 ? Handlers.FRAME_LOAD32 : n == 2 ? Handlers.FRAME_LOAD16 : Handlers.FRAME_LOAD8).invoke(c);
+                (n == 2 ? Handlers.FRAME_LOAD16 : Handlers.FRAME_LOAD8).invoke(c);
                 c.goto_(done);
                 c.labelBinding(usual);
-                c.aload(CPU).iload(DATA_OFF);
-                (n == 4 ? Handlers.DATA_LOAD32 : n == 2 ? Handlers.DATA_LOAD16 : Handlers.DATA_LOAD8).invoke(c);
+                c.aload(CPU).iload(DATA_OFF).loadConstant(n);
+                Handlers.DATA_LOAD.invoke(c);
                 c.labelBinding(done);
                 return;
             }
@@ -1045,11 +1045,11 @@ public final class RegionCompiler {
                 Label usual = c.newLabel(), done = c.newLabel();
                 onDataPage(offset, F_WRITE_BASE, F_WRITE_BOUND, usual);
                 c.aload(CPU).getfield(CD_FAST, F_WRITE_FRAME, CD_BYTES).iload(DATA_IN).iload(v);
-                (n == 4 ? Handlers.FRAME_STORE32 : n == 2 ? Handlers.FRAME_STORE16 : Handlers.FRAME_STORE8).invoke(c);
+                (n == 2 ? Handlers.FRAME_STORE16 : Handlers.FRAME_STORE8).invoke(c);
                 c.goto_(done);
                 c.labelBinding(usual);
-                c.aload(CPU).iload(DATA_OFF).iload(v);
-                (n == 4 ? Handlers.DATA_STORE32 : n == 2 ? Handlers.DATA_STORE16 : Handlers.DATA_STORE8).invoke(c);
+                c.aload(CPU).iload(DATA_OFF).iload(v).loadConstant(n);
+                Handlers.DATA_STORE.invoke(c);
                 c.labelBinding(done);
                 return;
             }
@@ -1758,7 +1758,6 @@ public final class RegionCompiler {
                 Insn n = p.ins[j];
                 entered |= target[j];
                 if (mayFault(n)) return SEES_ALL;
-                if (setsEveryFlag(n)) return SEES_NONE;
                 if ((n.kind == Kind.INC_R || n.kind == Kind.DEC_R) && n.sz == 4) return entered ? SEES_ALL : SEES_CARRY;
                 if (!flagNeutral(n)) return SEES_ALL;
                 next = p.offs[j] + n.len;
